@@ -1,0 +1,22 @@
+"""Persistence for readings, intervals and the service's records (SQLite by default, or PostgreSQL).
+
+Every timestamp is stored as integer UTC epoch milliseconds; the API takes and returns aware datetimes.
+"""
+
+from __future__ import annotations
+
+from metering.store.records import Event, MeterReplacement
+from metering.store.store import Store, StoreConflict
+from metering.store.urls import default_sqlite_url, normalise_db_url
+from metering.store.writer import ReadingWriter, WriterError
+
+__all__ = [
+    "Event",
+    "MeterReplacement",
+    "ReadingWriter",
+    "Store",
+    "StoreConflict",
+    "WriterError",
+    "default_sqlite_url",
+    "normalise_db_url",
+]

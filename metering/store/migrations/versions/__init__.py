@@ -1,0 +1,1 @@
+"""Revision files; alembic skips this `__init__.py` when it scans for revisions."""

@@ -1,0 +1,117 @@
+"""Table definitions the queries are written against (Core, not ORM).
+
+The migrations in `migrations/versions/` create these tables; they are written out separately there
+because a migration must keep describing the schema of its day. A test checks the two agree.
+Every timestamp column holds integer UTC epoch milliseconds (see `timecodec`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+readings = Table(
+    "readings",
+    metadata,
+    Column("point_id", String(200), nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("quality", String(20), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("point_id", "ts", name="pk_readings"),
+    sqlite_with_rowid=False,
+)
+
+intervals = Table(
+    "intervals",
+    metadata,
+    Column("point_id", String(200), nullable=False),
+    Column("start", BigInteger, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("quality", String(20), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("point_id", "start", name="pk_intervals"),
+    sqlite_with_rowid=False,
+)
+
+device_health = Table(
+    "device_health",
+    metadata,
+    Column("device_id", String(200), nullable=False),
+    Column("online", Boolean, nullable=False),
+    Column("last_success", BigInteger, nullable=True),
+    Column("last_attempt", BigInteger, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("error_count", Integer, nullable=False),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("device_id", name="pk_device_health"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, autoincrement=True, nullable=False),
+    Column("kind", String(100), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("ended_at", BigInteger, nullable=True),
+    Column("title", Text, nullable=False),
+    Column("details", Text, nullable=False),  # JSON object as text: same on both backends
+    Column("energy", Float, nullable=True),
+    Column("energy_unit", String(20), nullable=True),
+    Column("cost", Float, nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("dedup_key", String(300), nullable=False),
+    PrimaryKeyConstraint("id", name="pk_events"),
+    UniqueConstraint("dedup_key", name="uq_events_dedup_key"),
+    Index("ix_events_started_at", "started_at"),
+)
+
+lpwan_frames = Table(
+    "lpwan_frames",
+    metadata,
+    Column("dev_eui", String(16), nullable=False),
+    Column("f_cnt", BigInteger, nullable=False),
+    Column("device_time", BigInteger, nullable=True),
+    Column("received_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("dev_eui", "f_cnt", name="pk_lpwan_frames"),
+    sqlite_with_rowid=False,
+)
+
+meter_replacements = Table(
+    "meter_replacements",
+    metadata,
+    Column("meter_id", String(200), nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("old_final", Float, nullable=False),
+    Column("new_initial", Float, nullable=False),
+    Column("note", Text, nullable=False),
+    PrimaryKeyConstraint("meter_id", "ts", name="pk_meter_replacements"),
+)
+
+billing_periods = Table(
+    "billing_periods",
+    metadata,
+    Column("period", String(7), nullable=False),  # 'YYYY-MM'
+    Column("status", String(20), nullable=False),
+    Column("closed_at", BigInteger, nullable=True),
+    Column("closed_by", String(200), nullable=True),
+    PrimaryKeyConstraint("period", name="pk_billing_periods"),
+)

@@ -1,0 +1,458 @@
+"""The store: readings, intervals and the service's other records, on SQLite or PostgreSQL.
+
+Timestamps: every time column is a BigInteger of UTC epoch milliseconds (see `timecodec`). Aware
+datetimes in any zone are accepted at this boundary and aware UTC datetimes come back; nothing
+below this module sees a datetime. Sub-millisecond digits are floored on the way in.
+
+Hot-path writes are Core inserts executed as one executemany per batch; `ReadingWriter` is the only
+caller that should write readings while the service runs (one writer, datasette style).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Row, Table, and_, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from metering.health import DeviceHealth, after_attempt
+from metering.readings import Interval, Quality, Reading
+from metering.store import schema as t
+from metering.store.engine import WRITE_OPTION, create_engine
+from metering.store.migrate import upgrade
+from metering.store.records import Event, MeterReplacement
+from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms
+from metering.store.urls import is_sqlite, normalise_db_url
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class StoreConflict(ValueError):
+    """A write contradicts a record already stored under the same key."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """Async access to one database. Create with `async with Store.open(url) as store:`."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._sqlite = engine.dialect.name == "sqlite"
+        # executemany reports an honest row count on sqlite3; asyncpg does not, so use RETURNING there
+        self._count_by_rowcount = bool(engine.dialect.supports_sane_multi_rowcount)
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        url: str | URL,
+        *,
+        schema: str | None = None,
+        clock: Clock = utc_now,
+        **engine_kwargs: Any,
+    ) -> AsyncIterator[Store]:
+        """Open (creating the SQLite file and its folder if needed), migrate to head, yield, dispose.
+
+        `schema` (PostgreSQL only) puts every table in that schema, created if missing: one database
+        can then hold several sites. `engine_kwargs` go to `create_async_engine`.
+        """
+        parsed = normalise_db_url(url)
+        if is_sqlite(parsed):
+            _make_parent_dir(parsed)
+        engine = create_engine(parsed, schema=schema, **engine_kwargs)
+        try:
+            if schema is not None:
+                quoted = engine.dialect.identifier_preparer.quote_schema(schema)
+                async with engine.begin() as conn:
+                    await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+            await upgrade(engine)
+            yield cls(engine, clock=clock)
+        finally:
+            await engine.dispose()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """For components that keep their own tables in the same database (billing, outbox)."""
+        return self._engine
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite, so it waits for the lock, see engine.py)."""
+        async with self._engine.connect() as conn:
+            conn = await conn.execution_options(**{WRITE_OPTION: True})
+            async with conn.begin():
+                yield conn
+
+    def _insert(self, table: Table) -> Any:
+        # ON CONFLICT lives on the dialect-specific insert; both dialects spell it the same way
+        return sqlite.insert(table) if self._sqlite else postgresql.insert(table)
+
+    async def _fetch(self, statement: Any) -> Sequence[Row[Any]]:
+        async with self._engine.connect() as conn:
+            result = await conn.execute(statement)
+            return result.all()
+
+    # -- readings ---------------------------------------------------------------------------------
+
+    async def insert_readings(self, readings: Iterable[Reading], *, received_at: datetime | None = None) -> int:
+        """Insert new readings; one already stored for (point_id, ts) keeps its first value.
+
+        Returns how many rows were actually inserted.
+        """
+        received = to_ms(received_at or self._clock())
+        rows: dict[tuple[str, int], dict[str, Any]] = {}
+        for reading in readings:
+            key = (reading.point_id, to_ms(reading.ts))
+            # first one wins inside a batch too, as it would across batches
+            rows.setdefault(
+                key,
+                {
+                    "point_id": reading.point_id,
+                    "ts": key[1],
+                    "value": reading.value,
+                    "quality": reading.quality.value,
+                    "source": reading.source,
+                    "received_at": received,
+                },
+            )
+        if not rows:
+            return 0
+        stmt = self._insert(t.readings).on_conflict_do_nothing(index_elements=["point_id", "ts"])
+        async with self._write() as conn:
+            if self._count_by_rowcount:
+                result = await conn.execute(stmt, list(rows.values()))
+                return int(result.rowcount)
+            result = await conn.execute(stmt.returning(t.readings.c.ts), list(rows.values()))
+            return len(result.all())
+
+    async def readings(self, point_id: str, start: datetime, end: datetime) -> list[Reading]:
+        """Readings of `point_id` with start <= ts < end, oldest first."""
+        c = t.readings.c
+        rows = await self._fetch(
+            select(c.point_id, c.ts, c.value, c.quality, c.source)
+            .where(c.point_id == point_id, c.ts >= to_ms(start), c.ts < to_ms(end))
+            .order_by(c.ts)
+        )
+        return [_reading(row) for row in rows]
+
+    async def last_reading(self, point_id: str) -> Reading | None:
+        c = t.readings.c
+        rows = await self._fetch(
+            select(c.point_id, c.ts, c.value, c.quality, c.source)
+            .where(c.point_id == point_id)
+            .order_by(c.ts.desc())
+            .limit(1)
+        )
+        return _reading(rows[0]) if rows else None
+
+    async def reading_before(self, point_id: str, ts: datetime, *, inclusive: bool = False) -> Reading | None:
+        """The latest reading strictly before `ts` (at or before it with `inclusive=True`)."""
+        c = t.readings.c
+        bound = c.ts <= to_ms(ts) if inclusive else c.ts < to_ms(ts)
+        rows = await self._fetch(
+            select(c.point_id, c.ts, c.value, c.quality, c.source)
+            .where(c.point_id == point_id, bound)
+            .order_by(c.ts.desc())
+            .limit(1)
+        )
+        return _reading(rows[0]) if rows else None
+
+    async def last_readings(self) -> dict[str, Reading]:
+        """The latest reading of every point, e.g. to publish status values on start-up."""
+        c = t.readings.c
+        latest = select(c.point_id, func.max(c.ts).label("ts")).group_by(c.point_id).subquery()
+        rows = await self._fetch(
+            select(c.point_id, c.ts, c.value, c.quality, c.source).join(
+                latest, and_(c.point_id == latest.c.point_id, c.ts == latest.c.ts)
+            )
+        )
+        return {row.point_id: _reading(row) for row in rows}
+
+    # -- intervals --------------------------------------------------------------------------------
+
+    async def upsert_intervals(self, intervals: Iterable[Interval]) -> int:
+        """Insert or replace 15-minute intervals: a recomputation overwrites what it recomputed."""
+        now = to_ms(self._clock())
+        rows: dict[tuple[str, int], dict[str, Any]] = {}
+        for interval in intervals:
+            key = (interval.point_id, to_ms(interval.start))
+            # last one wins; PostgreSQL refuses to update one row twice in a statement
+            rows[key] = {
+                "point_id": interval.point_id,
+                "start": key[1],
+                "value": interval.value,
+                "quality": interval.quality.value,
+                "updated_at": now,
+            }
+        if not rows:
+            return 0
+        stmt = self._insert(t.intervals)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["point_id", "start"],
+            set_={name: stmt.excluded[name] for name in ("value", "quality", "updated_at")},
+        )
+        async with self._write() as conn:
+            await conn.execute(stmt, list(rows.values()))
+        return len(rows)
+
+    async def intervals(self, point_id: str, start: datetime, end: datetime) -> list[Interval]:
+        """Intervals of `point_id` whose start is in [start, end), oldest first."""
+        c = t.intervals.c
+        rows = await self._fetch(
+            select(c.point_id, c.start, c.value, c.quality)
+            .where(c.point_id == point_id, c.start >= to_ms(start), c.start < to_ms(end))
+            .order_by(c.start)
+        )
+        return [Interval(r.point_id, from_ms(r.start), r.value, Quality(r.quality)) for r in rows]
+
+    # -- device health ----------------------------------------------------------------------------
+
+    async def record_health(
+        self, device_id: str, at: datetime, error: str | None = None, *, offline_after: int = 1
+    ) -> DeviceHealth:
+        """Record one poll of `device_id` (success when `error` is None) and return the new state."""
+        async with self._write() as conn:
+            c = t.device_health.c
+            result = await conn.execute(select(t.device_health).where(c.device_id == device_id))
+            row = result.first()
+            previous = _health(row) if row is not None else DeviceHealth.unknown(device_id, at)
+            health = after_attempt(previous, at, error, offline_after=offline_after)
+            await self._upsert_health(conn, health)
+        return health
+
+    async def save_health(self, health: DeviceHealth) -> None:
+        """Store a state computed elsewhere, replacing the device's previous one."""
+        async with self._write() as conn:
+            await self._upsert_health(conn, health)
+
+    async def _upsert_health(self, conn: AsyncConnection, health: DeviceHealth) -> None:
+        values = {
+            "device_id": health.device_id,
+            "online": health.online,
+            "last_success": opt_to_ms(health.last_success),
+            "last_attempt": opt_to_ms(health.last_attempt),
+            "last_error": health.last_error,
+            "error_count": health.error_count,
+            "consecutive_failures": health.consecutive_failures,
+            "updated_at": to_ms(health.updated_at),
+        }
+        stmt = self._insert(t.device_health).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["device_id"],
+            set_={k: stmt.excluded[k] for k in values if k != "device_id"},
+        )
+        await conn.execute(stmt)
+
+    async def device_health(self) -> list[DeviceHealth]:
+        rows = await self._fetch(select(t.device_health).order_by(t.device_health.c.device_id))
+        return [_health(row) for row in rows]
+
+    # -- events -----------------------------------------------------------------------------------
+
+    async def add_event(self, event: Event) -> int:
+        """Store `event` unless its dedup key is already there; returns the stored event's id."""
+        values = {
+            "kind": event.kind,
+            "subject": event.subject,
+            "severity": event.severity,
+            "started_at": to_ms(event.started_at),
+            "ended_at": opt_to_ms(event.ended_at),
+            "title": event.title,
+            "details": json.dumps(event.details, sort_keys=True),
+            "energy": event.energy,
+            "energy_unit": event.energy_unit,
+            "cost": event.cost,
+            "currency": event.currency,
+            "dedup_key": event.dedup_key,
+        }
+        c = t.events.c
+        stmt = (
+            self._insert(t.events).values(values).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(c.id)
+        )
+        async with self._write() as conn:
+            new_id = (await conn.execute(stmt)).scalar()
+            if new_id is None:
+                new_id = (await conn.execute(select(c.id).where(c.dedup_key == event.dedup_key))).scalar_one()
+        return int(new_id)
+
+    async def end_event(self, dedup_key: str, ended_at: datetime) -> bool:
+        """Close an open event; False when there is no such event or it has already ended."""
+        c = t.events.c
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(t.events).where(c.dedup_key == dedup_key, c.ended_at.is_(None)).values(ended_at=to_ms(ended_at))
+            )
+        return bool(result.rowcount == 1)
+
+    async def events(
+        self,
+        *,
+        kind: str | None = None,
+        subject: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Event]:
+        """Events whose start is in [since, until), oldest first, optionally filtered."""
+        c = t.events.c
+        query = select(t.events).order_by(c.started_at, c.id)
+        if kind is not None:
+            query = query.where(c.kind == kind)
+        if subject is not None:
+            query = query.where(c.subject == subject)
+        if since is not None:
+            query = query.where(c.started_at >= to_ms(since))
+        if until is not None:
+            query = query.where(c.started_at < to_ms(until))
+        if limit is not None:
+            query = query.limit(limit)
+        return [_event(row) for row in await self._fetch(query)]
+
+    # -- LPWAN frames -----------------------------------------------------------------------------
+
+    async def remember_frame(
+        self,
+        dev_eui: str,
+        f_cnt: int,
+        device_time: datetime | None,
+        received_at: datetime,
+        *,
+        replace_older_than: datetime | None = None,
+    ) -> bool:
+        """Note an uplink; False when (dev_eui, f_cnt) was already seen (a duplicate delivery).
+
+        Frame counters restart at 0 when a device rejoins. A caller that decides a frame seen before
+        `replace_older_than` must be from an earlier session passes that cut-off: the old entry is
+        then replaced and the frame counts as new.
+        """
+        c = t.lpwan_frames.c
+        values = {
+            "dev_eui": dev_eui.lower(),
+            "f_cnt": f_cnt,
+            "device_time": opt_to_ms(device_time),
+            "received_at": to_ms(received_at),
+        }
+        stmt = (
+            self._insert(t.lpwan_frames)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["dev_eui", "f_cnt"])
+            .returning(c.f_cnt)
+        )
+        async with self._write() as conn:
+            if (await conn.execute(stmt)).first() is not None:
+                return True
+            if replace_older_than is None:
+                return False
+            result = await conn.execute(
+                update(t.lpwan_frames)
+                .where(
+                    c.dev_eui == values["dev_eui"],
+                    c.f_cnt == f_cnt,
+                    c.received_at < to_ms(replace_older_than),
+                )
+                .values(device_time=values["device_time"], received_at=values["received_at"])
+            )
+            return bool(result.rowcount == 1)
+
+    # -- meter replacements -----------------------------------------------------------------------
+
+    async def add_replacement(self, replacement: MeterReplacement) -> bool:
+        """Record a meter swap; False if the same one is already stored, StoreConflict if it differs."""
+        c = t.meter_replacements.c
+        values = {
+            "meter_id": replacement.meter_id,
+            "ts": to_ms(replacement.ts),
+            "old_final": replacement.old_final,
+            "new_initial": replacement.new_initial,
+            "note": replacement.note,
+        }
+        stmt = (
+            self._insert(t.meter_replacements)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["meter_id", "ts"])
+            .returning(c.ts)
+        )
+        async with self._write() as conn:
+            if (await conn.execute(stmt)).first() is not None:
+                return True
+            stored = (
+                await conn.execute(
+                    select(t.meter_replacements).where(c.meter_id == values["meter_id"], c.ts == values["ts"])
+                )
+            ).one()
+        existing = _replacement(stored)
+        if (existing.old_final, existing.new_initial) != (replacement.old_final, replacement.new_initial):
+            raise StoreConflict(
+                f"meter {replacement.meter_id} already has a replacement at {existing.ts.isoformat()} "
+                f"({existing.old_final} -> {existing.new_initial}); refusing to overwrite it with "
+                f"({replacement.old_final} -> {replacement.new_initial})"
+            )
+        return False
+
+    async def replacements(self, meter_id: str) -> list[MeterReplacement]:
+        c = t.meter_replacements.c
+        rows = await self._fetch(select(t.meter_replacements).where(c.meter_id == meter_id).order_by(c.ts))
+        return [_replacement(row) for row in rows]
+
+
+def _make_parent_dir(url: URL) -> None:
+    if url.database:
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+# -- row -> domain value --------------------------------------------------------------------------
+
+
+def _reading(row: Row[Any]) -> Reading:
+    return Reading(row.point_id, from_ms(row.ts), row.value, Quality(row.quality), row.source)
+
+
+def _health(row: Row[Any]) -> DeviceHealth:
+    return DeviceHealth(
+        device_id=row.device_id,
+        online=bool(row.online),
+        last_success=opt_from_ms(row.last_success),
+        last_attempt=opt_from_ms(row.last_attempt),
+        last_error=row.last_error,
+        error_count=row.error_count,
+        consecutive_failures=row.consecutive_failures,
+        updated_at=from_ms(row.updated_at),
+    )
+
+
+def _event(row: Row[Any]) -> Event:
+    return Event(
+        id=row.id,
+        kind=row.kind,
+        subject=row.subject,
+        severity=row.severity,
+        started_at=from_ms(row.started_at),
+        ended_at=opt_from_ms(row.ended_at),
+        title=row.title,
+        details=json.loads(row.details),
+        energy=row.energy,
+        energy_unit=row.energy_unit,
+        cost=row.cost,
+        currency=row.currency,
+        dedup_key=row.dedup_key,
+    )
+
+
+def _replacement(row: Row[Any]) -> MeterReplacement:
+    return MeterReplacement(row.meter_id, from_ms(row.ts), row.old_final, row.new_initial, row.note)

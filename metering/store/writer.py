@@ -1,0 +1,198 @@
+"""The single reading writer: every poller puts readings on one bounded queue, one task commits them.
+
+Batches are what make SQLite fast (one transaction per 1,000 rows instead of per row), and a single
+writer means pollers never contend for the database lock. The queue is bounded so a slow or failing
+database slows the producers down (backpressure) instead of growing memory or dropping readings.
+
+Failures: a batch that fails is retried with exponential back-off, keeping it in memory and taking
+nothing more from the queue, for as long as the writer runs; the error is logged and exposed as
+`last_error`. Only when closing does the writer give up: what it could not store is kept in
+`unwritten` and `__aexit__` raises `WriterError`, so the loss is never silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import TracebackType
+from typing import Final
+
+from metering.readings import Reading
+from metering.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class WriterError(RuntimeError):
+    """The writer could not store everything it was given, or is not running."""
+
+
+class _Flush:
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+_STOP: Final = object()
+_Item = Reading | _Flush | object
+
+
+class ReadingWriter:
+    """`async with ReadingWriter(store) as writer: await writer.put(reading)`."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_batch: int = 1000,
+        flush_interval: float = 0.5,
+        queue_size: int = 10_000,
+        retry_initial: float = 0.1,
+        retry_max: float = 5.0,
+        close_attempts: int = 3,
+    ) -> None:
+        if max_batch < 1 or queue_size < 1 or flush_interval < 0 or close_attempts < 1:
+            raise ValueError("max_batch, queue_size and close_attempts must be >= 1, flush_interval >= 0")
+        self._store = store
+        self._max_batch = max_batch
+        self._flush_interval = flush_interval
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=queue_size)
+        self._retry_initial = retry_initial
+        self._retry_max = retry_max
+        self._close_attempts = close_attempts
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._gave_up = False
+        self.last_error: BaseException | None = None  # of the latest failed attempt; None after a success
+        self.written = 0  # rows inserted
+        self.duplicates = 0  # readings already stored for their (point_id, ts)
+        self.failed_attempts = 0
+        self.unwritten: list[Reading] = []  # only filled when closing against a failing database
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> ReadingWriter:
+        if self._task is not None:
+            raise WriterError("a ReadingWriter can be started once")
+        self._task = asyncio.create_task(self._run(), name="reading-writer")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        task = self._require_running()
+        self._closing = True
+        await self._queue.put(_STOP)  # after everything already queued: the queue drains first
+        await task
+        if self.unwritten:
+            message = f"{len(self.unwritten)} readings could not be stored: {self.last_error!r}"
+            log.error("reading writer closed with %s", message)
+            if exc is None:
+                raise WriterError(message) from self.last_error
+
+    def _require_running(self) -> asyncio.Task[None]:
+        if self._task is None:
+            raise WriterError("the writer is not started; use `async with ReadingWriter(...)`")
+        if self._task.done():
+            raise WriterError("the writer has stopped")
+        return self._task
+
+    # -- producers --------------------------------------------------------------------------------
+
+    async def put(self, reading: Reading) -> None:
+        """Queue one reading; waits while the queue is full."""
+        self._require_running()
+        if self._closing:
+            raise WriterError("the writer is closing")
+        await self._queue.put(reading)
+
+    async def put_many(self, readings: list[Reading]) -> None:
+        for reading in readings:
+            await self.put(reading)
+
+    async def flush(self) -> None:
+        """Return once every reading queued before this call is committed (or, closing, given up)."""
+        self._require_running()
+        marker = _Flush()
+        await self._queue.put(marker)
+        await marker.done
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    # -- the writer task --------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        stopping = False
+        while not stopping:
+            batch: list[Reading] = []
+            waiters: list[_Flush] = []
+            stopping = self._take(await self._queue.get(), batch, waiters)
+            deadline = loop.time() + self._flush_interval
+            # gather a batch: what is already queued, then whatever arrives before the deadline
+            while batch and not waiters and not stopping and len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        async with asyncio.timeout(remaining):
+                            item = await self._queue.get()  # cancellation-safe: no item is lost
+                    except TimeoutError:
+                        break
+                stopping = self._take(item, batch, waiters)
+            if batch:
+                await self._commit(batch)
+            for waiter in waiters:
+                if not waiter.done.done():
+                    waiter.done.set_result(None)
+
+    @staticmethod
+    def _take(item: _Item, batch: list[Reading], waiters: list[_Flush]) -> bool:
+        """File `item` into the batch or the flush waiters; True for the stop sentinel."""
+        if isinstance(item, Reading):
+            batch.append(item)
+        elif isinstance(item, _Flush):
+            waiters.append(item)
+        else:
+            return item is _STOP
+        return False
+
+    async def _commit(self, batch: list[Reading]) -> None:
+        if self._gave_up:
+            self.unwritten.extend(batch)
+            return
+        delay = self._retry_initial
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                inserted = await self._store.insert_readings(batch)
+            except Exception as exc:  # any database failure: keep the batch, back off, retry
+                self.last_error = exc
+                self.failed_attempts += 1
+                if self._closing and attempt >= self._close_attempts:
+                    log.error("giving up on %d readings while closing after %d attempts: %r", len(batch), attempt, exc)
+                    self._gave_up = True  # the rest of the queue is kept in memory without trying
+                    self.unwritten.extend(batch)
+                    return
+                log.warning(
+                    "storing %d readings failed (attempt %d), retrying in %.1f s: %r", len(batch), attempt, delay, exc
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._retry_max)
+                continue
+            self.written += inserted
+            self.duplicates += len(batch) - inserted
+            if self.last_error is not None:
+                log.info("storing readings works again after %d failed attempts", attempt - 1)
+                self.last_error = None
+            return

@@ -1,0 +1,107 @@
+"""Settings of the service's own endpoints: BACnet/OPC UA servers, LPWAN intake, polling limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from point_mapping.model.common import Duration, EnvName, Frozen, Id
+from point_mapping.model.devices import Host, Port
+
+
+class ForeignDevice(Frozen):
+    bbmd: str = Field(description="BBMD address to register with, e.g. '10.0.0.5:47808'")
+    ttl: Duration = Field(default=timedelta(seconds=900))
+
+
+class BacnetExposure(Frozen):
+    enabled: bool = True
+    device_instance: int = Field(ge=0, le=4194302)
+    device_name: str = Field(min_length=1)
+    vendor_id: int = Field(default=999, ge=0, le=65535)
+    vendor_name: str = "bms-bridge"
+    address: str = Field(default="127.0.0.1/8:47808", description="local address/mask:port to bind")
+    location: str = ""
+    bbmd: bool = Field(default=False, description="act as a BBMD for this subnet")
+    foreign_device: ForeignDevice | None = None
+
+    @model_validator(mode="after")
+    def _bbmd_or_foreign(self) -> BacnetExposure:
+        if self.bbmd and self.foreign_device is not None:
+            raise ValueError("a device is either a BBMD or a foreign device, not both")
+        return self
+
+
+SecurityPolicy = Literal["None", "Basic256Sha256_Sign", "Basic256Sha256_SignAndEncrypt"]
+
+
+class OpcUaUser(Frozen):
+    username: str = Field(min_length=1)
+    password_env: EnvName
+
+
+class OpcUaExposure(Frozen):
+    enabled: bool = True
+    endpoint: str = Field(default="opc.tcp://127.0.0.1:4840", pattern=r"^opc\.tcp://")
+    server_name: str = "bms-bridge"
+    namespace: str = Field(default="urn:bms-bridge", min_length=1)
+    allow_anonymous: bool = True
+    users: list[OpcUaUser] = Field(default_factory=list)
+    security_policies: list[SecurityPolicy] = Field(default_factory=lambda: list[SecurityPolicy](["None"]))
+    certificate: str | None = None
+    private_key: str | None = None
+
+
+class Exposure(Frozen):
+    stale_after: Duration = Field(
+        default=timedelta(minutes=15), description="older values are flagged stale in BACnet/OPC UA"
+    )
+    bacnet: BacnetExposure | None = None
+    opcua: OpcUaExposure | None = None
+
+
+class Acquisition(Frozen):
+    max_in_flight_per_host: int = Field(default=2, ge=1, le=32)
+    backoff_initial: Duration = Field(default=timedelta(seconds=30))
+    backoff_max: Duration = Field(default=timedelta(minutes=30))
+    queue_size: int = Field(default=10_000, ge=100)
+
+
+class WebhookAuth(Frozen):
+    kind: Literal["token", "hmac-sha256"]
+    secret_env: EnvName
+    header: str = Field(default="", description="default: Authorization (token) or X-Signature (hmac)")
+
+
+class Webhook(Frozen):
+    enabled: bool = True
+    host: Host = "127.0.0.1"
+    port: Port = 8081
+    path: str = Field(default="/uplink", pattern=r"^/")
+    auth: WebhookAuth
+
+
+class MqttIntake(Frozen):
+    enabled: bool = True
+    host: Host = "127.0.0.1"
+    port: Port = 1883
+    topic: str = Field(default="application/+/device/+/event/up", description="ChirpStack v4 layout")
+    username_env: EnvName | None = None
+    password_env: EnvName | None = None
+    client_id: Id = "bms-bridge"
+
+
+class Lpwan(Frozen):
+    webhook: Webhook | None = None
+    mqtt: MqttIntake | None = None
+
+
+class Web(Frozen):
+    host: Host = "127.0.0.1"
+    port: Port = 8080
+    enabled: bool = True
+
+
+__all__ = ["Acquisition", "Exposure", "Id", "Lpwan", "Web"]

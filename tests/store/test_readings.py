@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from metering.readings import Interval, Quality, Reading
+from metering.store import Store
+from tests.store.conftest import Backend
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+
+
+def series(point: str, count: int, *, step: timedelta = MIN, base: float = 0.0) -> list[Reading]:
+    return [Reading(point, T0 + i * step, base + i, source="test") for i in range(count)]
+
+
+async def test_insert_returns_new_rows_and_reinsert_keeps_the_first_value(store: Store) -> None:
+    first = series("em-a1", 5)
+    assert await store.insert_readings(first) == 5
+    changed = [Reading(r.point_id, r.ts, r.value + 100, Quality.CORRECTED) for r in first]
+    assert await store.insert_readings([*changed, *series("em-a2", 2)]) == 2
+    assert await store.readings("em-a1", T0, T0 + 10 * MIN) == first
+
+
+async def test_duplicates_inside_one_batch_keep_the_first(store: Store) -> None:
+    a = Reading("p", T0, 1.0)
+    b = Reading("p", T0, 2.0)
+    assert await store.insert_readings([a, b]) == 1
+    assert await store.last_reading("p") == a
+
+
+async def test_empty_insert(store: Store) -> None:
+    assert await store.insert_readings([]) == 0
+
+
+async def test_range_is_ordered_start_inclusive_end_exclusive(store: Store) -> None:
+    rows = series("p", 10)
+    await store.insert_readings(list(reversed(rows)))
+    assert await store.readings("p", T0 + 2 * MIN, T0 + 5 * MIN) == rows[2:5]
+    assert await store.readings("p", T0 + 20 * MIN, T0 + 30 * MIN) == []
+    assert await store.readings("other", T0, T0 + 30 * MIN) == []
+
+
+async def test_any_time_zone_in_aware_utc_out(store: Store) -> None:
+    paris = ZoneInfo("Europe/Paris")
+    local = datetime(2024, 7, 1, 14, 30, tzinfo=paris)  # 12:30 UTC in summer
+    await store.insert_readings([Reading("p", local, 1.5)])
+    got = await store.readings(
+        "p",
+        datetime(2024, 7, 1, 18, 0, tzinfo=timezone(timedelta(hours=5, minutes=30))),  # 12:30 UTC
+        datetime(2024, 7, 1, 12, 31, tzinfo=UTC),
+    )
+    assert len(got) == 1
+    assert got[0].ts == datetime(2024, 7, 1, 12, 30, tzinfo=UTC)
+    assert got[0].ts.utcoffset() == timedelta(0)
+
+
+async def test_sub_millisecond_digits_are_floored(store: Store) -> None:
+    ts = T0 + timedelta(microseconds=1_999)
+    await store.insert_readings([Reading("p", ts, 1.0)])
+    last = await store.last_reading("p")
+    assert last is not None and last.ts == T0 + timedelta(milliseconds=1)
+
+
+async def test_pre_epoch_and_far_future_timestamps(store: Store) -> None:
+    old = datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC)
+    future = datetime(2200, 1, 1, tzinfo=UTC)
+    await store.insert_readings([Reading("p", old, 1.0), Reading("p", future, 2.0)])
+    assert [r.ts for r in await store.readings("p", old, future + MIN)] == [old, future]
+
+
+async def test_last_reading_last_readings_and_reading_before(store: Store) -> None:
+    assert await store.last_reading("p") is None
+    assert await store.last_readings() == {}
+    await store.insert_readings([*series("p", 5), *series("q", 3, step=2 * MIN, base=10)])
+    p_rows = series("p", 5)
+    assert await store.last_reading("p") == p_rows[-1]
+    latest = await store.last_readings()
+    assert latest == {"p": p_rows[-1], "q": series("q", 3, step=2 * MIN, base=10)[-1]}
+    assert await store.reading_before("p", T0 + 3 * MIN) == p_rows[2]
+    assert await store.reading_before("p", T0 + 3 * MIN, inclusive=True) == p_rows[3]
+    assert await store.reading_before("p", T0) is None
+
+
+async def test_qualities_and_sources_round_trip(store: Store) -> None:
+    rows = [Reading("p", T0 + i * MIN, 1.0, quality, f"src-{i}") for i, quality in enumerate(Quality)]
+    await store.insert_readings(rows)
+    assert await store.readings("p", T0, T0 + 60 * MIN) == rows
+
+
+async def test_interval_upsert_replaces(store: Store) -> None:
+    q = timedelta(minutes=15)
+    first = [Interval("p", T0 + i * q, 1.0, Quality.ESTIMATED) for i in range(4)]
+    assert await store.upsert_intervals(first) == 4
+    redo = [Interval("p", T0 + q, 2.5), Interval("p", T0 + 2 * q, 3.5), Interval("p", T0 + 2 * q, 4.5)]
+    assert await store.upsert_intervals(redo) == 2  # last one wins inside a batch
+    assert await store.intervals("p", T0, T0 + 4 * q) == [first[0], redo[0], redo[2], first[3]]
+    assert await store.intervals("p", T0 + q, T0 + 2 * q) == [redo[0]]
+    assert await store.upsert_intervals([]) == 0
+
+
+async def test_data_survive_close_and_reopen(backend: Backend) -> None:
+    async with backend.open() as store:
+        await store.insert_readings(series("p", 3))
+        await store.upsert_intervals([Interval("p", T0, 7.0)])
+    async with backend.open() as store:
+        assert await store.readings("p", T0, T0 + 10 * MIN) == series("p", 3)
+        assert await store.intervals("p", T0, T0 + 10 * MIN) == [Interval("p", T0, 7.0)]
