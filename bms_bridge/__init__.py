@@ -1,1 +1,1 @@
-"""TODO"""
+"""bms-bridge: the running service — protocol adapters, CLI, scheduling and wiring."""

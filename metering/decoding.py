@@ -58,14 +58,10 @@ def decode(
     """
     count = REGISTER_COUNTS[spec.data_type]
     if len(registers) != count:
-        raise DecodeError(
-            f"{spec.data_type} at address {spec.address} needs {count} registers, got {len(registers)}"
-        )
+        raise DecodeError(f"{spec.data_type} at address {spec.address} needs {count} registers, got {len(registers)}")
     for index, word in enumerate(registers):
         if not isinstance(word, int) or not 0 <= word <= 0xFFFF:
-            raise DecodeError(
-                f"register {spec.address + index} holds {word!r}, not a 16-bit word (0..65535)"
-            )
+            raise DecodeError(f"register {spec.address + index} holds {word!r}, not a 16-bit word (0..65535)")
     words = _to_canonical(registers, *_resolve(spec, byte_order, word_order))
     raw = b"".join(w.to_bytes(2, "big") for w in words)
     if spec.sentinels:
@@ -109,8 +105,6 @@ def encode(
             try:
                 raw = struct.pack(_FORMATS[spec.data_type], round(scaled))
             except (struct.error, OverflowError, ValueError):
-                raise ValueError(
-                    f"{value!r} (raw {scaled!r}) does not fit in {spec.data_type}"
-                ) from None
+                raise ValueError(f"{value!r} (raw {scaled!r}) does not fit in {spec.data_type}") from None
     words = [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)]
     return _to_canonical(words, *_resolve(spec, byte_order, word_order))

@@ -81,9 +81,7 @@ def plan_profile_reads(profile: MeterProfile, names: Iterable[str] | None = None
             f"profile {profile.id!r} has no register {', '.join(map(repr, unknown))}; "
             f"known: {', '.join(profile.registers)}"
         )
-    return plan_reads(
-        [(n, profile.registers[n]) for n in chosen], profile.max_registers_per_read, profile.max_gap
-    )
+    return plan_reads([(n, profile.registers[n]) for n in chosen], profile.max_registers_per_read, profile.max_gap)
 
 
 def split_block_result(block: ReadBlock, registers: Sequence[int]) -> dict[str, list[int]]:
@@ -94,6 +92,5 @@ def split_block_result(block: ReadBlock, registers: Sequence[int]) -> dict[str, 
             f"(function {block.function_code}) returned {len(registers)}"
         )
     return {
-        name: list(registers[spec.address - block.address : spec.end - block.address])
-        for name, spec in block.members
+        name: list(registers[spec.address - block.address : spec.end - block.address]) for name, spec in block.members
     }

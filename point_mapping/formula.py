@@ -13,9 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-_TOKEN = re.compile(
-    r"\s*(?:(?P<id>\{[^{}]*\})|(?P<num>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|(?P<op>[-+*]))"
-)
+_TOKEN = re.compile(r"\s*(?:(?P<id>\{[^{}]*\})|(?P<num>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|(?P<op>[-+*]))")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
 

@@ -85,9 +85,7 @@ def write_lock(folder: Path, identifiers: Identifiers) -> bool:
     return True
 
 
-def assign_identifiers(
-    site: SiteModel, at: Locator, lock: IdentifierLock
-) -> tuple[Identifiers, list[SiteProblem]]:
+def assign_identifiers(site: SiteModel, at: Locator, lock: IdentifierLock) -> tuple[Identifiers, list[SiteProblem]]:
     problems: list[SiteProblem] = []
     exposed = [(i, p) for i, p in enumerate(site.points) if p.exposure.enabled]
     assigned: dict[str, int] = {}

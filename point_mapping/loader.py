@@ -137,6 +137,6 @@ def _problem_from(error: Any, locator: Locator) -> SiteProblem:
         return SiteProblem(locator.key_at(*path), f"unknown key '{path[-1]}'")
     if kind == "missing":
         return SiteProblem(locator.at(*path[:-1]), f"missing required key '{path[-1]}'")
-    field = next((str(p) for p in reversed(path) if isinstance(p, str)), "")
+    field = str(path[-1]) if len(path) > 1 and isinstance(path[-1], str) else ""
     text = f"{field}: {message}" if field else message
     return SiteProblem(locator.at(*path), text)

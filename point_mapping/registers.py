@@ -36,9 +36,7 @@ def registers_of(device: Device, profiles: Mapping[str, MeterProfile]) -> dict[s
     profile = profiles.get(device.profile or "")
     if profile is None:
         return {}
-    return {
-        name: RegisterInfo(name, spec.unit, spec.kind == "cumulative") for name, spec in profile.registers.items()
-    }
+    return {name: RegisterInfo(name, spec.unit, spec.kind == "cumulative") for name, spec in profile.registers.items()}
 
 
 @dataclass(frozen=True)

@@ -69,10 +69,7 @@ def _to_python(
             result[key] = _to_python(file, value_node, (*path, key), loader, doc, problems)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [
-            _to_python(file, item, (*path, index), loader, doc, problems)
-            for index, item in enumerate(node.value)
-        ]
+        return [_to_python(file, item, (*path, index), loader, doc, problems) for index, item in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
 
 

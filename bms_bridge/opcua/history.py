@@ -8,9 +8,9 @@ the store is written by the pollers, not by the OPC UA server.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from asyncua import ua
 from asyncua.server.history import HistoryStorageInterface
@@ -25,6 +25,7 @@ _LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 _GOOD = status_code(StatusCodes.Good)
 
 
+@runtime_checkable
 class HistorySource(Protocol):
     async def read(
         self, point_id: str, start: datetime, end: datetime, limit: int | None
@@ -33,16 +34,25 @@ class HistorySource(Protocol):
         ...
 
 
+# The same read as a plain coroutine function, e.g. `store.read` or a closure.
+HistoryReader = Callable[[str, datetime, datetime, int | None], Awaitable[list[tuple[datetime, float]]]]
+
+
+def history_reader(history: HistorySource | HistoryReader) -> HistoryReader:
+    """Accept either an object with `read` (the HistorySource protocol) or the coroutine function itself."""
+    return history.read if isinstance(history, HistorySource) else history
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class PointHistoryStorage(HistoryStorageInterface):
-    """Reads raw history of exposed points through a `HistorySource`; events are not historized."""
+    """Reads raw history of exposed points through the application's reader; events are not historized."""
 
     def __init__(
         self,
-        source: HistorySource,
+        source: HistoryReader,
         point_of_node: Callable[[ua.NodeId], str | None],
         max_history_data_response_size: int = 10_000,
     ) -> None:
@@ -77,10 +87,10 @@ class PointHistoryStorage(HistoryStorageInterface):
         forward = end == _UNSPECIFIED or (start != _UNSPECIFIED and start <= end)
         if forward:
             high = _LATEST if end == _UNSPECIFIED else end
-            rows = await self._source.read(point_id, start, high, wanted + 1)
+            rows = await self._source(point_id, start, high, wanted + 1)
         else:
             low, high = (end, start) if start != _UNSPECIFIED else (_UNSPECIFIED, end)
-            rows = list(reversed(await self._source.read(point_id, low, high, None)))
+            rows = list(reversed(await self._source(point_id, low, high, None)))
         continuation = None
         if len(rows) > wanted:
             # Part 11 6.4.3.2: more data than returned -> a continuation point; asyncua encodes it as the

@@ -13,7 +13,7 @@ from asyncua.server.server import Server
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.opcua.access import PasswordUserManager, ReadOnlyAnonymousRuleset
 from bms_bridge.opcua.errors import OpcUaServerError
-from bms_bridge.opcua.history import HistorySource, PointHistoryStorage
+from bms_bridge.opcua.history import HistoryReader, HistorySource, PointHistoryStorage, history_reader
 from bms_bridge.opcua.nodes import AddressSpaceBuilder, initial_value
 from bms_bridge.opcua.settings import OpcUaSettings
 from bms_bridge.opcua.status import point_status_code
@@ -26,11 +26,14 @@ class OpcUaServer:
     """Exposes points under Objects/<site>/<building>/<tenant>/<meter>/<point> and publishes their values."""
 
     def __init__(
-        self, settings: OpcUaSettings, points: Iterable[ExposedPoint], history: HistorySource | None = None
+        self,
+        settings: OpcUaSettings,
+        points: Iterable[ExposedPoint],
+        history: HistorySource | HistoryReader | None = None,
     ) -> None:
         self._settings = settings
         self._initial_points = list(points)
-        self._history = history
+        self._history = history_reader(history) if history is not None else None
         self._server: Server | None = None
         self._builder: AddressSpaceBuilder | None = None
         self._idx = 0
@@ -82,7 +85,12 @@ class OpcUaServer:
         self._builder = AddressSpaceBuilder(server, self._idx, historized=self._history is not None)
         try:
             await self.add_points(self._initial_points)
-            await server.start()
+        except BaseException:
+            self._server = None
+            await server.iserver.stop()
+            raise
+        try:
+            await server.start()  # asyncua stops its internal server itself when this fails
         except OSError as exc:
             self._server = None
             raise OpcUaServerError(f"cannot listen on {settings.endpoint}: {exc}") from exc
@@ -107,11 +115,15 @@ class OpcUaServer:
         """Add points to the address space, before or after start (tenant totals, flags, ...)."""
         builder = self._require_builder()
         batch = list(points)
-        seen: set[str] = set()
+        seen_points: set[str] = set()
+        seen_nodes = {str(node_id.Identifier) for node_id in self._points_by_node}
         for point in batch:
-            if point.point_id in self._node_ids or point.point_id in seen:
+            if point.point_id in self._node_ids or point.point_id in seen_points:
                 raise OpcUaServerError(f"point {point.point_id!r} is already exposed over OPC UA")
-            seen.add(point.point_id)
+            if point.opcua_node_id in seen_nodes:
+                raise OpcUaServerError(f"OPC UA node id {point.opcua_node_id!r} of {point.point_id!r} is taken")
+            seen_points.add(point.point_id)
+            seen_nodes.add(point.opcua_node_id)
         server = self._require_server()
         node_ids = await builder.add_points(batch)
         for point, node_id in zip(batch, node_ids, strict=True):

@@ -35,6 +35,7 @@ from metering.store.urls import is_sqlite, normalise_db_url
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+READING_COLUMNS = ("point_id", "ts", "value", "quality", "source", "received_at")
 
 
 class StoreConflict(ValueError):
@@ -52,8 +53,7 @@ class Store:
         self._engine = engine
         self._clock = clock
         self._sqlite = engine.dialect.name == "sqlite"
-        # executemany reports an honest row count on sqlite3; asyncpg does not, so use RETURNING there
-        self._count_by_rowcount = bool(engine.dialect.supports_sane_multi_rowcount)
+        self._sqlite_insert_sql = _compiled_reading_insert(engine) if self._sqlite else None
 
     @classmethod
     @asynccontextmanager
@@ -116,29 +116,23 @@ class Store:
         Returns how many rows were actually inserted.
         """
         received = to_ms(received_at or self._clock())
-        rows: dict[tuple[str, int], dict[str, Any]] = {}
+        rows: dict[tuple[str, int], tuple[Any, ...]] = {}
         for reading in readings:
             key = (reading.point_id, to_ms(reading.ts))
-            # first one wins inside a batch too, as it would across batches
-            rows.setdefault(
-                key,
-                {
-                    "point_id": reading.point_id,
-                    "ts": key[1],
-                    "value": reading.value,
-                    "quality": reading.quality.value,
-                    "source": reading.source,
-                    "received_at": received,
-                },
-            )
+            if key not in rows:  # first one wins inside a batch too, as it does across batches
+                rows[key] = (*key, reading.value, reading.quality.value, reading.source, received)
         if not rows:
             return 0
-        stmt = self._insert(t.readings).on_conflict_do_nothing(index_elements=["point_id", "ts"])
         async with self._write() as conn:
-            if self._count_by_rowcount:
-                result = await conn.execute(stmt, list(rows.values()))
+            if self._sqlite_insert_sql is not None:
+                # Core statement compiled once, rows passed as tuples: per-row parameter processing
+                # in SQLAlchemy would otherwise cost about as much as SQLite's own work
+                result = await conn.exec_driver_sql(self._sqlite_insert_sql, list(rows.values()))
                 return int(result.rowcount)
-            result = await conn.execute(stmt.returning(t.readings.c.ts), list(rows.values()))
+            # asyncpg reports no executemany row count: RETURNING lists the rows really inserted
+            stmt = self._insert(t.readings).on_conflict_do_nothing(index_elements=["point_id", "ts"])
+            params = [dict(zip(READING_COLUMNS, row, strict=True)) for row in rows.values()]
+            result = await conn.execute(stmt.returning(t.readings.c.ts), params)
             return len(result.all())
 
     async def readings(self, point_id: str, start: datetime, end: datetime) -> list[Reading]:
@@ -409,6 +403,15 @@ class Store:
         c = t.meter_replacements.c
         rows = await self._fetch(select(t.meter_replacements).where(c.meter_id == meter_id).order_by(c.ts))
         return [_replacement(row) for row in rows]
+
+
+def _compiled_reading_insert(engine: AsyncEngine) -> str:
+    """The readings insert as SQLite SQL with `?` placeholders in READING_COLUMNS order."""
+    stmt = sqlite.insert(t.readings).on_conflict_do_nothing(index_elements=["point_id", "ts"])
+    compiled = stmt.compile(dialect=engine.dialect, column_keys=list(READING_COLUMNS))
+    if tuple(compiled.positiontup or ()) != READING_COLUMNS:
+        raise RuntimeError(f"unexpected parameter order {compiled.positiontup!r} for readings insert")
+    return compiled.string
 
 
 def _make_parent_dir(url: URL) -> None:

@@ -84,7 +84,12 @@ class ReadingWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        task = self._require_running()
+        task = self._task
+        if task is None:
+            raise WriterError("the writer was never started")
+        if task.done():
+            await task  # it died: re-raise why, rather than hide it behind our own error
+            return
         self._closing = True
         await self._queue.put(_STOP)  # after everything already queued: the queue drains first
         await task

@@ -45,7 +45,5 @@ class Tariff(Frozen):
     def _one_default_zone(self) -> Tariff:
         defaults = [zone.id for zone in self.zones if not zone.windows]
         if len(defaults) != 1:
-            raise ValueError(
-                f"a tariff needs exactly one zone without windows (the default), found {len(defaults)}"
-            )
+            raise ValueError(f"a tariff needs exactly one zone without windows (the default), found {len(defaults)}")
         return self

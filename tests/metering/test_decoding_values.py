@@ -151,9 +151,7 @@ ROUND_TRIP_VALUES = {
 }
 
 
-@pytest.mark.parametrize(
-    ("data_type", "value"), [(t, v) for t, values in ROUND_TRIP_VALUES.items() for v in values]
-)
+@pytest.mark.parametrize(("data_type", "value"), [(t, v) for t, values in ROUND_TRIP_VALUES.items() for v in values])
 @pytest.mark.parametrize("byte_order", ["big", "little"])
 @pytest.mark.parametrize("word_order", ["big", "little"])
 def test_round_trip(data_type: str, value: float, byte_order: str, word_order: str) -> None:

@@ -47,7 +47,7 @@ def test_kind_follows_unit() -> None:
 
 
 def test_unknown_unit_lists_known_ones() -> None:
-    with pytest.raises(ValidationError, match="unknown unit 'kwh'; known units: .*'kWh'"):
+    with pytest.raises(ValidationError, match=r"unknown unit 'kwh'; known units: .*'kWh'"):
         register(unit="kwh")
 
 
@@ -152,7 +152,7 @@ def test_load_profile_file_rejects_duplicate_keys(tmp_path: Path) -> None:
         "  a: {function_code: input, address: 2, data_type: float32, unit: V}\n",
         encoding="utf-8",
     )
-    with pytest.raises(SiteInvalid, match="dup.yaml:7:3: duplicate key 'a'"):
+    with pytest.raises(SiteInvalid, match=r"dup\.yaml:7:3: duplicate key 'a'"):
         load_profile_file(path)
 
 

@@ -56,9 +56,7 @@ async def test_sqlite_connection_settings_and_without_rowid(tmp_path: Path) -> N
             name: (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar_one()
             for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
         }
-        ddl = (
-            await conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'readings'")
-        ).scalar_one()
+        ddl = (await conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'readings'")).scalar_one()
     assert pragma == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 10000}
     assert "WITHOUT ROWID" in ddl
 

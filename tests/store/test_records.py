@@ -66,9 +66,7 @@ async def test_events_are_idempotent_by_dedup_key(store: Store) -> None:
 async def test_events_filter_and_end(store: Store) -> None:
     await store.add_event(_event("a", T0))
     await store.add_event(_event("b", T0 + S, ended_at=T0 + 2 * S))
-    await store.add_event(
-        Event("hvac_conflict", "ahu-1", "alarm", T0 + 2 * S, "Heating and cooling", "c")
-    )
+    await store.add_event(Event("hvac_conflict", "ahu-1", "alarm", T0 + 2 * S, "Heating and cooling", "c"))
     assert [e.dedup_key for e in await store.events(kind="night_flow")] == ["a", "b"]
     assert [e.dedup_key for e in await store.events(subject="ahu-1")] == ["c"]
     assert [e.dedup_key for e in await store.events(since=T0 + S, until=T0 + 2 * S)] == ["b"]
@@ -105,9 +103,7 @@ async def test_frame_counter_reset_is_new_after_the_callers_cutoff(store: Store)
     later = T0 + timedelta(days=1)
     assert await store.remember_frame(eui, 0, None, later, replace_older_than=later - timedelta(hours=1))
     # ... and the replaced entry now holds the new receive time, so a retransmission is a duplicate
-    assert not await store.remember_frame(
-        eui, 0, None, later + S, replace_older_than=later - timedelta(hours=1)
-    )
+    assert not await store.remember_frame(eui, 0, None, later + S, replace_older_than=later - timedelta(hours=1))
 
 
 async def test_replacements(store: Store) -> None:

@@ -10,7 +10,8 @@ along and react (e.g. call `server.update()` once it has seen {"event": "subscri
   {"op": "rpm", "object": "analog-input,1", "properties": ["all"]}
   {"op": "write", "object": "analog-input,1", "property": "present-value", "value": 1.0}
   {"op": "subscribe", "object": "analog-input,1", "confirmed": true, "lifetime": 60, "count": 2,
-   "timeout": 10}
+   "timeout": 10, "abandon": false}   # abandon: subscribe, never renew nor cancel
+  {"op": "pause", "tag": "x"}         # print {"event": "paused"}, wait for a line on stdin
 Times are time.monotonic(), which on Linux is one system-wide clock shared with the test process.
 """
 
@@ -120,6 +121,10 @@ async def run(args: argparse.Namespace) -> None:
                     emit(op=op, ok=False, error=str(getattr(err, "errorCode", err)))
             elif op == "subscribe":
                 await subscribe(app, server, step)
+            elif op == "pause":
+                # let the test change the server, then continue on a line from stdin
+                emit(event="paused", tag=step.get("tag"))
+                await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
             else:
                 raise ValueError(f"unknown op {op!r}")
     finally:
@@ -131,9 +136,17 @@ async def subscribe(app: Application, server: Address, step: dict[str, Any]) -> 
     objid = ObjectIdentifier(step["object"])
     received = 0
     deadline = time.monotonic() + step.get("timeout", 10)
-    async with app.change_of_value(
+    scm_cm = app.change_of_value(
         server, objid, issue_confirmed_notifications=step.get("confirmed", True), lifetime=step.get("lifetime")
-    ) as scm:
+    )
+    if step.get("abandon"):
+        # subscribe and vanish without cancelling: the server must expire it after its lifetime
+        await scm_cm.refresh_subscription()
+        if scm_cm.refresh_subscription_handle:
+            scm_cm.refresh_subscription_handle.cancel()
+        emit(event="subscribed", object=step["object"], t=time.monotonic())
+        return
+    async with scm_cm as scm:
         emit(event="subscribed", object=step["object"], t=time.monotonic())
         while received < step.get("count", 1):
             remaining = deadline - time.monotonic()

@@ -1,0 +1,1 @@
+"""Speed and size measurements; run them all with `python -m benchmarks` (or name some: `... store`)."""

@@ -1,0 +1,71 @@
+"""The `bms-bridge` console script. Exit codes: 0 ok, 1 invalid input or failed check, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from bms_bridge.sites import DB_ENV
+
+# command name -> module in bms_bridge.commands (imported lazily: `check` need not load pymodbus)
+COMMANDS = {
+    "check": "check",
+    "run": "run",
+    "demo": "demo",
+    "poll": "poll",
+    "import-readings": "import_readings",
+    "consumption": "consumption",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bms-bridge", description=__doc__)
+    parser.add_argument("--db", help=f"database URL (env {DB_ENV}; default: SQLite under SITE/.state/)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = sub.add_parser("check", help="validate a site's YAML")
+    check.add_argument("site")
+
+    run = sub.add_parser("run", help="run the service for a site")
+    run.add_argument("site")
+    run.add_argument("--simulate", action="store_true", help="serve simulated meters on loopback")
+
+    sub.add_parser("demo", help="run the demo business center with simulated meters")
+
+    poll = sub.add_parser("poll", help="poll every Modbus device")
+    poll.add_argument("site")
+    poll.add_argument("--once", action="store_true", required=True, help="poll once and exit")
+    poll.add_argument("--json", action="store_true", help="print JSON")
+
+    imp = sub.add_parser("import-readings", help="import manual readings from a CSV file")
+    imp.add_argument("site")
+    imp.add_argument("file")
+
+    cons = sub.add_parser("consumption", help="consumption of a point over a period")
+    cons.add_argument("site")
+    cons.add_argument("--point", required=True)
+    cons.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD (site time)")
+    cons.add_argument("--to", dest="end", required=True, help="last day, inclusive, YYYY-MM-DD")
+    cons.add_argument("--by", choices=["15min", "hour", "day", "month"], default="day")
+    cons.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    module = importlib.import_module(f"bms_bridge.commands.{COMMANDS[args.command]}")
+    try:
+        code: int = module.run(args)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per CLI command; each exposes `run(args) -> int` (the exit code)."""

@@ -1,0 +1,84 @@
+"""From a device's decoded registers to readings of the site's metering points.
+
+Pure: the caller reads and decodes the registers (`metering.decoding`) and says when. For each point of
+each meter on the device: value = decoded register x multiplier (CT ratio, or pulse weight for a pulse
+counter channel `counter_N`), converted from the register's unit to the point's unit.
+
+Out-of-service meters are skipped, not marked: their registers are not wanted (`registers_wanted`)
+and they yield no reading, so their points go stale and the exposure layers flag them as such. A
+"bad quality" reading would carry a value nobody should bill on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from metering.readings import Quality, Reading
+from point_mapping.model import MeterProfile, Point, SiteModel
+from point_mapping.registers import point_measure
+from point_mapping.units import convert
+
+SOURCE_PREFIX = "modbus:"
+
+
+@dataclass(frozen=True, slots=True)
+class PointValues:
+    """Readings of one poll, and the points that got none (and why)."""
+
+    readings: tuple[Reading, ...]
+    unavailable: tuple[str, ...]  # point ids whose register said "not available" (NaN, sentinel)
+    missing: tuple[str, ...]  # point ids whose register was not read this time (failed read)
+
+
+def device_points(site: SiteModel, device_id: str) -> list[Point]:
+    """Physical points of the in-service meters on a device, in site order."""
+    meters = {m.id for m in site.meters_of_device(device_id) if not m.out_of_service}
+    return [p for p in site.points if p.meter in meters and p.register_name is not None]
+
+
+def registers_wanted(site: SiteModel, device_id: str) -> list[str]:
+    """Register names the device must be asked for: those its in-service points use, each once."""
+    return list(dict.fromkeys(p.register_name for p in device_points(site, device_id) if p.register_name))
+
+
+def point_values(
+    site: SiteModel,
+    device_id: str,
+    decoded: Mapping[str, float | None],
+    ts: datetime,
+    profiles: Mapping[str, MeterProfile],
+) -> PointValues:
+    """Readings at `ts` for every in-service point of the device whose register was decoded."""
+    readings: list[Reading] = []
+    unavailable: list[str] = []
+    missing: list[str] = []
+    source = f"{SOURCE_PREFIX}{device_id}"
+    for point in device_points(site, device_id):
+        register = point.register_name or ""
+        if register not in decoded:
+            missing.append(point.id)
+            continue
+        raw = decoded[register]
+        if raw is None:
+            unavailable.append(point.id)
+            continue
+        measure = point_measure(site, point, profiles)
+        if measure is None:  # a dangling reference; the loader reports these, so never on a loaded site
+            missing.append(point.id)
+            continue
+        value = convert(raw * measure.multiplier, measure.source_unit, measure.unit)
+        readings.append(Reading(point.id, ts, value, Quality.MEASURED, source))
+    return PointValues(tuple(readings), tuple(unavailable), tuple(missing))
+
+
+def point_readings(
+    site: SiteModel,
+    device_id: str,
+    decoded: Mapping[str, float | None],
+    ts: datetime,
+    profiles: Mapping[str, MeterProfile],
+) -> list[Reading]:
+    """Just the readings of `point_values` (use that to learn which points got none)."""
+    return list(point_values(site, device_id, decoded, ts, profiles).readings)

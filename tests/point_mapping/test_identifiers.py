@@ -1,0 +1,88 @@
+"""BACnet instances and OPC UA node ids never shift when YAML is reordered, extended or pruned."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bms_bridge.sites import open_site
+from point_mapping.errors import SiteInvalid
+from point_mapping.identifiers import LOCK_FILE, write_lock
+
+Edit = Callable[[str, str, str], Path]
+
+
+def lock_site(site_dir: Path) -> dict[str, int]:
+    site = open_site(site_dir)
+    write_lock(site.folder, site.identifiers)
+    return dict(site.identifiers.bacnet_instance)
+
+
+def test_new_points_are_numbered_in_id_order(site_dir: Path) -> None:
+    assert lock_site(site_dir) == {
+        "a1-01.energy": 1,
+        "a1-02.energy": 2,
+        "common.energy": 3,
+        "main.energy": 4,
+        "main.power": 5,
+    }
+    assert open_site(site_dir).identifiers.opcua_node_id["main.power"] == "main.power"
+
+
+def test_reordering_and_adding_points_keeps_numbers(site_dir: Path) -> None:
+    before = lock_site(site_dir)
+    meters = site_dir / "meters.yaml"
+    lines = meters.read_text().splitlines(keepends=True)
+    points_start = lines.index("points:\n") + 1
+    body = lines[points_start : points_start + 4]
+    # reverse the physical points and add one that sorts first
+    lines[points_start : points_start + 4] = [
+        "  - {id: a0.power, meter: M-A1-01, register: active_power}\n",
+        *reversed(body),
+    ]
+    meters.write_text("".join(lines))
+    after = lock_site(site_dir)
+    assert {k: after[k] for k in before} == before
+    assert after["a0.power"] == 6  # above every number ever used, not 1
+
+
+def test_removed_points_retire_their_numbers(site_dir: Path, edit: Edit) -> None:
+    lock_site(site_dir)
+    edit("meters.yaml", "  - {id: main.power, meter: M-MAIN, register: active_power}\n", "")
+    lock_site(site_dir)
+    lock = yaml.safe_load((site_dir / LOCK_FILE).read_text())
+    assert lock["retired"] == {"main.power": 5}
+    edit("meters.yaml", "points:\n", "points:\n  - {id: new.power, meter: M-MAIN, register: active_power}\n")
+    assert lock_site(site_dir)["new.power"] == 6  # 5 is never handed out again
+
+
+def test_explicit_ids_win_and_collisions_are_errors(site_dir: Path, edit: Edit) -> None:
+    lock_site(site_dir)
+    edit(
+        "meters.yaml",
+        "register: active_power}",
+        "register: active_power, exposure: {bacnet_instance: 500, opcua_node_id: mains/power}}",
+    )
+    site = open_site(site_dir)
+    assert site.identifiers.bacnet_instance["main.power"] == 500
+    assert site.identifiers.opcua_node_id["main.power"] == "mains/power"
+    edit("meters.yaml", "bacnet_instance: 500", "bacnet_instance: 1")  # 1 belongs to a1-01.energy
+    with pytest.raises(SiteInvalid) as caught:
+        open_site(site_dir)
+    assert [p.message for p in caught.value.problems] == [
+        f"BACnet instance 1 belongs to point 'a1-01.energy' in {LOCK_FILE}; choose another"
+    ]
+
+
+def test_invalid_site_writes_no_lock(site_dir: Path, edit: Edit) -> None:
+    from bms_bridge.cli import main
+
+    edit("meters.yaml", "device: em-a1-02", "device: nope")
+    assert main(["check", str(site_dir)]) == 1
+    assert not (site_dir / LOCK_FILE).exists()
+    edit("meters.yaml", "device: nope", "device: em-a1-02")
+    assert main(["check", str(site_dir)]) == 0
+    assert (site_dir / LOCK_FILE).exists()
