@@ -38,7 +38,12 @@ class CounterSpec:
 
     `multiplier` turns raw counts into engineering units (CT ratio, pulse weight): raw × multiplier.
     `digits` (dial registers, wrap at 10^digits) or `bits` (binary counters, wrap at 2^bits) give the
-    rollover range; neither means the register never wraps. `max_plausible_delta` is in engineering units
+    rollover range; neither means the register never wraps.
+
+    `register_scale` is for readings already stored in engineering units (raw × CT ratio or pulse
+    weight × unit conversion, as the store keeps them): the rollover then happens at
+    10^digits × register_scale and a `Replacement`'s raw register values are scaled by it too. Build such
+    a spec with `CounterSpec.for_point`; `multiplier` is then 1. `max_plausible_delta` is in engineering units
     per hour of elapsed time (scaled by each step's length, at least a quarter hour). A drop counts as a
     rollover only when the previous value lies in the top `rollover_window` of the range and the current
     one in the bottom `rollover_window`. With `reset_detection`, a drop to at most `reset_fraction` of the
@@ -52,10 +57,13 @@ class CounterSpec:
     reset_detection: bool = False
     rollover_window: float = 0.1
     reset_fraction: float = 0.1
+    register_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.multiplier) and self.multiplier > 0):
             raise ValueError(f"multiplier must be a positive number, got {self.multiplier!r}")
+        if not (math.isfinite(self.register_scale) and self.register_scale > 0):
+            raise ValueError(f"register_scale must be a positive number, got {self.register_scale!r}")
         if self.digits is not None and self.bits is not None:
             raise ValueError("give the rollover either as digits or as bits, not both")
         # Float readings are exact integers only up to 2^53 (~9.007e15).
@@ -70,13 +78,37 @@ class CounterSpec:
         if not 0 < self.reset_fraction < 1:
             raise ValueError(f"reset_fraction must be in (0, 1), got {self.reset_fraction!r}")
 
+    @classmethod
+    def for_point(
+        cls,
+        *,
+        digits: int | None = None,
+        bits: int | None = None,
+        scale: float = 1.0,
+        max_plausible_delta: float | None = None,
+        reset_detection: bool = False,
+    ) -> CounterSpec:
+        """A spec for readings stored in engineering units: stored value = raw register × `scale`.
+
+        `scale` is the meter's multiplier (CT ratio or pulse weight) times the factor from the
+        register's unit to the point's unit, e.g. 40 for a 200/5 A CT on a kWh register, 0.01 for a
+        10 L pulse read into m3. `max_plausible_delta` is in the stored unit per hour.
+        """
+        return cls(
+            digits=digits,
+            bits=bits,
+            register_scale=scale,
+            max_plausible_delta=max_plausible_delta,
+            reset_detection=reset_detection,
+        )
+
     @property
     def wrap(self) -> float | None:
-        """The raw value at which the register rolls over to 0, or None."""
+        """The reading at which the register rolls over to 0 (raw range × register_scale), or None."""
         if self.digits is not None:
-            return float(10**self.digits)
+            return float(10**self.digits) * self.register_scale
         if self.bits is not None:
-            return float(2**self.bits)
+            return float(2**self.bits) * self.register_scale
         return None
 
 
@@ -84,6 +116,7 @@ class CounterSpec:
 class Replacement:
     """A meter exchange at `ts`: the old meter's final and the new meter's initial raw register.
 
+    Values are raw register values as read off the meters; `CounterSpec.register_scale` scales them.
     A reading stamped exactly at `ts` is taken as the old meter's (its final reading).
     """
 
@@ -108,7 +141,11 @@ class Delta:
 
 @dataclass(frozen=True, slots=True)
 class CounterFault:
-    """Something the register did that is not plain consumption; raw values are unscaled."""
+    """Something the register did that is not plain consumption.
+
+    `raw_before`/`raw_after` are the readings as given (before `multiplier`, so raw counts, or stored
+    engineering values under `register_scale`).
+    """
 
     ts: datetime
     kind: FaultKind
@@ -141,7 +178,9 @@ def normalise(
     if len(point_ids) > 1:
         raise ValueError(f"normalise takes readings of one point, got {sorted(point_ids)}")
     point_id = next(iter(point_ids), "")
-    exchanges = sorted(replacements, key=lambda r: r.ts)
+    # Exchange values are raw register values (what the technician read off the dial): bring them to
+    # the readings' scale.
+    exchanges = sorted((_scaled(r, spec.register_scale) for r in replacements), key=lambda r: r.ts)
     wrap = spec.wrap
     deltas: list[Delta] = []
     faults: list[CounterFault] = []
@@ -216,6 +255,12 @@ def _bridge_exchanges(prev: Reading, cur: Reading, exchanges: Sequence[Replaceme
         return _Step(None, quality, (_fault(cur, FaultKind.REPLACEMENT_MISMATCH, message, prev.value),))
     raw += cur.value - start
     return _Step(raw, worst(quality, Quality.MANUAL))
+
+
+def _scaled(replacement: Replacement, scale: float) -> Replacement:
+    if scale == 1.0:
+        return replacement
+    return Replacement(replacement.ts, replacement.old_final * scale, replacement.new_initial * scale)
 
 
 def _cap(spec: CounterSpec, span: timedelta) -> float | None:

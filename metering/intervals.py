@@ -19,6 +19,9 @@ from metering.quality import worst, worst_of
 from metering.readings import Interval, Quality
 
 SLOT = timedelta(minutes=15)
+# Deltas up to one slot long come from ordinary polling (every 10 s to 15 min) and are split at slot
+# boundaries without losing MEASURED; anything longer is a gap filled by interpolation.
+MAX_MEASURED_SPAN = SLOT
 
 BucketSize = Literal["15min", "hour", "day", "month"]
 
@@ -29,15 +32,22 @@ def slot_start(ts: datetime) -> datetime:
     return utc - timedelta(minutes=utc.minute % 15, seconds=utc.second, microseconds=utc.microsecond)
 
 
-def to_intervals(point_id: str, deltas: Iterable[Delta]) -> list[Interval]:
+def to_intervals(
+    point_id: str, deltas: Iterable[Delta], *, max_measured_span: timedelta = MAX_MEASURED_SPAN
+) -> list[Interval]:
     """Attribute deltas to the slots their span (start_ts, end_ts] overlaps, summing per slot.
 
     A reading at 10:15:00 closes the 10:00 slot (standards.md: consumption belongs to the interval that
     ended), because the delta ending there has no overlap with the 10:15 slot. A delta over several
-    slots is split in proportion to time and those parts are ESTIMATED; the last part takes the
-    remainder so the parts add up to the delta. A slot only partly covered by deltas (a fault step or
-    the start/end of the series leaves the rest unknown) is QUESTIONABLE: its value is a lower bound.
+    slots is split in proportion to time; the last part takes the remainder so the parts add up to the
+    delta. Splitting a delta no longer than `max_measured_span` (two consecutive polls, e.g. 10:14:30 →
+    10:15:30) is interpolation across less than a poll cycle, so its parts keep the delta's quality;
+    a longer delta is a real gap and its parts are ESTIMATED (Green Button code 9, linear
+    interpolation). A slot only partly covered by deltas (a fault step or the start/end of the series
+    leaves the rest unknown) is QUESTIONABLE: its value is a lower bound.
     """
+    if max_measured_span < timedelta(0):
+        raise ValueError(f"max_measured_span must not be negative, got {max_measured_span}")
     values: dict[datetime, float] = {}
     qualities: dict[datetime, Quality] = {}
     covered: dict[datetime, timedelta] = {}
@@ -46,8 +56,9 @@ def to_intervals(point_id: str, deltas: Iterable[Delta]) -> list[Interval]:
         if end <= start:
             raise ValueError(f"delta of {point_id} ends {end.isoformat()}, not after {start.isoformat()}")
         parts = _overlaps(start, end)
-        quality = delta.quality if len(parts) == 1 else worst(delta.quality, Quality.ESTIMATED)
         span = end - start
+        interpolated = len(parts) > 1 and span > max_measured_span
+        quality = worst(delta.quality, Quality.ESTIMATED) if interpolated else delta.quality
         assigned = 0.0
         for i, (slot, overlap) in enumerate(parts):
             share = delta.value - assigned if i == len(parts) - 1 else delta.value * (overlap / span)

@@ -214,6 +214,8 @@ def uplink_readings(
 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        raise UplinkError(f"{where} is missing; is this an uplink of the expected network server?")
     if not isinstance(value, Mapping):
         raise UplinkError(f"{where} must be a JSON object, got {_kind(value)}")
     return value

@@ -96,9 +96,19 @@ class BacnetServer:
             await asyncio.sleep(0.05)  # let the deregistration datagram leave before closing
         if self.settings.bbmd_peers is not None and link is not None:
             link._fdt_clock_handle.cancel()  # the BBMD's 1 s FDT clock would reschedule itself forever
-        for task in getattr(getattr(link, "server", None), "_transport_tasks", []):
+        udp = getattr(link, "server", None)
+        for task in getattr(udp, "_transport_tasks", []):
             task.cancel()
+        transports = [t for t in (udp.local_transport, udp.broadcast_transport) if t is not None] if udp else []
         app.close()
+        # a datagram transport closes its socket on the next loop turn: wait, so that the port is
+        # free when stop() returns (a restart would otherwise find it taken)
+        deadline = asyncio.get_running_loop().time() + 1.0
+        while any(t.get_extra_info("socket").fileno() != -1 for t in transports):
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("BACnet/IP sockets still open after close")
+                break
+            await asyncio.sleep(0)
         # re-queue the points so a restarted server serves them again
         installed = [po.point for po in self._objects.values()]
         self._pending = installed + [p for p in self._pending if p.point_id not in self._objects]

@@ -58,10 +58,10 @@ class PasswordUserManager:
         password: str | None = None,
         certificate: Any = None,
     ) -> User | None:
-        if username is None and certificate is None:
-            return User(role=UserRole.Anonymous) if self._allow_anonymous else None
         if username is None:
-            return None  # X509 user tokens are not offered
+            # Only anonymous and username tokens are offered, so no username means anonymous (the
+            # certificate passed here is then the client's application certificate, not a user's).
+            return User(role=UserRole.Anonymous) if self._allow_anonymous else None
         expected = self._users.get(username)
         # Constant-time comparison; an unknown user is compared too, so both cost the same.
         matches = hmac.compare_digest((password or "").encode(), (expected or "").encode())

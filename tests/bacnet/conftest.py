@@ -62,9 +62,9 @@ class ClientProcess:
         self.proc = proc
         self.lines: list[dict[str, Any]] = []
 
-    async def next(self, timeout: float = 15.0) -> dict[str, Any]:
+    async def next(self, within: float = 15.0) -> dict[str, Any]:
         assert self.proc.stdout is not None
-        line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        line = await asyncio.wait_for(self.proc.stdout.readline(), within)
         if not line:
             stderr = await self._stderr()
             raise AssertionError(f"client exited (rc={self.proc.returncode}) after {self.lines}: {stderr}")
@@ -73,17 +73,17 @@ class ClientProcess:
         self.lines.append(data)
         return data
 
-    async def until(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 15.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
+    async def until(self, predicate: Callable[[dict[str, Any]], bool], within: float = 15.0) -> dict[str, Any]:
+        deadline = time.monotonic() + within
         while True:
             data = await self.next(max(0.01, deadline - time.monotonic()))
             if predicate(data):
                 return data
 
-    async def rest(self, timeout: float = 20.0) -> list[dict[str, Any]]:
+    async def rest(self, within: float = 20.0) -> list[dict[str, Any]]:
         """All remaining lines until the client exits; fails if it does not exit in time."""
         out: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         assert self.proc.stdout is not None
         while True:
             line = await asyncio.wait_for(self.proc.stdout.readline(), max(0.01, deadline - time.monotonic()))

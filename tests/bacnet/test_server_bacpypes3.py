@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,10 +29,8 @@ pytestmark = pytest.mark.slow
 Client = Callable[[list[dict[str, Any]]], Any]
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    import asyncio
-
-    deadline = time.monotonic() + timeout
+async def wait_for(condition: Callable[[], bool], within: float, what: str) -> None:
+    deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -79,7 +78,9 @@ async def test_read_property_and_multiple(server: BacnetServer, bacpypes3_client
     ]
     client = await bacpypes3_client(steps)
     out = await client.rest()
-    reads = {line["property"]: line["value"] for line in out if line["op"] == "read" and line["object"] == objref(POWER)}
+    reads = {
+        line["property"]: line["value"] for line in out if line["op"] == "read" and line["object"] == objref(POWER)
+    }
     assert reads == {
         "present-value": 42.25,
         "units": "kilowatts",
@@ -135,8 +136,20 @@ async def test_status_flags_follow_updates(server: BacnetServer, bacpypes3_clien
     server.update(reading(SPARE, 0.0, PointStatus.OUT_OF_SERVICE))
     await client.resume()
     rest = await client.rest()
-    assert rest[0]["values"] == {"present-value": 12.0, "status-flags": [0, 0, 0, 0], "reliability": "no-fault-detected"}
+    assert rest[0]["values"] == {
+        "present-value": 12.0,
+        "status-flags": [0, 0, 0, 0],
+        "reliability": "no-fault-detected",
+    }
     assert rest[1]["values"] == {"out-of-service": 1, "status-flags": [0, 0, 0, 1]}
+
+
+async def notification(client: Any, within: float = 2.0) -> dict[str, Any]:
+    """The next COV notification: present-value then status-flags (13.1, Table 13-1 reported values)."""
+    value = await client.until(lambda d: d.get("event") == "cov", within)
+    flags = await client.until(lambda d: d.get("event") == "cov", within)
+    assert (value["property"], flags["property"]) == ("present-value", "status-flags")
+    return {"value": value["value"], "flags": flags["value"], "t": value["t"]}
 
 
 @pytest.mark.parametrize("confirmed", [True, False], ids=["confirmed", "unconfirmed"])
@@ -145,28 +158,29 @@ async def test_cov_notification_within_a_second(
 ) -> None:
     server.update(reading(POWER, 100.0))
     client = await bacpypes3_client(
-        [{"op": "subscribe", "object": objref(POWER), "confirmed": confirmed, "lifetime": 60, "count": 3}]
+        [{"op": "subscribe", "object": objref(POWER), "confirmed": confirmed, "lifetime": 60, "count": 4}]
     )
     await client.until(lambda d: d.get("event") == "subscribed")
-    await client.until(lambda d: d.get("property") == "status-flags")  # 13.1: initial notification
+    initial = await notification(client)  # 13.1: a new subscription gets the current value at once
+    assert initial["value"] == 100.0 and initial["flags"] == [0, 0, 0, 0]
     assert server.cov_subscription_count == 1
 
     server.update(reading(POWER, 100.2))  # below COV_Increment 0.5: no notification
     t0 = time.monotonic()
     server.update(reading(POWER, 101.0))
-    value = await client.until(lambda d: d.get("property") == "present-value", timeout=2)
-    assert value["value"] == 101.0  # 100.2 was never reported
-    assert value["t"] - t0 < 1.0  # CLOCK_MONOTONIC is shared by both processes on Linux
+    changed = await notification(client)
+    assert changed["value"] == 101.0  # 100.2 was never reported
+    assert changed["t"] - t0 < 1.0  # CLOCK_MONOTONIC is shared by both processes on Linux
 
     t0 = time.monotonic()
     server.update(reading(POWER, 101.0, PointStatus.COMM_FAILURE))  # a status change alone notifies
-    flags = await client.until(lambda d: d.get("property") == "status-flags", timeout=2)
-    assert flags["value"] == [0, 1, 0, 0] and flags["t"] - t0 < 1.0
+    failed = await notification(client)
+    assert failed == {"value": 101.0, "flags": [0, 1, 0, 0], "t": failed["t"]} and failed["t"] - t0 < 1.0
 
     server.update(reading(ENERGY, 5.0))  # another object: not reported to this subscriber
     server.update(reading(POWER, 101.0))
-    flags = await client.until(lambda d: d.get("property") == "status-flags", timeout=2)
-    assert flags["value"] == [0, 0, 0, 0]
+    back = await notification(client)
+    assert back["value"] == 101.0 and back["flags"] == [0, 0, 0, 0]
     await client.rest()  # the client cancels its subscription on exit
     await wait_for(lambda: server.cov_subscription_count == 0, 5, "subscription cancel")
 
@@ -179,13 +193,13 @@ async def test_cov_on_accumulator_and_large_analog_value(server: BacnetServer, b
         ]
     )
     await client.until(lambda d: d.get("event") == "subscribed" and d["object"] == objref(ENERGY))
-    await client.until(lambda d: d.get("property") == "status-flags")
+    assert (await notification(client))["flags"] == [0, 1, 0, 0]  # no value yet
     server.update(reading(ENERGY, 10.5))
-    assert (await client.until(lambda d: d.get("property") == "present-value"))["value"] == 10_500
+    assert await notification(client) == {"value": 10_500, "flags": [0, 0, 0, 0], "t": client.lines[-2]["t"]}
     await client.until(lambda d: d.get("event") == "subscribed" and d["object"] == objref(ENERGY_HR))
-    await client.until(lambda d: d.get("property") == "status-flags")
+    await notification(client)
     server.update(reading(ENERGY_HR, 10.5))
-    assert (await client.until(lambda d: d.get("property") == "present-value"))["value"] == 10.5
+    assert (await notification(client))["value"] == 10.5
     await client.rest()
 
 
@@ -210,7 +224,9 @@ async def test_objects_added_and_removed_after_start(server: BacnetServer, bacpy
     later = point("tenant-7-consumption", "analog-value", 7, "kWh")
     device = f"device,{DEVICE_INSTANCE}"
     revision = {"op": "read", "object": device, "property": "database-revision"}
-    client = await bacpypes3_client([revision, {"op": "pause"}, revision, {"op": "read", "object": objref(later), "property": "present-value"}])
+    client = await bacpypes3_client(
+        [revision, {"op": "pause"}, revision, {"op": "read", "object": objref(later), "property": "present-value"}]
+    )
     before = await client.until(lambda d: d.get("op") == "read")
     await client.until(lambda d: d.get("event") == "paused")
     server.add_object(later)

@@ -124,7 +124,15 @@ def test_mixed_points_are_refused() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"digits": 6, "bits": 32}, {"multiplier": 0}, {"digits": 16}, {"bits": 65}, {"max_plausible_delta": -1}],
+    [
+        {"digits": 6, "bits": 32},
+        {"multiplier": 0},
+        {"digits": 16},
+        {"bits": 65},
+        {"max_plausible_delta": -1},
+        {"register_scale": 0},
+        {"register_scale": float("inf")},
+    ],
 )
 def test_bad_spec_is_refused(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
@@ -134,3 +142,36 @@ def test_bad_spec_is_refused(kwargs: dict[str, Any]) -> None:
 def test_empty_and_single_reading_give_nothing() -> None:
     assert normalise([], CounterSpec()) == NormalisedSeries("")
     assert normalise(_readings(5), CounterSpec()) == NormalisedSeries("P-1")
+
+
+def test_for_point_rolls_over_at_the_scaled_range() -> None:
+    # 5-digit register behind a 200/5 A CT (× 40), stored in kWh: it wraps at 10^5 × 40 = 4,000,000.
+    # 3,999,600 → 400 stored is raw 99,990 → 10: (4,000,000 − 3,999,600) + 400 = 800 kWh.
+    spec = CounterSpec.for_point(digits=5, scale=40.0)
+    assert (spec.wrap, spec.multiplier) == (4_000_000.0, 1.0)
+    series = normalise(_readings(3_999_200, 3_999_600, 400), spec)
+    assert [d.value for d in series.deltas] == [400, 800]
+    assert series.faults == ()
+
+
+def test_for_point_scales_bits_and_refuses_values_beyond_the_scaled_range() -> None:
+    # 16-bit pulse counter, 10 L per pulse stored in m3 (scale 0.01): range 0..655.36 m3.
+    spec = CounterSpec.for_point(bits=16, scale=0.01)
+    assert spec.wrap == pytest.approx(655.36)
+    series = normalise(_readings(655.0, 700.0, 655.2, 0.3), spec)
+    assert [d.value for d in series.deltas] == pytest.approx([0.2, 655.36 - 655.2 + 0.3])
+    assert [f.kind for f in series.faults] == [FaultKind.OUT_OF_RANGE]
+
+
+def test_for_point_scales_raw_replacement_values() -> None:
+    # YAML says: old dial 1,015 → new dial 3 (raw); stored values are × 40.
+    # (1,015 × 40 − 40,400) + (280 − 3 × 40) = 200 + 160 = 360 kWh, manual.
+    exchange = Replacement(T0 + timedelta(minutes=20), old_final=1_015, new_initial=3)
+    spec = CounterSpec.for_point(scale=40.0)
+    series = normalise(_readings(40_000, 40_400, 280), spec, [exchange])
+    assert [(d.value, d.quality) for d in series.deltas] == [(400, Quality.MEASURED), (360, Quality.MANUAL)]
+
+
+def test_for_point_without_rollover_is_the_default_spec() -> None:
+    assert CounterSpec.for_point() == CounterSpec()
+    assert CounterSpec.for_point(scale=2.5, max_plausible_delta=10).max_plausible_delta == 10

@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from metering.counters import CounterSpec, Delta, normalise
-from metering.intervals import slot_start, to_intervals
+from metering.intervals import SLOT, slot_start, to_intervals
 from metering.readings import Quality, Reading
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 T0 = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
+S = timedelta(seconds=1)
 
 
 def _ts(text: str) -> datetime:
@@ -41,6 +42,52 @@ def test_split_conserves_an_awkward_total() -> None:
     assert [i.start for i in intervals] == [T0, T0 + 15 * M, T0 + 30 * M, T0 + 45 * M]
     assert [i.value for i in intervals] == pytest.approx([0.1 * 10 / 45, 0.1 / 3, 0.1 / 3, 0.1 * 5 / 45])
     assert sum(i.value for i in intervals) == pytest.approx(0.1, rel=1e-15)
+
+
+def test_60s_polling_across_boundaries_stays_measured() -> None:
+    # A poll every 60 s that drifted 30 s: 09:59:30, 10:00:30, ... 10:30:30; 0.5 kWh per minute.
+    # The 10:14:30–10:15:30 step is split 0.25 / 0.25 at 10:15: interpolation over one poll, not a gap.
+    readings = [Reading("P-1", T0 - 30 * S + i * M, 100 + 0.5 * i) for i in range(32)]
+    intervals = to_intervals("P-1", normalise(readings, CounterSpec()).deltas)
+    assert [i.start for i in intervals] == [T0 - 15 * M, T0, T0 + 15 * M, T0 + 30 * M]
+    inner = intervals[1:3]  # fully covered slots: 15 min × 0.5 = 7.5 each
+    assert [i.value for i in inner] == pytest.approx([7.5, 7.5])
+    assert [i.quality for i in inner] == [Quality.MEASURED, Quality.MEASURED]
+    # The first and last slots are only partly covered by the series: lower bounds.
+    assert [i.quality for i in (intervals[0], intervals[-1])] == [Quality.QUESTIONABLE, Quality.QUESTIONABLE]
+    assert [i.value for i in (intervals[0], intervals[-1])] == pytest.approx([0.25, 0.25])
+
+
+@pytest.mark.parametrize(
+    ("span_minutes", "quality"),
+    [(10, Quality.MEASURED), (15, Quality.MEASURED), (16, Quality.ESTIMATED), (40, Quality.ESTIMATED)],
+)
+def test_max_measured_span_default_is_one_slot(span_minutes: int, quality: Quality) -> None:
+    # The delta ends at 10:20, so it crosses 10:15; short measured fillers complete the slots it touches.
+    start, end = T0 + 20 * M - span_minutes * M, T0 + 20 * M
+    deltas = [Delta(slot_start(start), start, 1.0), Delta(start, end, 1.0), Delta(end, T0 + 30 * M, 1.0)]
+    intervals = to_intervals("P-1", deltas)
+    assert len(intervals) > 1
+    assert {i.quality for i in intervals} == {quality}
+    assert sum(i.value for i in intervals) == pytest.approx(3.0)
+
+
+def test_max_measured_span_is_a_parameter() -> None:
+    delta = Delta(T0 + 10 * M, T0 + 20 * M, 2.0)
+    strict = to_intervals("P-1", [delta], max_measured_span=timedelta(0))
+    assert [(i.value, i.quality) for i in strict] == [(1.0, Quality.QUESTIONABLE), (1.0, Quality.QUESTIONABLE)]
+    lax = to_intervals("P-1", [Delta(T0, T0 + 2 * SLOT, 2.0)], max_measured_span=timedelta(hours=1))
+    assert [i.quality for i in lax] == [Quality.MEASURED, Quality.MEASURED]
+    with pytest.raises(ValueError, match="negative"):
+        to_intervals("P-1", [delta], max_measured_span=-M)
+
+
+def test_split_across_a_gap_keeps_a_worse_quality() -> None:
+    # A manual delta over 30 min is split into estimated parts; a short manual one stays manual.
+    long = to_intervals("P-1", [Delta(T0, T0 + 30 * M, 2.0, Quality.MANUAL)])
+    short = to_intervals("P-1", [Delta(T0 + 10 * M, T0 + 20 * M, 2.0, Quality.MANUAL)])
+    assert [i.quality for i in long] == [Quality.ESTIMATED, Quality.ESTIMATED]
+    assert {i.quality for i in short} == {Quality.QUESTIONABLE}  # partly covered slots
 
 
 def test_delta_exactly_one_slot_keeps_its_quality() -> None:

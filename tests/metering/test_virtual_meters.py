@@ -1,4 +1,4 @@
-"""Virtual metering points: formula parsing, per-slot evaluation, and ordering with cycle detection."""
+"""Virtual metering points evaluated slot by slot (formula syntax: tests/point_mapping/test_formula.py)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,8 @@ from pathlib import Path
 import pytest
 
 from metering.readings import Interval, Quality
-from metering.virtual import (
-    CycleError,
-    FormulaError,
-    Term,
-    VirtualFormula,
-    dependencies,
-    evaluate,
-    parse_formula,
-    topological_order,
-)
+from metering.virtual import evaluate
+from point_mapping.formula import Formula, parse_formula
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 T0 = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
@@ -44,45 +36,6 @@ def test_golden_case(case: Path) -> None:
     assert missing == [(_ts(m["start"]), m["point_ids"]) for m in expected["missing"]]
 
 
-def test_parse_terms_and_round_trip() -> None:
-    formula = parse_formula("  {P-MAIN}-{P-A}  - 0.5 * {P-B} + 2*{P-C}")
-    assert formula.terms == (
-        Term(1.0, "P-MAIN"),
-        Term(-1.0, "P-A"),
-        Term(-0.5, "P-B"),
-        Term(2.0, "P-C"),
-    )
-    assert str(formula) == "{P-MAIN} - {P-A} - 0.5*{P-B} + 2.0*{P-C}"
-    assert parse_formula(str(formula)) == formula
-    assert parse_formula("-{A} + 1e-1*{B}").terms == (Term(-1.0, "A"), Term(0.1, "B"))
-
-
-@pytest.mark.parametrize(
-    ("text", "position"),
-    [
-        ("", 0),
-        ("{A} + ", 6),
-        ("{A} {B}", 4),
-        ("2 {A}", 2),
-        ("{A} - - {B}", 6),
-        ("{}", 1),
-        ("{A", 2),
-        ("{A B}", 2),
-        ("{A} * 2", 4),
-        ("P-MAIN - {P-A}", 0),
-    ],
-)
-def test_parse_errors_name_the_position(text: str, position: int) -> None:
-    with pytest.raises(FormulaError, match=f"at position {position} ") as caught:
-        parse_formula(text)
-    assert caught.value.position == position
-    assert isinstance(caught.value, ValueError)
-
-
-def test_dependencies_once_each_in_order() -> None:
-    assert dependencies(parse_formula("{B} + {A} - 0.5*{B}")) == ["B", "A"]
-
-
 def test_repeated_point_sums_its_coefficients() -> None:
     # {A} - 0.25*{A} on a slot of 8: 8 − 2 = 6
     series = evaluate(parse_formula("{A} - 0.25*{A}"), {"A": [Interval("A", T0, 8.0)]}, "V")
@@ -96,32 +49,12 @@ def test_input_with_no_intervals_leaves_every_slot_missing() -> None:
     assert [(m.start, m.point_ids) for m in series.missing] == [(i.start, ("S",)) for i in main]
 
 
-def test_formula_accepts_a_list_and_refuses_empty() -> None:
-    assert VirtualFormula([Term(1.0, "A")]).terms == (Term(1.0, "A"),)  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
-        VirtualFormula(())
+def test_duplicate_input_slot_is_refused() -> None:
+    twice = [Interval("A", T0, 1.0), Interval("A", T0, 2.0)]
+    with pytest.raises(ValueError, match="two intervals"):
+        evaluate(parse_formula("{A}"), {"A": twice}, "V")
 
 
-def test_topological_order_puts_inputs_first() -> None:
-    formulas = {
-        "V-TOTAL": parse_formula("{V-COMMON} + {V-TENANTS}"),
-        "V-COMMON": parse_formula("{P-MAIN} - {V-TENANTS}"),
-        "V-TENANTS": parse_formula("{P-A} + {P-B}"),
-    }
-    assert topological_order(formulas) == ["V-TENANTS", "V-COMMON", "V-TOTAL"]
-
-
-def test_cycle_is_named() -> None:
-    formulas = {
-        "V-A": parse_formula("{P-MAIN} - {V-B}"),
-        "V-B": parse_formula("{V-C} + {P-X}"),
-        "V-C": parse_formula("0.5*{V-A}"),
-    }
-    with pytest.raises(CycleError, match="V-A → V-B → V-C → V-A") as caught:
-        topological_order(formulas)
-    assert caught.value.cycle == ("V-A", "V-B", "V-C", "V-A")
-
-
-def test_self_reference_is_a_cycle() -> None:
-    with pytest.raises(CycleError, match="V-A → V-A"):
-        topological_order({"V-A": parse_formula("{P-MAIN} - {V-A}")})
+def test_empty_formula_is_refused() -> None:
+    with pytest.raises(ValueError, match="no terms"):
+        evaluate(Formula(()), {}, "V")

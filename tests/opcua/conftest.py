@@ -94,7 +94,7 @@ class Running:
     history: MemoryHistory
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def opcua() -> AsyncIterator[Running]:
     history = MemoryHistory({"active-energy": hourly_energy(48)})
     url = f"opc.tcp://127.0.0.1:{free_tcp_port()}"

@@ -11,7 +11,7 @@ import pytest
 from bms_bridge.exposure.points import PointStatus, PointValue
 from tests.opcua.conftest import CLIENTS, NS_URI, T0, USERS, Running, client_process, probe, read_line_until
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 
 def nid(opcua: Running, point_id: str) -> str:
@@ -80,7 +80,7 @@ async def test_subscription_receives_update(opcua: Running) -> None:
         measured = datetime.now(UTC).replace(microsecond=0)
         await opcua.server.update(PointValue("active-power", 88.25, measured))
         lines = await read_line_until(process, '"datachange"')
-    change = [line for line in lines if "datachange" in line][0]
+    change = next(line for line in lines if "datachange" in line)
     assert '"value": 88.25' in change
     assert '"status": "Good"' in change
     assert measured.isoformat() in change

@@ -85,3 +85,9 @@ def test_default_sqlite_url_lives_in_the_state_dir(tmp_path: Path) -> None:
     url = normalise_db_url(default_sqlite_url(tmp_path / ".state"))
     assert url.drivername == "sqlite+aiosqlite"
     assert Path(url.database or "").parent == (tmp_path / ".state").resolve()
+
+
+async def test_schema_is_for_postgresql_only(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        async with Backend("sqlite", f"sqlite:///{tmp_path / 'a.db'}", {"schema": "x"}).open():
+            pass

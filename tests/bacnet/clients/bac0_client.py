@@ -36,7 +36,11 @@ async def run(args: argparse.Namespace) -> None:
     async with BAC0.start(ip="127.0.0.1/8", port=args.port, deviceId=args.device, ping=False) as bacnet:
         emit(event="ready")
         for obj in args.objects:
-            props = ["presentValue", "statusFlags"] if obj.startswith("binary") else ["presentValue", "units", "statusFlags"]
+            props = (
+                ["presentValue", "statusFlags"]
+                if obj.startswith("binary")
+                else ["presentValue", "units", "statusFlags"]
+            )
             request = {"address": args.server, "objects": {obj: props}}
             result = await bacnet.readMultiple(args.server, request_dict=request, timeout=5)
             # request_dict answers {"type:inst" or (type, inst): [(property, value), ...]}

@@ -98,8 +98,7 @@ async def run(args: argparse.Namespace) -> None:
                 emit(
                     op=op,
                     i_haves=[
-                        {"device": plain(h.deviceIdentifier), "object": plain(h.objectIdentifier)}
-                        for h in i_haves
+                        {"device": plain(h.deviceIdentifier), "object": plain(h.objectIdentifier)} for h in i_haves
                     ],
                 )
             elif op == "read":
@@ -117,7 +116,7 @@ async def run(args: argparse.Namespace) -> None:
                 try:
                     await app.write_property(server, step["object"], step["property"], step["value"])
                     emit(op=op, ok=True)
-                except BaseException as err:  # noqa: BLE001 - BACnet errors derive from BaseException
+                except BaseException as err:  # BACnet errors derive from BaseException
                     emit(op=op, ok=False, error=str(getattr(err, "errorCode", err)))
             elif op == "subscribe":
                 await subscribe(app, server, step)

@@ -25,7 +25,13 @@ def main() -> int:
     try:
         for node_id in node_ids:
             node = client.get_node(node_id)
-            dv = node.get_data_value()
+            # Node.get_data_value() raises on any non-Good status: read through the service instead.
+            read = ua.ReadValueId()
+            read.NodeId = node.nodeid
+            read.AttributeId = ua.AttributeIds.Value
+            params = ua.ReadParameters()
+            params.NodesToRead = [read]
+            dv = client.uaclient.read(params)[0]
             eu = node.get_child(["0:EngineeringUnits"]).get_value()
             value = dv.Value.Value
             if isinstance(value, float) and not math.isfinite(value):
@@ -34,7 +40,8 @@ def main() -> int:
                 node_id=node_id,
                 value=value,
                 status=dv.StatusCode.name,
-                source_timestamp=dv.SourceTimestamp.isoformat() if dv.SourceTimestamp else None,
+                # python-opcua gives naive UTC datetimes
+                source_timestamp=dv.SourceTimestamp.isoformat() + "Z" if dv.SourceTimestamp else None,
                 unit_id=eu.UnitId,
                 unit=eu.DisplayName.Text,
             )

@@ -1,0 +1,37 @@
+"""`bms-bridge run SITE [--simulate]`: the service until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+
+from bms_bridge.commands.check import report_invalid
+from bms_bridge.service import Service, ServiceOptions
+from bms_bridge.sites import database_url, open_site
+from point_mapping.errors import SiteInvalid
+from point_mapping.identifiers import write_lock
+from point_mapping.loader import LoadedSite
+
+
+async def serve(site: LoadedSite, db_url: str, simulate: bool, banner: str = "") -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with Service(site, db_url, ServiceOptions(simulate=simulate)).running():
+        print(banner or f"bms-bridge running site {site.model.site.id}; Ctrl-C to stop", flush=True)
+        await stop.wait()
+    print("stopped", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        site = open_site(args.site)
+    except SiteInvalid as error:
+        return report_invalid(error)
+    write_lock(site.folder, site.identifiers)
+    asyncio.run(serve(site, database_url(site, args.db), args.simulate))
+    return 0

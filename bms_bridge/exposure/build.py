@@ -1,0 +1,71 @@
+"""The site's points as the BMS sees them: names an operator understands, units, stable identifiers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bms_bridge.exposure.points import ExposedPoint
+from point_mapping.loader import LoadedSite
+from point_mapping.model import Point, SiteModel
+from point_mapping.registers import point_measure
+
+COMMON = "Common areas"
+SHARED = "Shared"
+
+
+def tenant_of(site: SiteModel, point_id: str, on: date) -> str:
+    """The tenant name a point belongs to on a day: the one contract in force billing it, else shared/common."""
+    holders = {
+        site.tenant_by_id[c.tenant].name
+        for c in site.contracts
+        if c.start <= on and (c.end is None or on <= c.end) and any(cp.point == point_id for cp in c.points)
+        if c.tenant in site.tenant_by_id
+    }
+    if len(holders) == 1:
+        return holders.pop()
+    return SHARED if holders else COMMON
+
+
+def _building_of(site: SiteModel, point: Point) -> str:
+    meter = site.meter_by_id.get(point.meter or "")
+    space = point.space or (meter.space if meter else None)
+    building = site.building_of_space.get(space or "")
+    return building.name if building else site.site.name
+
+
+def exposed_points(site: LoadedSite, on: date) -> list[ExposedPoint]:
+    """One descriptor per exposed point, in YAML order."""
+    model = site.model
+    result = []
+    for point in model.points:
+        if not point.exposure.enabled:
+            continue
+        measure = point_measure(model, point, site.profiles)
+        if measure is None:  # cannot happen for a loaded site; keeps the type checker honest
+            continue
+        meter = model.meter_by_id.get(point.meter or "")
+        building, tenant = _building_of(model, point), tenant_of(model, point.id, on)
+        meter_label = meter.id if meter else "Virtual"
+        what = point.name or (point.register_name or "").replace("_", " ") or "virtual total"
+        description = f"{what} — {meter_label}"
+        if meter is not None and meter.model:
+            description += f" ({meter.model})"
+        description += f", {tenant}, {building}"
+        kind = point.exposure.bacnet_object or ("large-analog-value" if measure.cumulative else "analog-input")
+        result.append(
+            ExposedPoint(
+                point_id=point.id,
+                name=f"{building}.{tenant}.{meter_label}.{point.id}"[:200],
+                description=description[:250],
+                unit=measure.unit,
+                cumulative=measure.cumulative,
+                bacnet_object=kind,
+                bacnet_instance=site.identifiers.bacnet_instance[point.id],
+                opcua_node_id=site.identifiers.opcua_node_id[point.id],
+                path=(model.site.name, building, tenant, meter_label),
+                cov_increment=point.exposure.cov_increment or 0.0,
+                out_of_service=bool(meter and meter.out_of_service),
+                writable=point.exposure.writable,
+            )
+        )
+    return result

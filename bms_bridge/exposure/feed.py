@@ -1,0 +1,115 @@
+"""Keeps the BMS's view honest: the latest value of every exposed point and whether it can be trusted.
+
+Readings and device health arrive from acquisition; a periodic `refresh()` turns silent points stale.
+Every change goes to the sinks (the BACnet and OPC UA servers) as `PointValue`s.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+
+from bms_bridge.exposure.points import ExposedPoint, PointStatus, PointValue
+from metering.health import DeviceHealth
+from metering.readings import Reading
+
+log = logging.getLogger(__name__)
+
+Sink = Callable[[list[PointValue]], Awaitable[None]]
+
+
+def point_status(
+    last_ts: datetime | None, now: datetime, stale_after: timedelta, device_online: bool, out_of_service: bool
+) -> PointStatus:
+    """The one rule for a point's status; out-of-service wins, then comm failure, then age."""
+    if out_of_service:
+        return PointStatus.OUT_OF_SERVICE
+    if not device_online:
+        return PointStatus.COMM_FAILURE
+    if last_ts is None:
+        return PointStatus.NO_VALUE
+    if now - last_ts > stale_after:
+        return PointStatus.STALE
+    return PointStatus.OK
+
+
+class ExposureFeed:
+    def __init__(
+        self,
+        points: Iterable[ExposedPoint],
+        device_of_point: Mapping[str, str],
+        stale_after: timedelta,
+        clock: Callable[[], datetime],
+        sinks: Iterable[Sink] = (),
+    ) -> None:
+        self._points = {p.point_id: p for p in points}
+        self._device_of_point = dict(device_of_point)
+        self._stale_after = stale_after
+        self._clock = clock
+        self._sinks = list(sinks)
+        self._last: dict[str, tuple[datetime, float]] = {}
+        self._offline: set[str] = set()
+        self._published: dict[str, PointValue] = {}
+
+    def add_sink(self, sink: Sink) -> None:
+        self._sinks.append(sink)
+
+    async def on_readings(self, readings: Iterable[Reading]) -> None:
+        changed = []
+        for reading in readings:
+            if reading.point_id not in self._points:
+                continue
+            previous = self._last.get(reading.point_id)
+            if previous is not None and previous[0] > reading.ts:
+                continue  # a late LPWAN uplink or a CSV import must not roll the live value back
+            self._last[reading.point_id] = (reading.ts, reading.value)
+            changed.append(reading.point_id)
+        await self._publish(changed, force=True)
+
+    async def on_health(self, health: DeviceHealth) -> None:
+        was_offline = health.device_id in self._offline
+        if health.online:
+            self._offline.discard(health.device_id)
+        else:
+            self._offline.add(health.device_id)
+        if was_offline != (not health.online):
+            affected = [p for p, d in self._device_of_point.items() if d == health.device_id]
+            await self._publish(affected)
+
+    async def refresh(self) -> None:
+        """Re-evaluate every point (call periodically): values age into `stale`."""
+        await self._publish(list(self._points))
+
+    def value_of(self, point_id: str) -> PointValue | None:
+        return self._published.get(point_id)
+
+    def _value(self, point_id: str, now: datetime) -> PointValue:
+        point = self._points[point_id]
+        last = self._last.get(point_id)
+        device = self._device_of_point.get(point_id)
+        status = point_status(
+            last[0] if last else None,
+            now,
+            self._stale_after,
+            device not in self._offline,
+            point.out_of_service,
+        )
+        ts, value = last if last else (now, 0.0)
+        return PointValue(point_id, value, ts, status)
+
+    async def _publish(self, point_ids: Iterable[str], force: bool = False) -> None:
+        now = self._clock()
+        values = []
+        for point_id in point_ids:
+            value = self._value(point_id, now)
+            if force or self._published.get(point_id) != value:
+                self._published[point_id] = value
+                values.append(value)
+        if not values:
+            return
+        for sink in self._sinks:
+            try:
+                await sink(values)
+            except Exception:  # one server failing must not starve the other
+                log.exception("exposure sink failed for %d values", len(values))

@@ -1,0 +1,186 @@
+"""One path for every uplink, whichever transport brought it: parse, check, dedup, write readings.
+
+Order matters: everything that can reject an uplink (parsing, unknown device, decoding) runs before
+the frame is remembered, so a bad delivery that the network server retries after a fix is not
+mistaken for a duplicate. Duplicates are recognised by (dev_eui, f_cnt) in the store's frame log;
+the reading insert is idempotent on (point, ts) as well, so a duplicate that slips through (e.g. one
+delivered once by the webhook and once over MQTT after the session gap) still stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from metering.lpwan import Network, UplinkError, lpwan_connection, parse_chirpstack_v4, parse_tts_v3, parse_uplink
+from metering.lpwan import uplink_readings as readings_of
+from metering.readings import Reading
+from point_mapping.loader import LoadedSite
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+# A frame counter seen again after this long is taken as a new session (the device rejoined and
+# restarted at 0), not as a duplicate: network servers retry deliveries within minutes.
+DEFAULT_SESSION_GAP = timedelta(hours=1)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UnknownDevice(UplinkError):
+    """A well-formed uplink from a DevEUI the site does not list."""
+
+
+class FrameLog(Protocol):
+    """Where seen frames are noted; `metering.store.Store` is one."""
+
+    async def remember_frame(
+        self,
+        dev_eui: str,
+        f_cnt: int,
+        device_time: datetime | None,
+        received_at: datetime,
+        *,
+        replace_older_than: datetime | None = None,
+    ) -> bool: ...
+
+
+class ReadingSink(Protocol):
+    """Where readings go; `metering.store.ReadingWriter` is one, `StoreSink` another."""
+
+    async def put_many(self, readings: list[Reading]) -> None: ...
+
+
+class ReadingInserter(Protocol):
+    async def insert_readings(self, readings: list[Reading]) -> int: ...
+
+
+class LpwanStore(FrameLog, ReadingInserter, Protocol):
+    """A store that notes frames and inserts readings: `metering.store.Store`."""
+
+
+class StoreSink:
+    """Writes each uplink's readings straight to the store (one small transaction per uplink)."""
+
+    def __init__(self, store: ReadingInserter) -> None:
+        self._store = store
+
+    async def put_many(self, readings: list[Reading]) -> None:
+        await self._store.insert_readings(readings)
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    dev_eui: str
+    f_cnt: int
+    duplicate: bool
+    readings: int  # readings handed to the sink; 0 for a duplicate
+
+
+@dataclass
+class IntakeStats:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0  # malformed or undecodable
+    unknown_devices: int = 0
+    last_error: str | None = None
+
+
+class UplinkIntake:
+    """Shared by the webhook and the MQTT client; `handle` raises `UplinkError` for a bad uplink."""
+
+    def __init__(
+        self,
+        site: LoadedSite,
+        store: LpwanStore,
+        sink: ReadingSink | None = None,
+        *,
+        clock: Clock = utc_now,
+        session_gap: timedelta = DEFAULT_SESSION_GAP,
+    ) -> None:
+        self.site = site
+        self._frames = store
+        self._sink = sink if sink is not None else StoreSink(store)
+        self._clock = clock
+        self._session_gap = session_gap
+        self.stats = IntakeStats()
+
+    async def handle_bytes(self, body: bytes, *, network: Network | None = None, transport: str = "") -> IntakeResult:
+        """Handle a raw JSON body; a body that is not JSON is an `UplinkError` (and counted)."""
+        try:
+            message = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            error = UplinkError(f"the body is not JSON: {exc}")
+            self._count_rejected(error, transport)
+            raise error from None
+        return await self.handle(message, network=network, transport=transport)
+
+    async def handle(self, message: Any, *, network: Network | None = None, transport: str = "") -> IntakeResult:
+        received_at = self._clock()
+        try:
+            if network == "chirpstack":
+                uplink = parse_chirpstack_v4(message, received_at)
+            elif network == "tts":
+                uplink = parse_tts_v3(message, received_at)
+            else:
+                uplink = parse_uplink(message, received_at)
+            if lpwan_connection(self.site.model, uplink.dev_eui) is None:
+                raise UnknownDevice(
+                    f"no device in site '{self.site.model.site.id}' has dev_eui {uplink.dev_eui}; "
+                    "add it under devices: with connection kind 'lpwan'"
+                )
+            readings = readings_of(self.site.model, uplink, self.site.profiles)
+        except UplinkError as exc:
+            self._count_rejected(exc, transport)
+            raise
+
+        fresh = await self._frames.remember_frame(
+            uplink.dev_eui,
+            uplink.f_cnt,
+            uplink.device_time,
+            uplink.received_at,
+            replace_older_than=uplink.received_at - self._session_gap,
+        )
+        if not fresh:
+            self.stats.duplicates += 1
+            log.debug("duplicate uplink %s f_cnt %d via %s", uplink.dev_eui, uplink.f_cnt, transport or "?")
+            return IntakeResult(uplink.dev_eui, uplink.f_cnt, duplicate=True, readings=0)
+        await self._sink.put_many(readings)
+        self.stats.accepted += 1
+        log.debug(
+            "uplink %s f_cnt %d (%s via %s): %d readings at %s",
+            uplink.dev_eui,
+            uplink.f_cnt,
+            uplink.network,
+            transport or "?",
+            len(readings),
+            uplink.device_time.isoformat(),
+        )
+        return IntakeResult(uplink.dev_eui, uplink.f_cnt, duplicate=False, readings=len(readings))
+
+    def _count_rejected(self, error: UplinkError, transport: str) -> None:
+        if isinstance(error, UnknownDevice):
+            self.stats.unknown_devices += 1
+        else:
+            self.stats.rejected += 1
+        self.stats.last_error = str(error)
+        log.warning("rejected uplink via %s: %s", transport or "?", error)
+
+__all__ = [
+    "DEFAULT_SESSION_GAP",
+    "FrameLog",
+    "IntakeResult",
+    "IntakeStats",
+    "LpwanStore",
+    "ReadingSink",
+    "StoreSink",
+    "UnknownDevice",
+    "UplinkIntake",
+]

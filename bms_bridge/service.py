@@ -1,0 +1,178 @@
+"""The running service for one site: acquisition → store → exposure, as one `async with` lifecycle.
+
+readings: Modbus pollers / LPWAN intake ─┬─> ReadingWriter (one writer, batched) ─> store
+                                         └─> ExposureFeed ─> BACnet server, OPC UA server
+device health ─> store + ExposureFeed (status flags)
+every few minutes: 15-minute intervals recomputed from readings; exposed points re-checked for age
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bms_bridge.consumption import refresh_intervals
+from bms_bridge.exposure.build import exposed_points
+from bms_bridge.exposure.feed import ExposureFeed
+from bms_bridge.exposure.points import ExposedPoint, PointValue
+from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
+from bms_bridge.modbus.acquisition import ModbusAcquisition
+from metering.health import DeviceHealth
+from metering.readings import Reading
+from metering.store import ReadingWriter, Store
+from point_mapping.loader import LoadedSite
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ServiceOptions:
+    simulate: bool = False
+    interval_refresh: timedelta = timedelta(minutes=5)
+    status_refresh: timedelta = timedelta(seconds=30)
+    clock: Clock = field(default=utc_now)
+
+
+class ReadingHub:
+    """Every reading goes to the one writer and to the exposure feed."""
+
+    def __init__(self, writer: ReadingWriter, feed: ExposureFeed) -> None:
+        self._writer = writer
+        self._feed = feed
+
+    async def put(self, reading: Reading) -> None:
+        await self.put_many([reading])
+
+    async def put_many(self, readings: list[Reading]) -> None:
+        await self._writer.put_many(readings)
+        await self._feed.on_readings(readings)
+
+
+class Service:
+    def __init__(self, site: LoadedSite, db_url: str, options: ServiceOptions | None = None) -> None:
+        self.site = site
+        self.db_url = db_url
+        self.options = options or ServiceOptions()
+        self.store: Store | None = None
+        self.feed: ExposureFeed | None = None
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Service]:
+        model, clock = self.site.model, self.options.clock
+        async with contextlib.AsyncExitStack() as stack:
+            store = await stack.enter_async_context(Store.open(self.db_url))
+            self.store = store
+            writer = await stack.enter_async_context(ReadingWriter(store, queue_size=model.acquisition.queue_size))
+            points = exposed_points(self.site, clock().astimezone(model.site.zone).date())
+            device_of_point = {
+                p.id: model.meter_by_id[p.meter].device for p in model.points if p.meter in model.meter_by_id
+            }
+            feed = ExposureFeed(points, device_of_point, model.exposure.stale_after, clock)
+            self.feed = feed
+            await self._start_exposure(stack, store, feed, points)
+            await self._seed_feed(store, feed)
+            hub = ReadingHub(writer, feed)
+
+            async def on_health(health: DeviceHealth) -> None:
+                await store.save_health(health)
+                await feed.on_health(health)
+
+            if self.options.simulate:
+                from bms_bridge.simulate.modbus_servers import SimulatedMeters
+
+                await stack.enter_async_context(SimulatedMeters(self.site, clock=clock))
+            await stack.enter_async_context(ModbusAcquisition(self.site, hub.put, on_health, clock))
+            await self._start_lpwan(stack, store, hub)
+            tasks = [
+                asyncio.create_task(self._every(self.options.status_refresh, feed.refresh), name="status-refresh"),
+                asyncio.create_task(
+                    self._every(self.options.interval_refresh, lambda: self._refresh_intervals(writer, store)),
+                    name="interval-refresh",
+                ),
+            ]
+            stack.push_async_callback(_cancel, tasks)
+            yield self
+
+    async def _start_exposure(
+        self, stack: contextlib.AsyncExitStack, store: Store, feed: ExposureFeed, points: list[ExposedPoint]
+    ) -> None:
+        exposure, model = self.site.model.exposure, self.site.model
+        if exposure.bacnet is not None and exposure.bacnet.enabled:
+            from bms_bridge.bacnet.server import BacnetServer
+
+            bacnet = await stack.enter_async_context(
+                BacnetServer(bacnet_settings(exposure.bacnet, model.site.name), points)
+            )
+
+            async def to_bacnet(values: list[PointValue]) -> None:
+                bacnet.update_many(values)
+
+            feed.add_sink(to_bacnet)
+        if exposure.opcua is not None and exposure.opcua.enabled:
+            from bms_bridge.opcua.server import OpcUaServer
+
+            async def history(
+                point_id: str, start: datetime, end: datetime, limit: int | None
+            ) -> list[tuple[datetime, float]]:
+                # the store's ranges are [start, end); OPC UA's ReadRaw includes the end
+                rows = await store.readings(point_id, start, end + timedelta(milliseconds=1))
+                return [(r.ts, r.value) for r in (rows[:limit] if limit else rows)]
+
+            opcua = await stack.enter_async_context(
+                OpcUaServer(opcua_settings(exposure.opcua, self.site.folder), points, history=history)
+            )
+            feed.add_sink(opcua.update_many)
+
+    async def _start_lpwan(self, stack: contextlib.AsyncExitStack, store: Store, hub: ReadingHub) -> None:
+        lpwan = self.site.model.lpwan
+        if lpwan.webhook is None and lpwan.mqtt is None:
+            return
+        from bms_bridge.lpwan.intake import UplinkIntake
+
+        intake = UplinkIntake(self.site, store, hub, clock=self.options.clock)
+        if lpwan.webhook is not None and lpwan.webhook.enabled:
+            from bms_bridge.lpwan.webhook import LpwanWebhook
+
+            await stack.enter_async_context(LpwanWebhook(intake))
+        if lpwan.mqtt is not None and lpwan.mqtt.enabled:
+            from bms_bridge.lpwan.mqtt import LpwanMqtt
+
+            await stack.enter_async_context(LpwanMqtt(intake))
+
+    @staticmethod
+    async def _seed_feed(store: Store, feed: ExposureFeed) -> None:
+        """Start from the last stored values so the BMS sees numbers (flagged stale) before the first poll."""
+        await feed.on_readings(list((await store.last_readings()).values()))
+
+    async def _refresh_intervals(self, writer: ReadingWriter, store: Store) -> None:
+        await writer.flush()
+        now = self.options.clock()
+        count = await refresh_intervals(self.site, store, now - timedelta(days=1), now)
+        log.info("recomputed %d intervals", count)
+
+    @staticmethod
+    async def _every(period: timedelta, action: Callable[[], object]) -> None:
+        while True:
+            await asyncio.sleep(period.total_seconds())
+            try:
+                result = action()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                log.exception("periodic task failed; will retry")
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,249 @@
+"""The webhook on a real aiohttp server, spoken to by a real HTTP client."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bms_bridge.lpwan import LpwanConfigError, LpwanWebhook
+from metering.store import Store
+from tests.lpwan.conftest import Rig, make_rig
+from tests.lpwan.messages import chirpstack_up, tts_up, water_payload
+from tests.lpwan.sites import HEAT_EUI, TOKEN_ENV, WATER_EUI, write_site
+from tests.support.services import free_tcp_port
+
+SECRET = "s3cret-token"
+
+
+def _site_yaml(port: int, kind: str) -> str:
+    return f"webhook: {{port: {port}, path: /lpwan/up, auth: {{kind: {kind}, secret_env: {TOKEN_ENV}}}}}\n"
+
+
+async def _serve(tmp_path: Path, store: Store, kind: str) -> AsyncIterator[tuple[Rig, LpwanWebhook]]:
+    site = write_site(tmp_path / "site", webhook=_site_yaml(free_tcp_port(), kind))
+    rig = make_rig(site, store)
+    async with LpwanWebhook(rig.intake, environ={TOKEN_ENV: SECRET}) as hook:
+        yield rig, hook
+
+
+@pytest.fixture
+async def token_hook(tmp_path: Path, store: Store) -> AsyncIterator[tuple[Rig, LpwanWebhook]]:
+    async for served in _serve(tmp_path, store, "token"):
+        yield served
+
+
+@pytest.fixture
+async def hmac_hook(tmp_path: Path, store: Store) -> AsyncIterator[tuple[Rig, LpwanWebhook]]:
+    async for served in _serve(tmp_path, store, "hmac-sha256"):
+        yield served
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def _post(
+    http: aiohttp.ClientSession,
+    url: str,
+    message: Any,
+    *,
+    headers: dict[str, str] | None = None,
+    event: str | None = "up",
+) -> tuple[int, Any]:
+    body = message if isinstance(message, bytes) else json.dumps(message).encode()
+    params = {"event": event} if event else {}
+    hdrs = {"Authorization": f"Bearer {SECRET}"} if headers is None else headers
+    async with http.post(url, data=body, params=params, headers=hdrs) as response:
+        payload = await response.json() if response.content_type == "application/json" else None
+        return response.status, payload
+
+
+def _water(f_cnt: int, litres: int, time: str = "2025-03-04T10:15:00Z") -> dict[str, Any]:
+    return chirpstack_up(WATER_EUI.upper(), f_cnt, water_payload(litres, 2150), time)
+
+
+# -- formats ----------------------------------------------------------------------------------------
+
+
+async def test_chirpstack_uplink_is_stored_at_device_time(
+    token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession
+) -> None:
+    rig, hook = token_hook
+    status, answer = await _post(http, hook.url, _water(10, 12345, "2025-03-04T10:15:00.123456789Z"))
+    assert status == 200
+    assert answer == {"duplicate": False, "dev_eui": WATER_EUI, "f_cnt": 10, "readings": 2}
+    [volume] = await rig.readings("WM-1.volume")
+    assert volume.value == pytest.approx(12.345)
+    assert volume.ts == datetime(2025, 3, 4, 10, 15, 0, 123000, tzinfo=UTC)  # device time, ms precision
+    assert volume.source == f"lpwan:{WATER_EUI}"
+    [temp] = await rig.readings("WM-1.temp")
+    assert temp.value == pytest.approx(21.5)
+
+
+async def test_tts_uplink_is_detected_without_event_parameter(
+    token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession
+) -> None:
+    rig, hook = token_hook
+    message = tts_up(HEAT_EUI, 7, {"meter": {"energy": 1234}}, "2025-03-04T10:00:00Z")
+    status, answer = await _post(http, hook.url, message, event=None)
+    assert status == 200 and answer["readings"] == 1
+    [energy] = await rig.readings("HM-1.energy")
+    assert energy.value == pytest.approx(1.234)  # kWh from the device, MWh in the point
+    assert energy.ts == datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
+
+
+async def test_other_chirpstack_events_are_acknowledged_and_ignored(
+    token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession
+) -> None:
+    rig, hook = token_hook
+    status, _ = await _post(http, hook.url, {"deviceInfo": {"devEui": WATER_EUI}}, event="join")
+    assert status == 204
+    assert rig.intake.stats.accepted == 0 and rig.intake.stats.rejected == 0
+
+
+# -- authentication ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": SECRET + "x"}, {"X-Other": SECRET}],
+    ids=["missing", "wrong-bearer", "wrong-bare", "wrong-header"],
+)
+async def test_bad_token_is_refused_and_nothing_stored(
+    token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession, headers: dict[str, str]
+) -> None:
+    rig, hook = token_hook
+    status, answer = await _post(http, hook.url, _water(10, 1), headers=headers)
+    assert status == 401
+    assert "Authorization" in answer["error"]
+    assert SECRET not in answer["error"]
+    assert await rig.readings("WM-1.volume") == []
+
+
+async def test_bare_token_is_accepted(token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession) -> None:
+    _, hook = token_hook
+    status, _ = await _post(http, hook.url, _water(10, 1), headers={"Authorization": SECRET})
+    assert status == 200
+
+
+def _sign(body: bytes, secret: str = SECRET) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def test_hmac_signature_over_the_raw_body(
+    hmac_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession
+) -> None:
+    rig, hook = hmac_hook
+    body = json.dumps(_water(1, 100)).encode()
+    status, _ = await _post(http, hook.url, body, headers={"X-Signature": _sign(body)})
+    assert status == 200
+    body2 = json.dumps(_water(2, 200, "2025-03-04T10:30:00Z")).encode()
+    status, _ = await _post(http, hook.url, body2, headers={"X-Signature": "sha256=" + _sign(body2).upper()})
+    assert status == 200
+    assert [r.value for r in await rig.readings("WM-1.volume")] == [0.1, 0.2]
+
+
+@pytest.mark.parametrize("case", ["other-body", "other-secret", "token-instead", "missing"])
+async def test_bad_hmac_is_refused(
+    hmac_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession, case: str
+) -> None:
+    rig, hook = hmac_hook
+    body = json.dumps(_water(1, 100)).encode()
+    headers = {
+        "other-body": {"X-Signature": _sign(body + b" ")},
+        "other-secret": {"X-Signature": _sign(body, "guess")},
+        "token-instead": {"X-Signature": SECRET, "Authorization": f"Bearer {SECRET}"},
+        "missing": {},
+    }[case]
+    status, answer = await _post(http, hook.url, body, headers=headers)
+    assert status == 401 and "X-Signature" in answer["error"]
+    assert await rig.readings("WM-1.volume") == []
+
+
+async def test_missing_secret_stops_start_up(tmp_path: Path, store: Store) -> None:
+    site = write_site(tmp_path / "site", webhook=_site_yaml(free_tcp_port(), "token"))
+    with pytest.raises(LpwanConfigError, match=f"{TOKEN_ENV} .* is not set"):
+        async with LpwanWebhook(make_rig(site, store).intake, environ={}):
+            pass
+
+
+# -- duplicates, order, errors ----------------------------------------------------------------------
+
+
+async def test_duplicate_frame_is_answered_but_not_stored_again(
+    token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession
+) -> None:
+    rig, hook = token_hook
+    assert (await _post(http, hook.url, _water(10, 100)))[0] == 200
+    rig.clock.advance(timedelta(minutes=2))
+    # same frame counter, even with other content (a retry must never overwrite the first delivery)
+    status, answer = await _post(http, hook.url, _water(10, 999, "2025-03-04T10:16:00Z"))
+    assert (status, answer["duplicate"]) == (200, True)
+    assert [r.value for r in await rig.readings("WM-1.volume")] == [0.1]
+    assert rig.intake.stats.duplicates == 1
+
+
+async def test_counter_restart_after_the_session_gap_is_a_new_frame(
+    token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession
+) -> None:
+    rig, hook = token_hook
+    await _post(http, hook.url, _water(0, 100))
+    rig.clock.advance(timedelta(hours=3))  # the device rejoined; its counter starts at 0 again
+    status, answer = await _post(http, hook.url, _water(0, 150, "2025-03-04T13:00:00Z"))
+    assert (status, answer["duplicate"]) == (200, False)
+    assert [r.value for r in await rig.readings("WM-1.volume")] == [0.1, 0.15]
+
+
+async def test_late_and_out_of_order_uplinks_are_accepted(
+    token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession
+) -> None:
+    rig, hook = token_hook
+    for f_cnt, litres, time in [(12, 300, "10:45"), (10, 100, "10:15"), (11, 200, "10:30")]:
+        status, _ = await _post(http, hook.url, _water(f_cnt, litres, f"2025-03-04T{time}:00Z"))
+        assert status == 200
+    stored = await rig.readings("WM-1.volume")
+    assert [(r.ts.strftime("%H:%M"), r.value) for r in stored] == [("10:15", 0.1), ("10:30", 0.2), ("10:45", 0.3)]
+
+
+async def test_unknown_device_is_404(token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession) -> None:
+    rig, hook = token_hook
+    status, answer = await _post(http, hook.url, chirpstack_up("0102030405060708", 1, b"", "2025-03-04T10:00:00Z"))
+    assert status == 404
+    assert "no device in site 'test-site' has dev_eui 0102030405060708" in answer["error"]
+    assert rig.intake.stats.unknown_devices == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "the body is not JSON"),
+        (b"[1, 2]", "the message must be a JSON object, got a list"),
+        ({"deviceInfo": {"devEui": WATER_EUI}, "data": "%%%"}, "data is not valid base64"),
+        ({"deviceInfo": {"tenantId": "t"}}, "deviceInfo.devEui is missing"),
+        (tts_up(HEAT_EUI, 1, {}, "2025-03-04T10:00:00Z"), "deviceInfo is missing"),
+        ({"deviceInfo": {"devEui": WATER_EUI}, "fCnt": 1.5}, "fCnt must be a non-negative integer"),
+        ({"deviceInfo": {"devEui": WATER_EUI}, "fCnt": 10, "data": "AAE="}, "field 'volume' needs payload bytes"),
+    ],
+    ids=["not-json", "not-an-object", "bad-base64", "no-deveui", "tts-as-chirpstack", "float-fcnt", "short-payload"],
+)
+async def test_malformed_uplink_is_400_with_the_reason_and_nothing_stored(
+    token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession, body: Any, reason: str
+) -> None:
+    rig, hook = token_hook
+    status, answer = await _post(http, hook.url, body)
+    assert status == 400
+    assert reason in answer["error"]
+    assert await rig.readings("WM-1.volume") == []
+    # a rejected frame is not remembered: the corrected delivery of frame 10 is stored
+    status, answer = await _post(http, hook.url, _water(10, 100))
+    assert (status, answer["duplicate"]) == (200, False)
