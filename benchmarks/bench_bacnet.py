@@ -177,7 +177,10 @@ async def _run() -> None:
         (f"RPM presentValue, {N_THROUGHPUT} points, BacnetServer", f"{ours:,.0f} points/s"),
         (f"RPM presentValue, {N_THROUGHPUT} points, bare bacpypes3 AV", f"{baseline:,.0f} points/s"),
         ("ratio ours / bare", f"{ours / baseline:.2f}"),
-        (f"memory for {N_MEMORY} points (tracemalloc)", f"{traced_mib:.1f} MiB ({traced_mib * 1024 / N_MEMORY:.1f} KiB/pt)"),
+        (
+            f"memory for {N_MEMORY} points (tracemalloc)",
+            f"{traced_mib:.1f} MiB ({traced_mib * 1024 / N_MEMORY:.1f} KiB/pt)",
+        ),
         (f"memory for {N_MEMORY} points (RSS delta)", f"{rss_mib:.1f} MiB"),
         (f"update() -> COV at client, p50 ({COV_UPDATES} updates)", f"{p50:.2f} ms"),
         (f"update() -> COV at client, p95 ({COV_UPDATES} updates)", f"{p95:.2f} ms"),

@@ -151,9 +151,7 @@ def decode_uplink(uplink: Uplink, decoder: BytesDecoder | ObjectDecoder) -> dict
         if found is None:
             raise UplinkError(f"field '{object_field.name}': the decoded object has no '{object_field.path}'")
         if isinstance(found, bool) or not isinstance(found, int | float) or not math.isfinite(found):
-            raise UplinkError(
-                f"field '{object_field.name}': '{object_field.path}' is {found!r}, not a finite number"
-            )
+            raise UplinkError(f"field '{object_field.name}': '{object_field.path}' is {found!r}, not a finite number")
         values[object_field.name] = float(found) * object_field.scale
     return values
 

@@ -11,13 +11,13 @@ and they yield no reading, so their points go stale and the exposure layers flag
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from metering.readings import Quality, Reading
 from point_mapping.model import MeterProfile, Point, SiteModel
-from point_mapping.registers import point_measure
+from point_mapping.registers import PointMeasure, point_measure
 from point_mapping.units import convert
 
 SOURCE_PREFIX = "modbus:"
@@ -43,6 +43,45 @@ def registers_wanted(site: SiteModel, device_id: str) -> list[str]:
     return list(dict.fromkeys(p.register_name for p in device_points(site, device_id) if p.register_name))
 
 
+@dataclass(frozen=True, slots=True)
+class PointSource:
+    """Where a point's value comes from: a register of its device, and what to do with it."""
+
+    point_id: str
+    register: str
+    measure: PointMeasure | None  # None only for a dangling reference (never on a loaded site)
+
+
+def point_sources(site: SiteModel, device_id: str, profiles: Mapping[str, MeterProfile]) -> tuple[PointSource, ...]:
+    """The device's in-service points with their measures; a poller computes this once, not every cycle."""
+    return tuple(
+        PointSource(p.id, p.register_name or "", point_measure(site, p, profiles))
+        for p in device_points(site, device_id)
+    )
+
+
+def values_from(
+    sources: Sequence[PointSource], device_id: str, decoded: Mapping[str, float | None], ts: datetime
+) -> PointValues:
+    """Readings at `ts` for every source whose register was decoded."""
+    readings: list[Reading] = []
+    unavailable: list[str] = []
+    missing: list[str] = []
+    origin = f"{SOURCE_PREFIX}{device_id}"
+    for source in sources:
+        if source.register not in decoded or source.measure is None:
+            missing.append(source.point_id)
+            continue
+        raw = decoded[source.register]
+        if raw is None:
+            unavailable.append(source.point_id)
+            continue
+        measure = source.measure
+        value = convert(raw * measure.multiplier, measure.source_unit, measure.unit)
+        readings.append(Reading(source.point_id, ts, value, Quality.MEASURED, origin))
+    return PointValues(tuple(readings), tuple(unavailable), tuple(missing))
+
+
 def point_values(
     site: SiteModel,
     device_id: str,
@@ -51,26 +90,7 @@ def point_values(
     profiles: Mapping[str, MeterProfile],
 ) -> PointValues:
     """Readings at `ts` for every in-service point of the device whose register was decoded."""
-    readings: list[Reading] = []
-    unavailable: list[str] = []
-    missing: list[str] = []
-    source = f"{SOURCE_PREFIX}{device_id}"
-    for point in device_points(site, device_id):
-        register = point.register_name or ""
-        if register not in decoded:
-            missing.append(point.id)
-            continue
-        raw = decoded[register]
-        if raw is None:
-            unavailable.append(point.id)
-            continue
-        measure = point_measure(site, point, profiles)
-        if measure is None:  # a dangling reference; the loader reports these, so never on a loaded site
-            missing.append(point.id)
-            continue
-        value = convert(raw * measure.multiplier, measure.source_unit, measure.unit)
-        readings.append(Reading(point.id, ts, value, Quality.MEASURED, source))
-    return PointValues(tuple(readings), tuple(unavailable), tuple(missing))
+    return values_from(point_sources(site, device_id, profiles), device_id, decoded, ts)
 
 
 def point_readings(

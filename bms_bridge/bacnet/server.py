@@ -45,6 +45,10 @@ class BacnetServer:
         self._objects: dict[str, PointObject] = {}
         self._app: Any = None  # bacpypes3 Application once started
         self._link_layer: Any = None
+        # owners of each object name and (type, instance), pending or installed: duplicates fail loudly
+        self._names: dict[str, str] = {}
+        self._refs: dict[tuple[str, int], str] = {}
+        self._ids: set[str] = set()
         for point in points:
             self.add_object(point)
 
@@ -119,19 +123,31 @@ class BacnetServer:
 
     def add_object(self, point: ExposedPoint) -> None:
         """Expose one more point; before start it is queued, after start it is served at once."""
-        if point.point_id in self._objects or any(p.point_id == point.point_id for p in self._pending):
+        ref = (point.bacnet_object, point.bacnet_instance)
+        if point.point_id in self._ids:
             raise ValueError(f"point {point.point_id!r} is already exposed over BACnet")
+        if point.name in self._names:
+            raise ValueError(
+                f"BACnet object name {point.name!r} used by {self._names[point.name]} and {point.point_id}"
+            )
+        if ref in self._refs:
+            raise ValueError(f"BACnet object {ref[0]},{ref[1]} used by {self._refs[ref]} and {point.point_id}")
         if self._app is None:
-            self._check_unique(point, self._pending)
             self._pending.append(point)
         else:
             self._install(point)
+        self._ids.add(point.point_id)
+        self._names[point.name] = point.point_id
+        self._refs[ref] = point.point_id
 
     def add_points(self, points: Iterable[ExposedPoint]) -> None:
         for point in points:
             self.add_object(point)
 
     def remove_object(self, point_id: str) -> None:
+        self._ids.discard(point_id)
+        self._names = {name: pid for name, pid in self._names.items() if pid != point_id}
+        self._refs = {ref: pid for ref, pid in self._refs.items() if pid != point_id}
         if self._app is None:
             self._pending = [p for p in self._pending if p.point_id != point_id]
             return
@@ -187,20 +203,7 @@ class BacnetServer:
 
     # -- internals -----------------------------------------------------------------------------------
 
-    def _check_unique(self, point: ExposedPoint, others: Iterable[ExposedPoint]) -> None:
-        for other in others:
-            if other.name == point.name:
-                raise ValueError(
-                    f"BACnet object name {point.name!r} used by {other.point_id} and {point.point_id}"
-                )
-            if (other.bacnet_object, other.bacnet_instance) == (point.bacnet_object, point.bacnet_instance):
-                raise ValueError(
-                    f"BACnet object {point.bacnet_object},{point.bacnet_instance} used by "
-                    f"{other.point_id} and {point.point_id}"
-                )
-
     def _install(self, point: ExposedPoint) -> None:
-        self._check_unique(point, (po.point for po in self._objects.values()))
         po = build_object(point, accumulator_decimals=self.settings.accumulator_decimals)
         self._app.add_object(po.obj)
         self._objects[point.point_id] = po
@@ -219,9 +222,7 @@ class BacnetServer:
             try:
                 sock.bind((self.settings.host, self.settings.port))
             except OSError as err:
-                raise BacnetBindError(
-                    f"cannot bind BACnet/IP to {self.settings.unicast_address}: {err}"
-                ) from err
+                raise BacnetBindError(f"cannot bind BACnet/IP to {self.settings.unicast_address}: {err}") from err
 
     async def _wait_bound(self) -> None:
         server = self._link_layer.server

@@ -73,9 +73,7 @@ class BacnetDeviceSettings:
             raise ValueError(f"vendor_id must be 0..65535, got {self.vendor_id}")
         match = _ADDRESS_RE.match(self.address)
         if not match:
-            raise ValueError(
-                f"address must look like '127.0.0.1/8:47808' (mask required), got {self.address!r}"
-            )
+            raise ValueError(f"address must look like '127.0.0.1/8:47808' (mask required), got {self.address!r}")
         ipaddress.IPv4Address(match["host"])
         if not 0 < int(match["mask"]) <= 32:
             raise ValueError(f"address: mask out of range in {self.address!r}")

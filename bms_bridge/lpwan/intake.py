@@ -173,6 +173,7 @@ class UplinkIntake:
         self.stats.last_error = str(error)
         log.warning("rejected uplink via %s: %s", transport or "?", error)
 
+
 __all__ = [
     "DEFAULT_SESSION_GAP",
     "FrameLog",

@@ -69,8 +69,9 @@ class LazyClient:
         """`count` registers (3 = holding, 4 = input) of `unit`, or an `AcquisitionError`."""
         what = f"{self.name} unit {unit} fc{function_code} @{address}+{count}"
         # Devices sharing a client may have different timeouts; requests on it never overlap, so
-        # setting the timeout per request is safe (pymodbus reads it for each wait).
-        self._client.comm_params.timeout_connect = reply_within
+        # setting the timeout per request is safe. pymodbus reads it for each wait from its transaction
+        # manager's own copy of the parameters (`ctx.comm_params`), not from `client.comm_params`.
+        self._client.ctx.comm_params.timeout_connect = reply_within
         try:
             async with asyncio.timeout(reply_within + GUARD_SECONDS):
                 if not self._client.connected and not await self._client.connect():
@@ -80,7 +81,11 @@ class LazyClient:
         except TimeoutError:
             self.close()  # a late answer must not be taken for the next request's
             raise DeviceUnreachable(f"{what}: no answer within {reply_within:g} s") from None
-        except (ConnectionException, ModbusIOException, OSError) as exc:
+        except ModbusIOException as exc:
+            if "no response" in str(exc).lower():  # pymodbus's own timeout fired first
+                raise DeviceUnreachable(f"{what}: no answer within {reply_within:g} s") from None
+            raise DeviceUnreachable(f"{what}: {_first_line(exc)}") from None
+        except (ConnectionException, OSError) as exc:
             raise DeviceUnreachable(f"{what}: {_first_line(exc)}") from None
         except ModbusException as exc:
             raise BadResponse(f"{what}: {_first_line(exc)}") from None

@@ -22,7 +22,7 @@ from bms_bridge.modbus.errors import AcquisitionError, DeviceUnreachable
 from bms_bridge.modbus.network import DeviceLink
 from metering.decoding import DecodeError, decode
 from metering.health import DeviceHealth, after_attempt
-from metering.point_values import point_values, registers_wanted
+from metering.point_values import point_sources, registers_wanted, values_from
 from metering.read_plan import ReadBlock, plan_reads, split_block_result
 from metering.readings import Reading
 from point_mapping.model import Device, MeterProfile, SiteModel
@@ -84,6 +84,7 @@ class DevicePoller:
         self.sink, self.health_sink, self.clock = sink, health_sink, clock
         self.profile = profiles[device.profile or ""]
         self.plan = device_plan(site, device, profiles)
+        self.sources = point_sources(site, device.id, profiles)
         self.health = DeviceHealth.unknown(device.id, clock())
         self.unanswered = 0  # attempts in a row with no answer at all; drives back-off
         self.interval = device.poll_interval.total_seconds()
@@ -145,7 +146,7 @@ class DevicePoller:
                     )
                 except DecodeError as exc:
                     errors.append(f"{self.device.id} {name}: {exc}")
-        values = point_values(self.site, self.device.id, decoded, at, self.profiles)
+        values = values_from(self.sources, self.device.id, decoded, at)
         return CycleOutcome(
             self.device.id,
             at,

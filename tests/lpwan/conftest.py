@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bms_bridge.lpwan import UplinkIntake
+from bms_bridge.lpwan.intake import ReadingSink
 from metering.readings import Reading
 from metering.store import Store
 from point_mapping.loader import LoadedSite
@@ -47,6 +48,6 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         yield opened
 
 
-def make_rig(site: LoadedSite, store: Store) -> Rig:
+def make_rig(site: LoadedSite, store: Store, sink: ReadingSink | None = None) -> Rig:
     clock = FakeClock()
-    return Rig(site, store, UplinkIntake(site, store, clock=clock), clock)
+    return Rig(site, store, UplinkIntake(site, store, sink, clock=clock), clock)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -129,9 +130,9 @@ def test_object_decoder_dotted_paths_and_list_indexes() -> None:
     )
     values = decode_uplink(_uplink(decoded={"meter": {"energy": 2500}, "readings": [{"v": 3}]}), decoder)
     assert values == {"energy": 2.5, "first": 3.0}
-    with pytest.raises(UplinkError, match="field 'energy': the decoded object has no 'meter.energy'"):
+    with pytest.raises(UplinkError, match=re.escape("field 'energy': the decoded object has no 'meter.energy'")):
         decode_uplink(_uplink(decoded={"meter": {}, "readings": [{"v": 3}]}), decoder)
-    with pytest.raises(UplinkError, match="field 'energy': 'meter.energy' is 'x', not a finite number"):
+    with pytest.raises(UplinkError, match=re.escape("field 'energy': 'meter.energy' is 'x', not a finite number")):
         decode_uplink(_uplink(decoded={"meter": {"energy": "x"}, "readings": [{"v": 3}]}), decoder)
     with pytest.raises(UplinkError, match="has no decoded object"):
         decode_uplink(_uplink(), decoder)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bms_bridge.modbus.acquisition import ModbusAcquisition, poll_once
-from bms_bridge.modbus.device_poller import backoff_delay
+from bms_bridge.modbus.device_poller import DevicePoller, backoff_delay
+from bms_bridge.modbus.network import ModbusNetwork
 from metering.health import DeviceHealth
 from metering.readings import Reading
 from tests.modbus.meters import meter_image
@@ -64,7 +66,7 @@ async def test_dead_and_refusing_devices_leave_the_healthy_one_on_time(tmp_path:
     # The healthy meter: a cycle every 400 ms, each complete, as if the others were fine.
     good_times = [t for t, r in readings if r.point_id == "g.e"]
     assert len(good_times) >= 8
-    gaps = [b - a for a, b in zip(good_times, good_times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(good_times)]
     assert max(gaps) < 0.4 + 0.1, gaps
     assert {r.value for _, r in readings if r.point_id == "g.v"} == {230.0}
     # The refusing meter: its voltage still arrives; health names the exception; it is not backed off.
@@ -89,20 +91,23 @@ async def test_probe_is_one_small_read_and_backoff_grows(tmp_path: Path) -> None
         points=[point("d.v", "d", "voltage_l1"), point("d.e", "d", "active_energy_import")],
         acquisition={"backoff_initial": "2s", "backoff_max": "10s"},
     )
-    async with ModbusAcquisition(site, _ignore, _ignore) as acquisition:
-        poller = acquisition.pollers["dead"]
-        lane = acquisition.network.host_lanes["127.0.0.1"]
-        await asyncio.sleep(0.05)  # let the started task finish its first attempt... then take over
-        for task in acquisition._tasks:
-            task.cancel()
-        before = lane.requests
-        delays, outcomes = [], []
-        for _ in range(4):
-            outcomes.append(await poller.attempt())
+    network = ModbusNetwork(site.model)
+    device = site.model.device_by_id["dead"]
+    poller = DevicePoller(site.model, site.profiles, device, network.link(device), _ignore, _ignore)
+    lane = network.host_lanes["127.0.0.1"]
+    try:
+        first = await poller.attempt()  # a full cycle, given up after the first unanswered block
+        assert (first.probe_only, first.requests, first.unreachable) == (False, 1, True)
+        delays, probes = [poller.next_delay()], []
+        for _ in range(3):
+            probes.append(await poller.attempt())
             delays.append(poller.next_delay())
-    assert delays[-4:] == [4.0, 8.0, 10.0, 10.0] or delays == [2.0, 4.0, 8.0, 10.0]
-    assert all(o.probe_only and o.requests == 1 for o in outcomes)  # one read per retry, not one per block
-    assert lane.requests - before == 4
+    finally:
+        network.close()
+    assert delays == [2.0, 4.0, 8.0, 10.0]
+    assert all(o.probe_only and o.requests == 1 and o.readings == () for o in probes)
+    assert lane.requests == 4  # one read per attempt, whatever the number of blocks
+    assert poller.health.consecutive_failures == 4
 
 
 async def test_poll_once_reports_errors_per_device(tmp_path: Path) -> None:
@@ -112,7 +117,7 @@ async def test_poll_once_reports_errors_per_device(tmp_path: Path) -> None:
             tmp_path,
             devices=[
                 tcp_device("good", sim.port, "eastron-sdm630"),
-                tcp_device("ghost", sim.port, "eastron-sdm630", unit=9),  # pymodbus answers 0x0B for unit 9?
+                tcp_device("ghost", sim.port, "eastron-sdm630", unit=9),  # a unit the server does not have
                 tcp_device("dead", free_tcp_port(), "eastron-sdm630"),
             ],
             meters=[meter("g", "good"), meter("h", "ghost"), meter("d", "dead")],
@@ -123,6 +128,7 @@ async def test_poll_once_reports_errors_per_device(tmp_path: Path) -> None:
         elapsed = asyncio.get_running_loop().time() - started
     assert [r.point_id for r in result.readings] == ["g.v"]
     assert set(result.errors) == {"ghost", "dead"}
+    assert "unit 9" in result.errors["ghost"][0] and "exception 04" in result.errors["ghost"][0]  # pymodbus' answer
     assert not result.health["dead"].online and result.health["good"].online
     assert elapsed < 1.0  # the dead device costs at most its own timeout, not pymodbus's 3 s x 4
 

@@ -103,8 +103,11 @@ async def opcua() -> AsyncIterator[Running]:
         yield Running(server, url, history)
 
 
-async def run_client(*argv: str | Path, deadline: float = 20.0) -> tuple[int, list[str]]:
-    """Run a client process to completion, without blocking the loop the server runs in."""
+async def run_client(*argv: str | Path, deadline: float = 20.0, stderr: bool = False) -> tuple[int, list[str]]:
+    """Run a client process to completion, without blocking the loop the server runs in.
+
+    Returns the exit code and the lines of stdout (followed by stderr's when asked).
+    """
     process = await asyncio.create_subprocess_exec(
         *map(str, argv),
         stdout=asyncio.subprocess.PIPE,
@@ -119,7 +122,8 @@ async def run_client(*argv: str | Path, deadline: float = 20.0) -> tuple[int, li
         raise
     if process.returncode not in (0, 1, 2):
         raise AssertionError(f"{argv[0]} exited {process.returncode}: {err.decode()[-2000:]}")
-    return process.returncode or 0, out.decode().splitlines()
+    lines = out.decode().splitlines() + (err.decode().splitlines() if stderr else [])
+    return process.returncode or 0, lines
 
 
 def json_lines(lines: list[str]) -> list[dict[str, Any]]:

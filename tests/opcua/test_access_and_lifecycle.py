@@ -65,8 +65,8 @@ async def secured(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sec
         yield Secured(server, url, f"Basic256Sha256,SignAndEncrypt,{client_cert},{client_key}")
 
 
-async def uaread(secured: Secured, node_id: str, *extra: str) -> tuple[int, list[str]]:
-    return await run_client(BIN / "uaread", "-u", secured.url, "-n", node_id, *extra)
+async def uaread(secured: Secured, node_id: str, *extra: str, stderr: bool = False) -> tuple[int, list[str]]:
+    return await run_client(BIN / "uaread", "-u", secured.url, "-n", node_id, *extra, stderr=stderr)
 
 
 async def test_encrypted_endpoint_with_password(secured: Secured) -> None:
@@ -80,7 +80,8 @@ async def test_encrypted_endpoint_with_password(secured: Secured) -> None:
 
 
 async def test_anonymous_refused_when_disabled(secured: Secured) -> None:
-    rc, lines = await uaread(secured, secured.server.node_id("active-energy"), "--security", secured.client_security)
+    node_id = secured.server.node_id("active-energy")
+    rc, lines = await uaread(secured, node_id, "--security", secured.client_security, stderr=True)
     assert rc != 0 and "BadIdentityTokenRejected" in "\n".join(lines)
 
 
