@@ -97,6 +97,7 @@ class Consumer:
     start_index: float  # register value at EPOCH, in the billing unit
     three_phase: bool = True
     noise: float = 0.08  # relative amplitude of the step noise
+    seed: int = 0  # of the step noise, from the meter id
 
 
 def step_of(t: datetime) -> tuple[int, float]:
@@ -115,6 +116,14 @@ def unit_hash(*parts: object) -> float:
     value = zlib.crc32("|".join(map(str, parts)).encode())
     value = (value * 2654435761) & 0xFFFFFFFF  # Knuth's multiplicative mix spreads consecutive steps
     return value / 2**32
+
+
+def step_noise(seed: int, index: int) -> float:
+    """A reproducible number in [0, 1) per (seed, step): integer mixing only, for the hot loop."""
+    x = (seed ^ (index * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF  # splitmix64 finaliser
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return ((x ^ (x >> 31)) >> 11) / 2**53
 
 
 def _between(hour: float, start: float, end: float) -> bool:
@@ -172,7 +181,8 @@ class LoadModel:
         scale = 1000.0 if meter.resource.billing_unit == "kWh" else 100.0
         start = round(scale * (1 + 49 * unit_hash("start", meter.id)), 1)
         noise = 0.01 if kind is Kind.SERVER_ROOM else 0.08
-        return Consumer(meter.id, meter.resource, kind, area, children, start, three_phase, noise)
+        seed = zlib.crc32(meter.id.encode())
+        return Consumer(meter.id, meter.resource, kind, area, children, start, three_phase, noise, seed)
 
     # ------------------------------------------------------------------ time
     def context(self, index: int) -> StepContext:
@@ -217,11 +227,11 @@ class LoadModel:
         return self._own_rate(consumer, index) + sum(self._rate(child, index) for child in consumer.children)
 
     def _own_rate(self, c: Consumer, index: int) -> float:
-        ctx = self.context(index)
+        ctx = self._contexts.get(index) or self.context(index)
         base = _RATES[c.resource](self, c, ctx)
         if base <= 0.0:
             return 0.0
-        return base * (1.0 + c.noise * (2.0 * unit_hash(c.meter_id, index) - 1.0))
+        return base * (1.0 + c.noise * (2.0 * step_noise(c.seed, index) - 1.0))
 
     def building_area(self, c: Consumer) -> float:
         meter = self.site.meter_by_id[c.meter_id]
@@ -243,9 +253,11 @@ class LoadModel:
         if prefix is None:
             prefix = self._prefix[c.meter_id] = array("d", [0.0])
         # prefix[i] = own consumption during steps 0 .. i-1; extend once, reuse on every later call
-        while len(prefix) <= index:
-            last = len(prefix) - 1
-            prefix.append(prefix[last] + self._own_rate(c, last) * STEP_HOURS)
+        if len(prefix) <= index:
+            own_rate, total = self._own_rate, prefix[-1]
+            for last in range(len(prefix) - 1, index):
+                total += own_rate(c, last) * STEP_HOURS
+                prefix.append(total)
         return prefix[index] + self._own_rate(c, index) * STEP_HOURS * fraction
 
     def _consumption(self, meter_id: str, index: int, fraction: float) -> float:
