@@ -28,7 +28,7 @@ from bms_bridge.exposure.points import ExposedPoint, PointValue
 N_THROUGHPUT = 1_000
 N_MEMORY = 5_000
 OBJECTS_PER_RPM = 25  # what a typical BMS packs in one ReadPropertyMultiple of presentValue
-PASSES = 3
+PASSES = 2
 COV_UPDATES = 50
 
 
