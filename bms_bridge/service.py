@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bms_bridge.consumption import refresh_intervals
 from bms_bridge.exposure.build import exposed_points
@@ -25,6 +26,9 @@ from metering.health import DeviceHealth
 from metering.readings import Reading
 from metering.store import ReadingWriter, Store
 from point_mapping.loader import LoadedSite
+
+if TYPE_CHECKING:
+    from bms_bridge.simulate.load_model import LoadModel
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,7 @@ def utc_now() -> datetime:
 @dataclass
 class ServiceOptions:
     simulate: bool = False
+    simulation_model: LoadModel | None = None  # shared with the history fill: warming it up is costly
     interval_refresh: timedelta = timedelta(minutes=5)
     status_refresh: timedelta = timedelta(seconds=30)
     clock: Clock = field(default=utc_now)
@@ -90,7 +95,9 @@ class Service:
             if self.options.simulate:
                 from bms_bridge.simulate.modbus_servers import SimulatedMeters
 
-                await stack.enter_async_context(SimulatedMeters(self.site, clock=clock))
+                await stack.enter_async_context(
+                    SimulatedMeters(self.site, clock=clock, model=self.options.simulation_model)
+                )
             await stack.enter_async_context(ModbusAcquisition(self.site, hub.put, on_health, clock))
             await self._start_lpwan(stack, store, hub)
             tasks = [

@@ -15,6 +15,9 @@ from pathlib import Path
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.commands.run import serve
 from bms_bridge.consumption import refresh_intervals
+from bms_bridge.service import ServiceOptions
+from bms_bridge.simulate.history import simulated_history
+from bms_bridge.simulate.load_model import LoadModel
 from bms_bridge.sites import database_url, open_site
 from metering.store import Store
 from point_mapping.errors import SiteInvalid
@@ -28,17 +31,15 @@ BATCH = 20_000
 DEMO_SECRETS = {"DEMO_LPWAN_SECRET": "demo-webhook-secret"}
 
 
-async def fill_history(site: LoadedSite, db_url: str, now: datetime) -> int:
+async def fill_history(site: LoadedSite, db_url: str, now: datetime, model: LoadModel) -> int:
     """Simulated readings for the last 13 months, once: a database with readings is left alone."""
-    from bms_bridge.simulate.modbus_servers import simulated_history
-
     async with Store.open(db_url) as store:
         if await store.last_readings():
             return 0
         start = (now - HISTORY).replace(minute=0, second=0, microsecond=0)
         print(f"first start: filling simulated history from {start:%Y-%m-%d} (about a minute)...", flush=True)
         total, batch = 0, []
-        for reading in simulated_history(site, start, now):
+        for reading in simulated_history(site, start, now, model=model):
             batch.append(reading)
             if len(batch) >= BATCH:
                 total += await store.insert_readings(batch)
@@ -88,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         return report_invalid(error)
     write_lock(site.folder, site.identifiers)
     db_url = database_url(site, args.db)
-    asyncio.run(fill_history(site, db_url, datetime.now(UTC)))
-    asyncio.run(serve(site, db_url, simulate=True, banner=banner(site, db_url)))
+    model = LoadModel(site.model)
+    asyncio.run(fill_history(site, db_url, datetime.now(UTC), model))
+    options = ServiceOptions(simulate=True, simulation_model=model)
+    asyncio.run(serve(site, db_url, options, banner=banner(site, db_url)))
     return 0

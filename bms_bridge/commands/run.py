@@ -15,13 +15,13 @@ from point_mapping.identifiers import write_lock
 from point_mapping.loader import LoadedSite
 
 
-async def serve(site: LoadedSite, db_url: str, simulate: bool, banner: str = "") -> None:
+async def serve(site: LoadedSite, db_url: str, options: ServiceOptions, banner: str = "") -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    async with Service(site, db_url, ServiceOptions(simulate=simulate)).running():
+    async with Service(site, db_url, options).running():
         print(banner or f"bms-bridge running site {site.model.site.id}; Ctrl-C to stop", flush=True)
         await stop.wait()
     print("stopped", flush=True)
@@ -33,5 +33,5 @@ def run(args: argparse.Namespace) -> int:
     except SiteInvalid as error:
         return report_invalid(error)
     write_lock(site.folder, site.identifiers)
-    asyncio.run(serve(site, database_url(site, args.db), args.simulate))
+    asyncio.run(serve(site, database_url(site, args.db), ServiceOptions(simulate=args.simulate)))
     return 0
