@@ -23,6 +23,7 @@ from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
 from bms_bridge.modbus.acquisition import ModbusAcquisition
 from metering.health import DeviceHealth
+from metering.intervals import slot_start
 from metering.readings import Reading
 from metering.store import ReadingWriter, Store
 from point_mapping.loader import LoadedSite
@@ -163,8 +164,8 @@ class Service:
 
     async def _refresh_intervals(self, writer: ReadingWriter, store: Store) -> None:
         await writer.flush()
-        now = self.options.clock()
-        count = await refresh_intervals(self.site, store, now - timedelta(days=1), now)
+        end = slot_start(self.options.clock())  # the last complete quarter hour
+        count = await refresh_intervals(self.site, store, end - timedelta(days=1), end)
         log.info("recomputed %d intervals", count)
 
     @staticmethod

@@ -18,6 +18,7 @@ from bms_bridge.consumption import refresh_intervals
 from bms_bridge.service import ServiceOptions
 from bms_bridge.simulate.history import simulated_history
 from bms_bridge.simulate.load_model import LoadModel
+from metering.intervals import slot_start
 from bms_bridge.sites import database_url, open_site
 from metering.store import Store
 from point_mapping.errors import SiteInvalid
@@ -45,7 +46,7 @@ async def fill_history(site: LoadedSite, db_url: str, now: datetime, model: Load
                 total += await store.insert_readings(batch)
                 batch = []
         total += await store.insert_readings(batch)
-        intervals = await refresh_intervals(site, store, start, now)
+        intervals = await refresh_intervals(site, store, start, slot_start(now))
         print(f"stored {total:,} readings and {intervals:,} 15-minute intervals", flush=True)
         return total
 
