@@ -18,6 +18,7 @@ COMMANDS = {
     "poll": "poll",
     "import-readings": "import_readings",
     "consumption": "consumption",
+    "events": "events",
 }
 
 
@@ -52,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     cons.add_argument("--to", dest="end", required=True, help="last day, inclusive, YYYY-MM-DD")
     cons.add_argument("--by", choices=["15min", "hour", "day", "month"], default="day")
     cons.add_argument("--json", action="store_true")
+
+    events = sub.add_parser("events", help="events found: counter faults, anomalies")
+    events.add_argument("site")
+    events.add_argument("--json", action="store_true")
+    events.add_argument("--kind", help="only events of this kind, e.g. counter_fault")
+    events.add_argument("--since", help="only events from this day on, YYYY-MM-DD (site time)")
     return parser
 
 
@@ -64,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = module.run(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        sys.stderr.close()
+        return 0
     return code
 
 

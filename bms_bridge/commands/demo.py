@@ -18,8 +18,8 @@ from bms_bridge.consumption import refresh_intervals
 from bms_bridge.service import ServiceOptions
 from bms_bridge.simulate.history import simulated_history
 from bms_bridge.simulate.load_model import LoadModel
-from metering.intervals import slot_start
 from bms_bridge.sites import database_url, open_site
+from metering.intervals import slot_start
 from metering.store import Store
 from point_mapping.errors import SiteInvalid
 from point_mapping.identifiers import write_lock

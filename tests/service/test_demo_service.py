@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,12 +27,12 @@ BIN = Path(sys.executable).parent
 POINT = "el.A-main"  # Building A main incomer, an iEM3155 on Modbus TCP
 
 
-async def run_tool(*argv: str, timeout: float = 30.0) -> tuple[int, str, str]:
+async def run_tool(*argv: str, limit: float = 30.0) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ}
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        out, err = await asyncio.wait_for(proc.communicate(), limit)
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -39,8 +40,8 @@ async def run_tool(*argv: str, timeout: float = 30.0) -> tuple[int, str, str]:
     return proc.returncode or 0, out.decode(), err.decode()
 
 
-async def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
+async def wait_for(condition: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if await condition():
             return
@@ -73,7 +74,7 @@ async def test_demo_site_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         # an independent OPC UA client process reads the same value
         endpoint = site.model.exposure.opcua.endpoint  # type: ignore[union-attr]
         code, out, err = await run_tool(
-            str(BIN / "uaread"), "-u", endpoint, "-n", f"ns=2;s={POINT}", "--timeout", "10", timeout=40
+            str(BIN / "uaread"), "-u", endpoint, "-n", f"ns=2;s={POINT}", "--timeout", "10", limit=40
         )
         assert code == 0, err
         served = float(out.strip().splitlines()[-1])
@@ -81,7 +82,7 @@ async def test_demo_site_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
         # `bms-bridge poll --once --json` in its own process reads the simulated meters too
         code, out, err = await run_tool(
-            str(BIN / "bms-bridge"), "poll", str(site.folder), "--once", "--json", timeout=60
+            str(BIN / "bms-bridge"), "poll", str(site.folder), "--once", "--json", limit=60
         )
         assert code == 0, err
         polled = json.loads(out)
