@@ -80,9 +80,8 @@ async def test_units_behind_an_rtu_over_tcp_gateway(tmp_path: Path) -> None:
         sim_device(1, meter_image("eastron-sdm630", {"active_energy_import": 1234.5})),
         sim_device(2, meter_image("eastron-sdm120", {"active_energy_import": 77.25, "voltage_l1": 231.5})),
     ]
-    async with serial_server(socat, tmp_path, port) as tty:
-        async with rtu_server(tty, units):
-            result = await poll_once(site)
+    async with serial_server(socat, tmp_path, port) as tty, rtu_server(tty, units):
+        result = await poll_once(site)
     assert result.errors == {}
     assert {r.point_id: r.value for r in result.readings} == {
         "m1.energy": pytest.approx(1234.5 * 40),
