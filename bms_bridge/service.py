@@ -93,14 +93,17 @@ class Service:
                 await store.save_health(health)
                 await feed.on_health(health)
 
-            if self.options.simulate:
+            simulation = self._simulation_model()
+            if simulation is not None:
                 from bms_bridge.simulate.modbus_servers import SimulatedMeters
 
-                await stack.enter_async_context(
-                    SimulatedMeters(self.site, clock=clock, model=self.options.simulation_model)
-                )
+                await stack.enter_async_context(SimulatedMeters(self.site, clock=clock, model=simulation))
             await stack.enter_async_context(ModbusAcquisition(self.site, hub.put, on_health, clock))
             await self._start_lpwan(stack, store, hub)
+            if simulation is not None and model.lpwan.webhook is not None and model.lpwan.webhook.enabled:
+                from bms_bridge.simulate.lpwan_sender import SimulatedLpwan
+
+                await stack.enter_async_context(SimulatedLpwan(self.site, simulation, clock))
             tasks = [
                 asyncio.create_task(self._every(self.options.status_refresh, feed.refresh), name="status-refresh"),
                 asyncio.create_task(
@@ -110,6 +113,13 @@ class Service:
             ]
             stack.push_async_callback(_cancel, tasks)
             yield self
+
+    def _simulation_model(self) -> LoadModel | None:
+        if not self.options.simulate:
+            return None
+        from bms_bridge.simulate.load_model import LoadModel
+
+        return self.options.simulation_model or LoadModel(self.site.model)
 
     async def _start_exposure(
         self, stack: contextlib.AsyncExitStack, store: Store, feed: ExposureFeed, points: list[ExposedPoint]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from bms_bridge.commands.check import report_invalid
 from bms_bridge.commands.run import serve
 from bms_bridge.consumption import refresh_intervals
 from bms_bridge.service import ServiceOptions
-from bms_bridge.simulate.history import simulated_history
+from bms_bridge.simulate.history import lpwan_history, manual_history, simulated_history
 from bms_bridge.simulate.load_model import LoadModel
 from bms_bridge.sites import database_url, open_site
 from metering.intervals import slot_start
@@ -40,7 +41,11 @@ async def fill_history(site: LoadedSite, db_url: str, now: datetime, model: Load
         start = (now - HISTORY).replace(minute=0, second=0, microsecond=0)
         print(f"first start: filling simulated history from {start:%Y-%m-%d} (about a minute)...", flush=True)
         total, batch = 0, []
-        for reading in simulated_history(site, start, now, model=model):
+        for reading in itertools.chain(
+            simulated_history(site, start, now, model=model),
+            lpwan_history(site, start, now, model),
+            manual_history(site, start, now, model),
+        ):
             batch.append(reading)
             if len(batch) >= BATCH:
                 total += await store.insert_readings(batch)

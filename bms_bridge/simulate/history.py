@@ -8,13 +8,13 @@ a demo database filled with history continues without a step when live polling s
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from bms_bridge.simulate.load_model import EPOCH, STEP, LoadModel
 from bms_bridge.simulate.registers import MeterRegisters
 from metering.readings import Quality, Reading
 from point_mapping.loader import LoadedSite
-from point_mapping.model import ModbusRtuConnection, ModbusTcpConnection, Point
+from point_mapping.model import LpwanConnection, ManualConnection, ModbusRtuConnection, ModbusTcpConnection, Point
 from point_mapping.registers import point_measure
 
 
@@ -51,3 +51,46 @@ def simulated_history(
         for point in points:
             yield Reading(point.id, t, registers.poller_value(point.id, t), Quality.MEASURED, sources[point.id])
         t += STEP
+
+
+def lpwan_history(site: LoadedSite, start: datetime, end: datetime, model: LoadModel) -> Iterator[Reading]:
+    """Readings of the LPWAN meters as their uplinks would have delivered them, one per expected interval.
+
+    Each simulated uplink goes through the real ChirpStack parser and payload decoder, so history and live
+    uplinks cannot disagree on scaling.
+    """
+    from bms_bridge.simulate.lpwan_uplinks import uplink
+    from metering.lpwan import parse_chirpstack_v4, uplink_readings
+
+    for device in site.model.devices:
+        if not isinstance(device.connection, LpwanConnection) or not device.enabled:
+            continue
+        step = device.connection.expected_interval
+        t = EPOCH + step * -((EPOCH - max(start, EPOCH)) // step)
+        while t <= end:
+            message = uplink(site.model, model, device, t).payload
+            yield from uplink_readings(site.model, parse_chirpstack_v4(message, t), site.profiles)
+            t += step
+
+
+def manual_history(site: LoadedSite, start: datetime, end: datetime, model: LoadModel) -> Iterator[Reading]:
+    """A notebook reading of every manual meter on the first working morning of each month, 09:00 local."""
+    zone = site.model.site.zone
+    points = [
+        p
+        for p in site.model.points
+        if p.meter is not None
+        and isinstance(site.model.device_by_id[site.model.meter_by_id[p.meter].device].connection, ManualConnection)
+    ]
+    month = start.astimezone(zone).date().replace(day=1)
+    while True:
+        day = month
+        while day.weekday() >= 5:  # the engineer walks the plant rooms on a working day
+            day += timedelta(days=1)
+        t = datetime.combine(day, time(9), zone)
+        if t > end:
+            return
+        if t >= start:
+            for point in points:
+                yield Reading(point.id, t, round(model.cumulative(point.id, t), 1), Quality.MANUAL, "manual:notebook")
+        month = (month + timedelta(days=32)).replace(day=1)

@@ -68,6 +68,15 @@ async def test_demo_site_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         expected = model.cumulative(POINT, reading.ts)
         assert reading.value == pytest.approx(expected, rel=1e-6)  # what the simulated meter served
 
+        # the simulated network server posts the wireless meters' uplinks to the HMAC-signed webhook
+        async def wireless() -> bool:
+            return await store.last_reading("hw.B0-fit") is not None
+
+        await wait_for(wireless, 30, "a reading of the LPWAN hot water meter")
+        uplinked = await store.last_reading("hw.B0-fit")
+        assert uplinked is not None and uplinked.source == "lpwan:70b3d57ed0050001"
+        assert uplinked.value == pytest.approx(model.cumulative("hw.B0-fit", uplinked.ts), abs=0.001)
+
         value = feed.value_of(POINT)
         assert value is not None and value.status is PointStatus.OK
 
