@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,29 +13,7 @@ from metering.readings import Reading
 from metering.store import Store
 from point_mapping.loader import LoadedSite
 
-MINIMAL = Path(__file__).resolve().parent.parent / "point_mapping" / "sites" / "minimal"
 QUARTER = timedelta(minutes=15)
-
-
-@pytest.fixture
-def site_dir(tmp_path: Path) -> Path:
-    """A writable copy of the minimal site: main.energy (M-MAIN, × 40), a1-01/a1-02.energy, common.energy."""
-    target = tmp_path / "site"
-    shutil.copytree(MINIMAL, target)
-    return target
-
-
-@pytest.fixture
-def edit(site_dir: Path) -> Callable[[str, str, str], None]:
-    """Replace text in one file of the copied site; fails if the text is not there."""
-
-    def _edit(file: str, old: str, new: str) -> None:
-        path = site_dir / file
-        text = path.read_text()
-        assert old in text, f"{old!r} not in {file}"
-        path.write_text(text.replace(old, new, 1))
-
-    return _edit
 
 
 @pytest.fixture

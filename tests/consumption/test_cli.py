@@ -156,7 +156,7 @@ def test_bad_input_exits_1(
 
 
 def test_invalid_site_exits_1(
-    site_dir: Path, db_url: str, edit: Callable[[str, str, str], None], capsys: pytest.CaptureFixture[str]
+    site_dir: Path, db_url: str, edit: Callable[[str, str, str], Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     edit(
         "meters.yaml", "meter: M-MAIN, register: active_energy_import", "meter: M-NOPE, register: active_energy_import"

@@ -86,7 +86,7 @@ async def test_virtual_remainder_and_missing_input(site: LoadedSite, store: Stor
 
 
 async def test_virtual_inputs_are_converted_to_its_unit(
-    site_dir: Path, edit: Callable[[str, str, str], None], store: Store
+    site_dir: Path, edit: Callable[[str, str, str], Path], store: Store
 ) -> None:
     # a1-02 stored in Wh: 2000 Wh per slot is 2 kWh for the kWh remainder: 10 − 3 − 2 = 5.
     edit(
@@ -103,7 +103,7 @@ async def test_virtual_inputs_are_converted_to_its_unit(
 
 
 async def test_rollover_at_the_scaled_register_range(
-    site_dir: Path, edit: Callable[[str, str, str], None], store: Store
+    site_dir: Path, edit: Callable[[str, str, str], Path], store: Store
 ) -> None:
     # A 5-digit kWh register behind CT 40 wraps at 10^5 × 40 = 4,000,000 stored kWh:
     # 3,999,900 → 3,999,940 → 3,999,980 → 20 → 60 is +40 each step, no fault.
@@ -141,7 +141,7 @@ async def test_replacement_from_the_store_in_raw_register_units(site: LoadedSite
 
 
 async def test_replacement_from_the_site_yaml(
-    site_dir: Path, edit: Callable[[str, str, str], None], store: Store
+    site_dir: Path, edit: Callable[[str, str, str], Path], store: Store
 ) -> None:
     # The same exchange declared in YAML (23:20Z = 00:20 Berlin).
     edit(

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,24 +16,13 @@ from pymodbus.simulator import SimDevice
 
 
 @asynccontextmanager
-async def pty_pair(socat: str, folder: Path) -> AsyncIterator[tuple[str, str]]:
-    """Two linked pseudo-terminals (server end, client end); socat is stopped by its pid on exit."""
-    server_end, client_end = folder / "ttyA", folder / "ttyB"
+async def socat_process(socat: str, *addresses: str) -> AsyncIterator[None]:
+    """socat joining two addresses, stopped by its pid on exit (SIGTERM, then SIGKILL)."""
     process = await asyncio.create_subprocess_exec(
-        socat,
-        f"pty,raw,echo=0,link={server_end}",
-        f"pty,raw,echo=0,link={client_end}",
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        socat, *addresses, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        for _ in range(100):
-            if server_end.exists() and client_end.exists():
-                break
-            await asyncio.sleep(0.02)
-        else:
-            raise RuntimeError("socat did not create the pty pair")
-        yield str(server_end), str(client_end)
+        yield
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -41,6 +30,23 @@ async def pty_pair(socat: str, folder: Path) -> AsyncIterator[tuple[str, str]]:
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+async def wait_until(ready: Callable[[], bool], what: str) -> None:
+    for _ in range(200):
+        if ready():
+            return
+        await asyncio.sleep(0.02)
+    raise RuntimeError(f"socat did not {what}")
+
+
+@asynccontextmanager
+async def pty_pair(socat: str, folder: Path) -> AsyncIterator[tuple[str, str]]:
+    """Two linked pseudo-terminals (server end, client end)."""
+    server_end, client_end = folder / "ttyA", folder / "ttyB"
+    async with socat_process(socat, f"pty,raw,echo=0,link={server_end}", f"pty,raw,echo=0,link={client_end}"):
+        await wait_until(lambda: server_end.exists() and client_end.exists(), "create the pty pair")
+        yield str(server_end), str(client_end)
 
 
 @asynccontextmanager

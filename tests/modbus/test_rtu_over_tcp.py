@@ -7,9 +7,6 @@ would carry them.
 
 from __future__ import annotations
 
-import asyncio
-import signal
-import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +15,7 @@ import pytest
 
 from bms_bridge.modbus.acquisition import poll_once
 from tests.modbus.meters import meter_image, sim_device
-from tests.modbus.rtu import rtu_server
+from tests.modbus.rtu import rtu_server, socat_process, wait_until
 from tests.modbus.sites import meter, point, rtu_device, write_site
 from tests.support.services import free_tcp_port, require_tool
 
@@ -35,28 +32,11 @@ def listening(port: int) -> bool:
 async def serial_server(socat: str, folder: Path, port: int) -> AsyncIterator[str]:
     """socat listening on 127.0.0.1:port, bridged to a pty whose path is yielded."""
     tty = folder / "ttyS"
-    process = await asyncio.create_subprocess_exec(
-        socat,
-        f"pty,raw,echo=0,link={tty}",  # opened first, so the pty exists before any client connects
-        f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr",
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(200):
-            if tty.exists() and listening(port):  # connecting to probe would use up socat's one accept
-                break
-            await asyncio.sleep(0.02)
-        else:
-            raise RuntimeError("socat did not start the serial server")
+    # the pty is opened first, so it exists before any client connects
+    async with socat_process(socat, f"pty,raw,echo=0,link={tty}", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr"):
+        # probing by connecting would use up socat's one accept: look at the socket table instead
+        await wait_until(lambda: tty.exists() and listening(port), "start the serial server")
         yield str(tty)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), 5)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
 
 
 async def test_units_behind_an_rtu_over_tcp_gateway(tmp_path: Path) -> None:

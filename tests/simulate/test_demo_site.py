@@ -39,3 +39,10 @@ def test_common_area_points_are_main_minus_tenants(demo: LoadedSite) -> None:
     common = demo.model.point_by_id["el.A-common"]
     assert common.formula is not None and common.formula.startswith("{el.A-main}")
     assert "{el.A3-03}" in common.formula
+
+
+def test_the_committed_lock_file_covers_every_exposed_point(demo: LoadedSite) -> None:
+    # `bms-bridge check sites/demo` must not need to change the committed identifiers.lock.yaml
+    assert not demo.identifiers.lock_changed
+    instances = list(demo.identifiers.bacnet_instance.values())
+    assert len(instances) == len(set(instances)) == sum(1 for p in demo.model.points if p.exposure.enabled)

@@ -1,3 +1,5 @@
+"""Fixtures shared across test folders."""
+
 from __future__ import annotations
 
 import shutil
@@ -6,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-MINIMAL = Path(__file__).parent / "sites" / "minimal"
+MINIMAL_SITE = Path(__file__).resolve().parent / "point_mapping" / "sites" / "minimal"
 
 
 @pytest.fixture
 def site_dir(tmp_path: Path) -> Path:
-    """A writable copy of the minimal valid site."""
+    """A writable copy of the minimal valid site: main.energy (M-MAIN, CT × 40), a1-01/a1-02.energy,
+    main.power, and the virtual common.energy = main − a1-01 − a1-02."""
     target = tmp_path / "site"
-    shutil.copytree(MINIMAL, target)
+    shutil.copytree(MINIMAL_SITE, target)
     return target
 
 
