@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -64,38 +64,20 @@ class OpcUaServer:
         users = PasswordUserManager(settings.users, settings.allow_anonymous)
         server = Server(user_manager=users)  # type: ignore[arg-type]  # duck-typed UserManager
         await server.init()
-        server.set_endpoint(settings.endpoint)
-        server.set_server_name(settings.server_name)
-        await server.set_application_uri(settings.application_uri)
-        server.set_security_policy(
-            [getattr(ua.SecurityPolicyType, _policy_type(p)) for p in settings.security_policies],
-            permission_ruleset=ReadOnlyAnonymousRuleset(),  # type: ignore[arg-type]
-        )
-        tokens: list[type] = [ua.AnonymousIdentityToken] if settings.allow_anonymous else []
-        if settings.users:
-            tokens.append(ua.UserNameIdentityToken)
-        server.set_identity_tokens(tokens)
-        if settings.certificate is not None and settings.private_key is not None:
-            await server.load_certificate(str(settings.certificate))
-            await server.load_private_key(str(settings.private_key))
-        if self._history is not None:
-            server.iserver.history_manager.set_storage(PointHistoryStorage(self._history, self._points_by_node.get))
-        self._idx = await server.register_namespace(settings.namespace_uri)
         self._server = server
-        self._builder = AddressSpaceBuilder(server, self._idx, historized=self._history is not None)
         try:
+            await self._configure(server)
             await self.add_points(self._initial_points)
         except BaseException:
-            self._server = None
-            await server.iserver.stop()
+            await self._forget(server.iserver.stop())
             raise
         try:
             await server.start()  # asyncua stops its internal server itself when this fails
         except OSError as exc:
-            self._server = None
+            await self._forget(None)
             raise OpcUaServerError(f"cannot listen on {settings.endpoint}: {exc}") from exc
         except BaseException:
-            self._server = None
+            await self._forget(None)
             raise
         _logger.info(
             "OPC UA server on %s: %d points in namespace %d (%s)",
@@ -104,6 +86,42 @@ class OpcUaServer:
             self._idx,
             settings.namespace_uri,
         )
+
+    async def _configure(self, server: Server) -> None:
+        settings = self._settings
+        server.set_endpoint(settings.endpoint)
+        server.set_server_name(settings.server_name)
+        await server.set_application_uri(settings.application_uri)
+        server.set_security_policy(
+            [getattr(ua.SecurityPolicyType, _policy_type(p)) for p in settings.security_policies],
+            permission_ruleset=ReadOnlyAnonymousRuleset(),  # type: ignore[arg-type]
+        )
+        # Offer only the identity tokens we accept (Part 4 7.41 UserTokenPolicy); no X509 user tokens.
+        tokens: list[type] = [ua.AnonymousIdentityToken] if settings.allow_anonymous else []
+        if settings.users:
+            tokens.append(ua.UserNameIdentityToken)
+        server.set_identity_tokens(tokens)
+        if settings.certificate is not None and settings.private_key is not None:
+            try:
+                await server.load_certificate(str(settings.certificate))
+                await server.load_private_key(str(settings.private_key))
+            except (OSError, ValueError) as exc:
+                raise OpcUaServerError(f"cannot load the OPC UA certificate or key: {exc}") from exc
+        if self._history is not None:
+            server.iserver.history_manager.set_storage(PointHistoryStorage(self._history, self._points_by_node.get))
+        self._idx = await server.register_namespace(settings.namespace_uri)
+        self._builder = AddressSpaceBuilder(server, self._idx, historized=self._history is not None)
+
+    async def _forget(self, stopping: Awaitable[None] | None) -> None:
+        """After a failed start: drop the half-built server so start() can be tried again."""
+        self._server, self._builder = None, None
+        self._node_ids.clear()
+        self._points_by_node.clear()
+        if stopping is not None:
+            try:
+                await stopping
+            except Exception:
+                _logger.exception("while stopping a half-started OPC UA server")
 
     async def stop(self) -> None:
         server, self._server = self._server, None

@@ -155,14 +155,15 @@ async def client_process(*argv: str | Path) -> AsyncIterator[asyncio.subprocess.
 
 async def read_line_until(process: asyncio.subprocess.Process, wanted: str, deadline: float = 15.0) -> list[str]:
     """Lines of stdout up to and including the first containing `wanted`; fails at the deadline."""
-    assert process.stdout is not None
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None and stderr is not None
     lines: list[str] = []
 
     async def collect() -> None:
         while True:
-            raw = await process.stdout.readline()  # type: ignore[union-attr]
+            raw = await stdout.readline()
             if not raw:
-                err = await process.stderr.read() if process.stderr else b""  # type: ignore[union-attr]
+                err = await stderr.read()
                 raise AssertionError(f"client ended before {wanted!r}: {lines} {err.decode()[-2000:]}")
             line = raw.decode().rstrip()
             lines.append(line)

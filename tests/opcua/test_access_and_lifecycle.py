@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -108,3 +110,17 @@ async def test_endpoint_in_use_fails_loudly(opcua: Running) -> None:
     # The running server is untouched.
     rows = json_lines((await run_client(sys.executable, CLIENTS / "asyncua_probe.py", opcua.url, "tree", NS_URI))[1])
     assert rows
+
+
+async def test_missing_certificate_fails_loudly_and_leaves_no_tasks(tmp_path: Path) -> None:
+    settings = OpcUaSettings(
+        endpoint=f"opc.tcp://127.0.0.1:{free_tcp_port()}",
+        security_policies=("Basic256Sha256_SignAndEncrypt",),
+        certificate=tmp_path / "missing.der",
+        private_key=tmp_path / "missing.pem",
+    )
+    before = asyncio.all_tasks()
+    with pytest.raises(OpcUaServerError, match="certificate"):
+        async with OpcUaServer(settings, POINTS[:1]):
+            pass
+    assert asyncio.all_tasks() - before == set()

@@ -13,9 +13,10 @@ from asyncua import ua
 from bms_bridge.exposure.points import PointStatus
 from bms_bridge.opcua import OpcUaSettings, status_code_name
 from bms_bridge.opcua.history import PointHistoryStorage
+from bms_bridge.opcua.ua_values import string_node_id
 from tests.opcua.conftest import T0, MemoryHistory, hourly_energy
 
-NODE = ua.NodeId("SiteA.B-A.IT-Co.M-A3-01.active-energy", 2)
+NODE = string_node_id("SiteA.B-A.IT-Co.M-A3-01.active-energy", 2)
 
 
 def test_settings_refuse_inconsistent_security(tmp_path: Path) -> None:
@@ -85,5 +86,5 @@ async def test_num_values_limits_and_reverse_reads() -> None:
 
 async def test_unknown_node_reads_nothing_without_calling_the_store() -> None:
     store, history = storage()
-    assert await store.read_node_history(ua.NodeId("other", 2), T0, T0 + timedelta(hours=1), 0) == ([], None)
+    assert await store.read_node_history(string_node_id("other", 2), T0, T0 + timedelta(hours=1), 0) == ([], None)
     assert history.reads == 0
