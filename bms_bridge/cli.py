@@ -19,6 +19,7 @@ COMMANDS = {
     "import-readings": "import_readings",
     "consumption": "consumption",
     "events": "events",
+    "replace-meter": "replace_meter",
 }
 
 
@@ -59,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--json", action="store_true")
     events.add_argument("--kind", help="only events of this kind, e.g. counter_fault")
     events.add_argument("--since", help="only events from this day on, YYYY-MM-DD (site time)")
+
+    swap = sub.add_parser("replace-meter", help="record a meter exchange (old final and new initial readings)")
+    swap.add_argument("site")
+    swap.add_argument("--meter", required=True)
+    swap.add_argument("--at", required=True, help="time of the exchange, ISO 8601 with UTC offset")
+    swap.add_argument("--old-final", type=float, required=True, help="last register reading of the old meter")
+    swap.add_argument("--new-initial", type=float, required=True, help="first register reading of the new meter")
+    swap.add_argument("--note", default="")
     return parser
 
 

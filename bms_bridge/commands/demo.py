@@ -27,7 +27,8 @@ from point_mapping.identifiers import write_lock
 from point_mapping.loader import LoadedSite
 
 DEMO_SITE = Path(__file__).resolve().parents[2] / "sites" / "demo"
-HISTORY = timedelta(days=395)
+# about 13 months, so a month can be compared with the same month a year before
+HISTORY_DAYS = int(os.environ.get("BMS_BRIDGE_DEMO_HISTORY_DAYS", "395"))
 BATCH = 20_000
 # The demo's webhook secret; a real site names its own variable in YAML and sets it in the environment.
 DEMO_SECRETS = {"DEMO_LPWAN_SECRET": "demo-webhook-secret"}
@@ -38,7 +39,7 @@ async def fill_history(site: LoadedSite, db_url: str, now: datetime, model: Load
     async with Store.open(db_url) as store:
         if await store.last_readings():
             return 0
-        start = (now - HISTORY).replace(minute=0, second=0, microsecond=0)
+        start = (now - timedelta(days=HISTORY_DAYS)).replace(minute=0, second=0, microsecond=0)
         print(f"first start: filling simulated history from {start:%Y-%m-%d} (about a minute)...", flush=True)
         total, batch = 0, []
         for reading in itertools.chain(

@@ -1,0 +1,52 @@
+"""`bms-bridge replace-meter SITE --meter ID --at TIME --old-final X --new-initial Y [--note TEXT]`.
+
+Records a meter exchange done in the field (the alternative to `replacements:` in the meter's YAML), so
+consumption across the swap is (old final − old previous) + (new current − new initial). Values are the
+raw register readings of the two meters, as the technician writes them down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime
+
+from bms_bridge.commands.check import report_invalid
+from bms_bridge.sites import database_url, open_site
+from metering.store import MeterReplacement, Store, StoreConflict
+from point_mapping.errors import SiteInvalid
+
+
+async def _record(db_url: str, replacement: MeterReplacement) -> bool:
+    async with Store.open(db_url) as store:
+        return await store.add_replacement(replacement)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        site = open_site(args.site)
+    except SiteInvalid as error:
+        return report_invalid(error)
+    if args.meter not in site.model.meter_by_id:
+        print(f"error: unknown meter '{args.meter}'", file=sys.stderr)
+        return 1
+    try:
+        at = datetime.fromisoformat(args.at)
+    except ValueError:
+        print(f"error: --at {args.at!r} is not an ISO 8601 time", file=sys.stderr)
+        return 1
+    if at.tzinfo is None:
+        print("error: give --at with its UTC offset, e.g. 2026-03-04T10:30:00+01:00", file=sys.stderr)
+        return 1
+    if args.old_final < 0 or args.new_initial < 0:
+        print("error: register readings cannot be negative", file=sys.stderr)
+        return 1
+    replacement = MeterReplacement(args.meter, at, args.old_final, args.new_initial, args.note)
+    try:
+        added = asyncio.run(_record(database_url(site, args.db), replacement))
+    except StoreConflict as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{'recorded' if added else 'already recorded'}: meter {args.meter} replaced at {at.isoformat()}")
+    return 0
