@@ -39,10 +39,8 @@ def test_consumption_bridges_a_replacement_recorded_by_cli(
     assert main([*args, "--old-final", "1013", "--new-initial", "5"]) == 1  # a different one conflicts
     assert "refusing to overwrite" in capsys.readouterr().err
 
-    code = main(
-        ["--db", url, "consumption", str(site_dir), "--point", "a1-01.energy"]
-        + ["--from", "2026-01-05", "--to", "2026-01-05", "--by", "day", "--json"]
-    )
+    period = ["--from", "2026-01-05", "--to", "2026-01-05", "--by", "day", "--json"]
+    code = main(["--db", url, "consumption", str(site_dir), "--point", "a1-01.energy", *period])
     assert code == 0
     total = json.loads(capsys.readouterr().out)["total"]
     # 1000→1010 (10) + old 1010→1012 final (2) + new 5→8 (3) + 8→15 (7) = 22, not 15 − 1000
