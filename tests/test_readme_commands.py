@@ -21,7 +21,7 @@ from tests.support.services import port_answers, services_required
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PORTS = (47808, 4840, 8081, 15020, 15021)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # a cold pip install can be slow
 
 
 def _fresh_env(tmp_path: Path) -> dict[str, str]:
