@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bms_bridge.commands.check import report_invalid
-from bms_bridge.commands.run import serve
+from bms_bridge.commands.run import serve_or_explain
 from bms_bridge.consumption import refresh_intervals
 from bms_bridge.service import ServiceOptions
 from bms_bridge.simulate.history import lpwan_history, manual_history, simulated_history
@@ -99,5 +99,4 @@ def run(args: argparse.Namespace) -> int:
     model = LoadModel(site.model)
     asyncio.run(fill_history(site, db_url, datetime.now(UTC), model))
     options = ServiceOptions(simulate=True, simulation_model=model)
-    asyncio.run(serve(site, db_url, options, banner=banner(site, db_url)))
-    return 0
+    return serve_or_explain(site, db_url, options, banner=banner(site, db_url))

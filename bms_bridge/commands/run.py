@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sys
 
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.service import Service, ServiceOptions
@@ -27,11 +28,29 @@ async def serve(site: LoadedSite, db_url: str, options: ServiceOptions, banner: 
     print("stopped", flush=True)
 
 
+def startup_errors() -> tuple[type[BaseException], ...]:
+    """Errors that stop the service from starting and that a person can fix (a port taken, a secret unset)."""
+    from bms_bridge.bacnet.server import BacnetBindError
+    from bms_bridge.exposure.settings import MissingSecret
+    from bms_bridge.lpwan.webhook import LpwanConfigError
+    from bms_bridge.opcua.errors import OpcUaServerError
+
+    return (BacnetBindError, OpcUaServerError, LpwanConfigError, MissingSecret, OSError)
+
+
+def serve_or_explain(site: LoadedSite, db_url: str, options: ServiceOptions, banner: str = "") -> int:
+    try:
+        asyncio.run(serve(site, db_url, options, banner))
+    except startup_errors() as error:
+        print(f"error: bms-bridge could not start: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         site = open_site(args.site)
     except SiteInvalid as error:
         return report_invalid(error)
     write_lock(site.folder, site.identifiers)
-    asyncio.run(serve(site, database_url(site, args.db), ServiceOptions(simulate=args.simulate)))
-    return 0
+    return serve_or_explain(site, database_url(site, args.db), ServiceOptions(simulate=args.simulate))

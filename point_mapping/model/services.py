@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from point_mapping.model.common import Duration, EnvName, Frozen, Id
 from point_mapping.model.devices import Host, Port
 
+_IP_PORT = re.compile(r"^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$")
+_IP_MASK_PORT = re.compile(r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}:\d{1,5}$")
+
 
 class ForeignDevice(Frozen):
-    bbmd: str = Field(description="BBMD address to register with, e.g. '10.0.0.5:47808'")
+    bbmd: str = Field(description="BBMD to register with, e.g. '10.0.0.5:47808'")
     ttl: Duration = Field(default=timedelta(seconds=900))
+
+    @field_validator("bbmd")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if not _IP_PORT.match(value):
+            raise ValueError(f"{value!r} is not an IPv4 address and port; write e.g. '10.0.0.5:47808'")
+        return value
 
 
 class BacnetExposure(Frozen):
@@ -22,10 +33,23 @@ class BacnetExposure(Frozen):
     device_name: str = Field(min_length=1)
     vendor_id: int = Field(default=999, ge=0, le=65535)
     vendor_name: str = "bms-bridge"
-    address: str = Field(default="127.0.0.1/8:47808", description="local address/mask:port to bind")
+    # the mask matters: without it bacpypes3 opens no broadcast socket and never hears Who-Is
+    address: str = Field(
+        default="127.0.0.1/8:47808", description="local address/mask:port to bind, e.g. '192.168.10.20/24:47808'"
+    )
     location: str = ""
     bbmd: bool = Field(default=False, description="act as a BBMD for this subnet")
     foreign_device: ForeignDevice | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _address_mask_port(cls, value: str) -> str:
+        if not _IP_MASK_PORT.match(value):
+            raise ValueError(
+                f"{value!r} needs address/mask:port, e.g. '192.168.10.20/24:47808' "
+                "(without the mask no broadcast Who-Is is heard)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _bbmd_or_foreign(self) -> BacnetExposure:

@@ -146,3 +146,14 @@ def test_every_problem_is_reported_at_once(site_dir: Path, edit: Edit) -> None:
 def test_timeout_must_be_shorter_than_the_poll_interval(site_dir: Path, edit: Edit) -> None:
     edit("devices.yaml", "    profile: eastron-sdm120\n", "    profile: eastron-sdm120\n    poll_interval: 2s\n")
     assert problems_of(site_dir) == ["devices.yaml:14:5: timeout (2 s) must be shorter than poll_interval (2 s)"]
+
+
+def test_bacnet_address_needs_its_mask(site_dir: Path) -> None:
+    (site_dir / "exposure.yaml").write_text(
+        "exposure:\n  bacnet:\n    device_instance: 4001\n    device_name: test\n    address: 127.0.0.1:47808\n"
+    )
+    (problem,) = problems_of(site_dir)
+    assert problem == (
+        "exposure.yaml:5:14: address: '127.0.0.1:47808' needs address/mask:port, e.g. '192.168.10.20/24:47808' "
+        "(without the mask no broadcast Who-Is is heard)"
+    )
