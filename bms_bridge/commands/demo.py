@@ -13,6 +13,8 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.commands.run import serve_or_explain
 from bms_bridge.consumption import refresh_intervals
@@ -73,7 +75,7 @@ def banner(site: LoadedSite, db_url: str) -> str:
         lines.append(
             f"  LPWAN       http://{hook.host}:{hook.port}{hook.path} (HMAC secret in ${hook.auth.secret_env})"
         )
-    lines.append(f"  database    {db_url}")
+    lines.append(f"  database    {make_url(db_url).render_as_string(hide_password=True)}")
     some_point = next((p.id for p in model.points if p.is_virtual), model.points[0].id)
     today = datetime.now(UTC).astimezone(model.site.zone).date()
     lines += [

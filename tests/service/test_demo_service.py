@@ -22,6 +22,7 @@ from bms_bridge.service import Service, ServiceOptions
 from bms_bridge.simulate.load_model import LoadModel
 from bms_bridge.sites import open_site
 from tests.service.demo_copy import demo_copy
+from tests.support.services import free_udp_port
 
 BIN = Path(sys.executable).parent
 POINT = "el.A-main"  # Building A main incomer, an iEM3155 on Modbus TCP
@@ -89,10 +90,29 @@ async def test_demo_site_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         served = float(out.strip().splitlines()[-1])
         assert served >= reading.value - 1e-6  # a later poll may have raised it since
 
-        # `bms-bridge poll --once --json` in its own process reads the simulated meters too
+        # an independent bacpypes3 client process reads the meter's BACnet object
+        bacnet = site.model.exposure.bacnet
+        assert bacnet is not None
+        obj = f"large-analog-value,{site.identifiers.bacnet_instance[POINT]}"
+        steps = [{"op": "read", "object": obj, "property": p} for p in ("present-value", "units", "status-flags")]
         code, out, err = await run_tool(
-            str(BIN / "bms-bridge"), "poll", str(site.folder), "--once", "--json", limit=60
+            sys.executable,
+            str(Path(__file__).parents[1] / "bacnet" / "clients" / "bacpypes3_client.py"),
+            "--local",
+            f"127.0.0.1/8:{free_udp_port()}",
+            "--server",
+            f"127.0.0.1:{bacnet.address.rsplit(':', 1)[1]}",
+            json.dumps(steps),
+            limit=40,
         )
+        assert code == 0, err
+        answers = {r["property"]: r["value"] for r in map(json.loads, out.splitlines()) if r.get("op") == "read"}
+        assert answers["present-value"] >= reading.value - 1e-6
+        assert answers["units"] == "kilowatt-hours"
+        assert answers["status-flags"] == [0, 0, 0, 0]  # in-alarm, fault, overridden, out-of-service
+
+        # `bms-bridge poll --once --json` in its own process reads the simulated meters too
+        code, out, err = await run_tool(str(BIN / "bms-bridge"), "poll", str(site.folder), "--once", "--json", limit=60)
         assert code == 0, err
         polled = json.loads(out)
         row = next(r for r in polled["readings"] if r["point"] == POINT)
