@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bms_bridge.consumption import refresh_intervals
-from bms_bridge.exposure.build import exposed_points
+from bms_bridge.exposure.build import devices_of_points, exposed_points, virtual_terms
 from bms_bridge.exposure.feed import ExposureFeed
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
@@ -80,10 +80,13 @@ class Service:
             self.store = store
             writer = await stack.enter_async_context(ReadingWriter(store, queue_size=model.acquisition.queue_size))
             points = exposed_points(self.site, clock().astimezone(model.site.zone).date())
-            device_of_point = {
-                p.id: model.meter_by_id[p.meter].device for p in model.points if p.meter in model.meter_by_id
-            }
-            feed = ExposureFeed(points, device_of_point, model.exposure.stale_after, clock)
+            feed = ExposureFeed(
+                points,
+                devices_of_points(self.site),
+                model.exposure.stale_after,
+                clock,
+                virtual=virtual_terms(self.site),
+            )
             self.feed = feed
             await self._start_exposure(stack, store, feed, points)
             await self._seed_feed(store, feed)

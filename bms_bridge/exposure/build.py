@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from bms_bridge.exposure.points import ExposedPoint
+from point_mapping.formula import evaluation_order, parse_formula
 from point_mapping.loader import LoadedSite
 from point_mapping.model import Point, SiteModel
 from point_mapping.registers import point_measure
+from point_mapping.units import convert
 
 COMMON = "Common areas"
 SHARED = "Shared"
@@ -69,3 +71,32 @@ def exposed_points(site: LoadedSite, on: date) -> list[ExposedPoint]:
             )
         )
     return result
+
+
+def devices_of_points(site: LoadedSite) -> dict[str, frozenset[str]]:
+    """The devices each point's value depends on; a virtual point depends on all its inputs' devices."""
+    model = site.model
+    found: dict[str, frozenset[str]] = {
+        p.id: frozenset({model.meter_by_id[p.meter].device}) for p in model.points if p.meter in model.meter_by_id
+    }
+    formulas = {p.id: parse_formula(p.formula) for p in model.points if p.formula is not None}
+    for point_id in evaluation_order(formulas):
+        found[point_id] = frozenset().union(*(found.get(i, frozenset()) for i in formulas[point_id].dependencies))
+    return found
+
+
+def virtual_terms(site: LoadedSite) -> dict[str, list[tuple[str, float]]]:
+    """Virtual points in evaluation order, each with its inputs and coefficients in the point's unit."""
+    model = site.model
+    formulas = {p.id: parse_formula(p.formula) for p in model.points if p.formula is not None}
+    terms: dict[str, list[tuple[str, float]]] = {}
+    for point_id in evaluation_order(formulas):
+        unit = model.point_by_id[point_id].unit
+        assert unit is not None  # required for virtual points by the model
+        scaled = []
+        for term in formulas[point_id].terms:
+            measure = point_measure(model, model.point_by_id[term.point_id], site.profiles)
+            factor = convert(1.0, measure.unit, unit) if measure else 1.0
+            scaled.append((term.point_id, term.coefficient * factor))
+        terms[point_id] = scaled
+    return terms

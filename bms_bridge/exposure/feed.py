@@ -1,13 +1,14 @@
 """Keeps the BMS's view honest: the latest value of every exposed point and whether it can be trusted.
 
 Readings and device health arrive from acquisition; a periodic `refresh()` turns silent points stale.
-Every change goes to the sinks (the BACnet and OPC UA servers) as `PointValue`s.
+Virtual totals (e.g. common areas = main − Σ tenants) are recomputed from their inputs' latest values,
+so the BMS sees them live too. Every change goes to the sinks (BACnet, OPC UA) as `PointValue`s.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bms_bridge.exposure.points import ExposedPoint, PointStatus, PointValue
@@ -17,15 +18,17 @@ from metering.readings import Reading
 log = logging.getLogger(__name__)
 
 Sink = Callable[[list[PointValue]], Awaitable[None]]
+# virtual point id -> (input point id, coefficient already scaled to the virtual point's unit)
+VirtualTerms = Mapping[str, Sequence[tuple[str, float]]]
 
 
 def point_status(
-    last_ts: datetime | None, now: datetime, stale_after: timedelta, device_online: bool, out_of_service: bool
+    last_ts: datetime | None, now: datetime, stale_after: timedelta, devices_online: bool, out_of_service: bool
 ) -> PointStatus:
     """The one rule for a point's status; out-of-service wins, then comm failure, then age."""
     if out_of_service:
         return PointStatus.OUT_OF_SERVICE
-    if not device_online:
+    if not devices_online:
         return PointStatus.COMM_FAILURE
     if last_ts is None:
         return PointStatus.NO_VALUE
@@ -38,16 +41,18 @@ class ExposureFeed:
     def __init__(
         self,
         points: Iterable[ExposedPoint],
-        device_of_point: Mapping[str, str],
+        devices_of_point: Mapping[str, frozenset[str]],
         stale_after: timedelta,
         clock: Callable[[], datetime],
         sinks: Iterable[Sink] = (),
+        virtual: VirtualTerms | None = None,  # in evaluation order: inputs before the points using them
     ) -> None:
         self._points = {p.point_id: p for p in points}
-        self._device_of_point = dict(device_of_point)
+        self._devices_of_point = dict(devices_of_point)
         self._stale_after = stale_after
         self._clock = clock
         self._sinks = list(sinks)
+        self._virtual = dict(virtual or {})
         self._last: dict[str, tuple[datetime, float]] = {}
         self._offline: set[str] = set()
         self._published: dict[str, PointValue] = {}
@@ -56,16 +61,24 @@ class ExposureFeed:
         self._sinks.append(sink)
 
     async def on_readings(self, readings: Iterable[Reading]) -> None:
-        changed = []
+        changed: set[str] = set()
         for reading in readings:
-            if reading.point_id not in self._points:
-                continue
             previous = self._last.get(reading.point_id)
             if previous is not None and previous[0] > reading.ts:
                 continue  # a late LPWAN uplink or a CSV import must not roll the live value back
             self._last[reading.point_id] = (reading.ts, reading.value)
-            changed.append(reading.point_id)
-        await self._publish(changed, force=True)
+            changed.add(reading.point_id)
+        for point_id, terms in self._virtual.items():
+            if changed.isdisjoint(i for i, _ in terms):
+                continue
+            inputs = [self._last.get(i) for i, _ in terms]
+            if all(inputs):
+                # as old as its oldest input: a virtual total is only as fresh as what it is made of
+                ts = min(last[0] for last in inputs if last)
+                value = sum(c * last[1] for (_, c), last in zip(terms, inputs, strict=True) if last)
+                self._last[point_id] = (ts, value)
+                changed.add(point_id)
+        await self._publish([p for p in changed if p in self._points], force=True)
 
     async def on_health(self, health: DeviceHealth) -> None:
         was_offline = health.device_id in self._offline
@@ -73,9 +86,9 @@ class ExposureFeed:
             self._offline.discard(health.device_id)
         else:
             self._offline.add(health.device_id)
-        if was_offline != (not health.online):
-            affected = [p for p, d in self._device_of_point.items() if d == health.device_id]
-            await self._publish(affected)
+        if was_offline == health.online:  # the device's state changed
+            affected = [p for p, devices in self._devices_of_point.items() if health.device_id in devices]
+            await self._publish([p for p in affected if p in self._points])
 
     async def refresh(self) -> None:
         """Re-evaluate every point (call periodically): values age into `stale`."""
@@ -87,14 +100,8 @@ class ExposureFeed:
     def _value(self, point_id: str, now: datetime) -> PointValue:
         point = self._points[point_id]
         last = self._last.get(point_id)
-        device = self._device_of_point.get(point_id)
-        status = point_status(
-            last[0] if last else None,
-            now,
-            self._stale_after,
-            device not in self._offline,
-            point.out_of_service,
-        )
+        online = self._offline.isdisjoint(self._devices_of_point.get(point_id, ()))
+        status = point_status(last[0] if last else None, now, self._stale_after, online, point.out_of_service)
         ts, value = last if last else (now, 0.0)
         return PointValue(point_id, value, ts, status)
 

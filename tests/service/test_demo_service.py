@@ -78,6 +78,13 @@ async def test_demo_site_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert uplinked is not None and uplinked.source == "lpwan:70b3d57ed0050001"
         assert uplinked.value == pytest.approx(model.cumulative("hw.B0-fit", uplinked.ts), abs=0.001)
 
+        # a virtual total (building A main − every tenant breaker) is live for the BMS too
+        async def common_live() -> bool:
+            common = feed.value_of("el.A-common")
+            return common is not None and common.status is PointStatus.OK
+
+        await wait_for(common_live, 30, "a live value of the virtual point el.A-common")
+
         value = feed.value_of(POINT)
         assert value is not None and value.status is PointStatus.OK
 
