@@ -27,7 +27,7 @@ def bacnet_settings(config: BacnetExposure, site_name: str) -> BacnetDeviceSetti
         description=f"bms-bridge meters of {site_name}",
         location=config.location or site_name,
         address=config.address,
-        bbmd_peers=() if config.bbmd else None,
+        bbmd_peers=tuple(config.bbmd_peers) if config.bbmd else None,
         foreign_device=foreign,
     )
 

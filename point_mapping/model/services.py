@@ -39,6 +39,7 @@ class BacnetExposure(Frozen):
     )
     location: str = ""
     bbmd: bool = Field(default=False, description="act as a BBMD for this subnet")
+    bbmd_peers: list[str] = Field(default_factory=list, description="other BBMDs ('host:port') in the BDT")
     foreign_device: ForeignDevice | None = None
 
     @field_validator("address")
@@ -51,10 +52,20 @@ class BacnetExposure(Frozen):
             )
         return value
 
+    @field_validator("bbmd_peers")
+    @classmethod
+    def _peers(cls, value: list[str]) -> list[str]:
+        for peer in value:
+            if not _IP_PORT.match(peer):
+                raise ValueError(f"BBMD peer {peer!r} is not an IPv4 address and port; write e.g. '10.0.1.5:47808'")
+        return value
+
     @model_validator(mode="after")
     def _bbmd_or_foreign(self) -> BacnetExposure:
         if self.bbmd and self.foreign_device is not None:
             raise ValueError("a device is either a BBMD or a foreign device, not both")
+        if self.bbmd_peers and not self.bbmd:
+            raise ValueError("bbmd_peers needs bbmd: true")
         return self
 
 
