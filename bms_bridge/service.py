@@ -22,6 +22,7 @@ from bms_bridge.exposure.feed import ExposureFeed
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
 from bms_bridge.modbus.acquisition import ModbusAcquisition
+from bms_bridge.tasks import cancel_and_wait
 from metering.health import DeviceHealth
 from metering.intervals import slot_start
 from metering.readings import Reading
@@ -114,7 +115,7 @@ class Service:
                     name="interval-refresh",
                 ),
             ]
-            stack.push_async_callback(_cancel, tasks)
+            stack.push_async_callback(cancel_and_wait, *tasks)
             yield self
 
     def _simulation_model(self) -> LoadModel | None:
@@ -191,9 +192,3 @@ class Service:
                     await result
             except Exception:
                 log.exception("periodic task failed; will retry")
-
-
-async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)

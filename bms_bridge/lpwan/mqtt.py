@@ -9,7 +9,6 @@ stops the loop. A lost broker connection is retried with exponential back-off, r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ import aiomqtt
 
 from bms_bridge.lpwan.intake import UplinkIntake
 from bms_bridge.lpwan.webhook import LpwanConfigError
+from bms_bridge.tasks import cancel_and_wait
 from metering.lpwan import UplinkError
 from point_mapping.model.services import MqttIntake
 
@@ -80,11 +80,7 @@ class LpwanMqtt:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel_and_wait(self._task)
         self.connected.clear()
 
     async def _run(self, username: str | None, password: str | None) -> None:

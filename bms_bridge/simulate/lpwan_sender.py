@@ -8,7 +8,6 @@ Re-posting within an interval repeats the same frame counter, which the intake d
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -22,6 +21,7 @@ import aiohttp
 
 from bms_bridge.simulate.load_model import EPOCH, LoadModel
 from bms_bridge.simulate.lpwan_uplinks import uplink
+from bms_bridge.tasks import cancel_and_wait
 from point_mapping.loader import LoadedSite
 from point_mapping.model import LpwanConnection
 
@@ -55,10 +55,7 @@ class SimulatedLpwan:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     def _headers(self, body: bytes) -> dict[str, str]:
         if self._auth.kind == "hmac-sha256":

@@ -14,7 +14,6 @@ Only this module imports pymodbus; the values come from `registers.MeterRegister
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 from bms_bridge.simulate.history import simulated_history
 from bms_bridge.simulate.load_model import LoadModel, Scenario
 from bms_bridge.simulate.registers import MeterRegisters, RegisterBlock
+from bms_bridge.tasks import cancel_and_wait
 from point_mapping.loader import LoadedSite
 from point_mapping.model import Device, ModbusRtuConnection, ModbusTcpConnection
 from point_mapping.model.devices import ModbusTcpGatewayBus, RtuOverTcpBus
@@ -159,11 +159,8 @@ class SimulatedMeters:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self._stop_servers()
 
     async def _stop_servers(self) -> None:
