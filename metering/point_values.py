@@ -12,13 +12,13 @@ and they yield no reading, so their points go stale and the exposure layers flag
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from metering.readings import Quality, Reading
 from point_mapping.model import MeterProfile, Point, SiteModel
 from point_mapping.registers import PointMeasure, point_measure
-from point_mapping.units import convert
+from point_mapping.units import UNITS, convert
 
 SOURCE_PREFIX = "modbus:"
 
@@ -50,6 +50,17 @@ class PointSource:
     point_id: str
     register: str
     measure: PointMeasure | None  # None only for a dangling reference (never on a loaded site)
+    # (multiplier, source unit's factor to base, point unit's factor to base), looked up once; None
+    # when the units do not convert, and `convert` then says why on every use, as it always did.
+    _factors: tuple[float, float, float] | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        measure = self.measure
+        if measure is None:
+            return
+        src, dst = UNITS.get(measure.source_unit), UNITS.get(measure.unit)
+        if src is not None and dst is not None and src.quantity == dst.quantity:
+            object.__setattr__(self, "_factors", (measure.multiplier, src.to_base, dst.to_base))
 
 
 def point_sources(site: SiteModel, device_id: str, profiles: Mapping[str, MeterProfile]) -> tuple[PointSource, ...]:
@@ -76,8 +87,13 @@ def values_from(
         if raw is None:
             unavailable.append(source.point_id)
             continue
-        measure = source.measure
-        value = convert(raw * measure.multiplier, measure.source_unit, measure.unit)
+        factors = source._factors
+        if factors is None:
+            measure = source.measure
+            value = convert(raw * measure.multiplier, measure.source_unit, measure.unit)
+        else:
+            multiplier, from_base, to_base = factors
+            value = raw * multiplier * from_base / to_base  # as `convert` computes it, to the last bit
         readings.append(Reading(source.point_id, ts, value, Quality.MEASURED, origin))
     return PointValues(tuple(readings), tuple(unavailable), tuple(missing))
 

@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 
 from bms_bridge.modbus.errors import AcquisitionError, DeviceUnreachable
 from bms_bridge.modbus.network import DeviceLink
-from metering.decoding import DecodeError, decode
+from metering.decoding import DecodeError
 from metering.health import DeviceHealth, after_attempt
 from metering.point_values import point_sources, registers_wanted, values_from
-from metering.read_plan import ReadBlock, plan_reads, split_block_result
+from metering.read_plan import BlockDecoder, ReadBlock, plan_reads
 from metering.readings import Reading
 from point_mapping.model import Device, MeterProfile, SiteModel
 from point_mapping.model.profiles import MODBUS_MAX_READ
@@ -84,6 +84,10 @@ class DevicePoller:
         self.sink, self.health_sink, self.clock = sink, health_sink, clock
         self.profile = profiles[device.profile or ""]
         self.plan = device_plan(site, device, profiles)
+        # Formats, offsets and orders of every block, worked out once rather than every cycle.
+        self.decoders = tuple(
+            BlockDecoder(b, byte_order=self.profile.byte_order, word_order=self.profile.word_order) for b in self.plan
+        )
         self.sources = point_sources(site, device.id, profiles)
         self.health = DeviceHealth.unknown(device.id, clock())
         self.unanswered = 0  # attempts in a row with no answer at all; drives back-off
@@ -121,7 +125,8 @@ class DevicePoller:
         errors: list[str] = []
         unreachable = False
         requests = registers = 0
-        for block in self.plan:
+        for decoder in self.decoders:
+            block = decoder.block
             requests += 1
             try:
                 words = await self.link.read(block.function_code, block.address, block.count)
@@ -134,18 +139,12 @@ class DevicePoller:
                 continue
             registers += block.count
             try:
-                parts = split_block_result(block, words)
+                block_values, failed = decoder.decode(words)
             except DecodeError as exc:
                 errors.append(f"{self.device.id}: {exc}")
                 continue
-            for name, part in parts.items():
-                byte_order, word_order = self.profile.orders(name)
-                try:
-                    decoded[name] = decode(
-                        self.profile.registers[name], part, byte_order=byte_order, word_order=word_order
-                    )
-                except DecodeError as exc:
-                    errors.append(f"{self.device.id} {name}: {exc}")
+            decoded.update(block_values)
+            errors.extend(f"{self.device.id} {name}: {exc}" for name, exc in failed)
         values = values_from(self.sources, self.device.id, decoded, at)
         return CycleOutcome(
             self.device.id,

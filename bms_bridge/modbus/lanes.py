@@ -1,14 +1,14 @@
 """Bounds on concurrent requests: one frame at a time per serial bus, a few in flight per TCP host.
 
 Both count what passes through them (`in_flight`, `peak_in_flight`, `requests`) so tests and status pages
-can see the bound hold.
+can see the bound hold. A turn is `async with lane.turn():`; the lane is its own context manager, so
+a request costs no generator-based context manager on the hot path.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from typing import Self
 
 
 class _Counted:
@@ -40,16 +40,20 @@ class BusLane(_Counted):
         self.frame_gap = frame_gap
         self._lock = asyncio.Lock()
 
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        async with self._lock:
-            self._enter()
-            try:
-                yield
-            finally:
-                self._leave()
-                if self.frame_gap > 0:
-                    await asyncio.sleep(self.frame_gap)
+    def turn(self) -> Self:
+        return self
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+        self._enter()
+
+    async def __aexit__(self, *_: object) -> None:
+        self._leave()
+        try:
+            if self.frame_gap > 0:
+                await asyncio.sleep(self.frame_gap)
+        finally:
+            self._lock.release()
 
 
 class HostLane(_Counted):
@@ -64,11 +68,13 @@ class HostLane(_Counted):
         self.max_in_flight = max_in_flight
         self._slots = asyncio.Semaphore(max_in_flight)
 
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        async with self._slots:
-            self._enter()
-            try:
-                yield
-            finally:
-                self._leave()
+    def turn(self) -> Self:
+        return self
+
+    async def __aenter__(self) -> None:
+        await self._slots.acquire()
+        self._enter()
+
+    async def __aexit__(self, *_: object) -> None:
+        self._leave()
+        self._slots.release()

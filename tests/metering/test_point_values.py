@@ -67,3 +67,21 @@ def test_out_of_service_meter_is_neither_read_nor_reported(site) -> None:  # typ
     assert registers_wanted(site.model, "em") == ["active_energy_import", "voltage_l1", "current_l1"]
     values = point_values(site.model, "em", {"active_energy_export": 5.0}, TS, site.profiles)
     assert "spare.energy" not in {r.point_id for r in values.readings} | set(values.missing)
+
+
+def test_values_are_those_of_convert_to_the_last_bit(site) -> None:  # type: ignore[no-untyped-def]
+    # point_sources works the unit factors out once; the arithmetic must stay convert()'s own.
+    from metering.point_values import point_sources
+    from point_mapping.units import convert
+
+    for device, decoded in [
+        ("em", {"active_energy_import": 1234.567, "voltage_l1": 229.9, "current_l1": 0.3}),
+        ("pulse", {"counter_1": 1501.0, "counter_2": 7.0}),
+    ]:
+        sources = {s.point_id: s for s in point_sources(site.model, device, site.profiles)}
+        for reading in point_values(site.model, device, decoded, TS, site.profiles).readings:
+            measure = sources[reading.point_id].measure
+            assert measure is not None
+            raw = decoded[sources[reading.point_id].register]
+            expected = convert(raw * measure.multiplier, measure.source_unit, measure.unit)
+            assert reading.value.hex() == expected.hex(), reading.point_id
