@@ -1,1 +1,1 @@
-"""TODO"""
+"""Tariffs, allocation, period close, statements and exporters (to come: see ARCHITECTURE.md)."""

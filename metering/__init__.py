@@ -1,1 +1,1 @@
-"""TODO"""
+"""The domain core: meter profiles, decoding, counters, intervals, virtual points, and the store."""
