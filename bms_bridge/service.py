@@ -94,8 +94,9 @@ class Service:
             hub = ReadingHub(writer, feed)
 
             async def on_health(health: DeviceHealth) -> None:
-                await store.save_health(health)
+                # the BMS first: a database that cannot take the record must not hide a dead meter
                 await feed.on_health(health)
+                await store.save_health(health)
 
             simulation = self._simulation_model()
             if simulation is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sys
 from datetime import datetime
 
@@ -38,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if at.tzinfo is None:
         print("error: give --at with its UTC offset, e.g. 2026-03-04T10:30:00+01:00", file=sys.stderr)
+        return 1
+    if not (math.isfinite(args.old_final) and math.isfinite(args.new_initial)):
+        print("error: register readings must be finite numbers (not nan or inf)", file=sys.stderr)
         return 1
     if args.old_final < 0 or args.new_initial < 0:
         print("error: register readings cannot be negative", file=sys.stderr)

@@ -28,6 +28,9 @@ Clock = Callable[[], datetime]
 # A frame counter seen again after this long is taken as a new session (the device rejoined and
 # restarted at 0), not as a duplicate: network servers retry deliveries within minutes.
 DEFAULT_SESSION_GAP = timedelta(hours=1)
+# Frames noted in the frame log whose readings the sink then refused (answered 503): a retry of one of
+# them is not a duplicate. Bounded; the oldest are forgotten first.
+MAX_UNDELIVERED_FRAMES = 10_000
 
 
 def utc_now() -> datetime:
@@ -110,6 +113,7 @@ class UplinkIntake:
         self._sink = sink if sink is not None else StoreSink(store)
         self._clock = clock
         self._session_gap = session_gap
+        self._undelivered: dict[tuple[str, int], None] = {}  # insertion-ordered set
         self.stats = IntakeStats()
 
     async def handle_bytes(self, body: bytes, *, network: Network | None = None, transport: str = "") -> IntakeResult:
@@ -148,11 +152,21 @@ class UplinkIntake:
             uplink.received_at,
             replace_older_than=uplink.received_at - self._session_gap,
         )
-        if not fresh:
+        frame = (uplink.dev_eui.lower(), uplink.f_cnt)
+        if not fresh and frame not in self._undelivered:
             self.stats.duplicates += 1
             log.debug("duplicate uplink %s f_cnt %d via %s", uplink.dev_eui, uplink.f_cnt, transport or "?")
             return IntakeResult(uplink.dev_eui, uplink.f_cnt, duplicate=True, readings=0)
-        await self._sink.put_many(readings)
+        try:
+            await self._sink.put_many(readings)
+        except BaseException:
+            # the frame log already holds this frame: without this, the network server's retry of a
+            # delivery we answered 503 would be taken for a duplicate and its readings lost
+            self._undelivered[frame] = None
+            while len(self._undelivered) > MAX_UNDELIVERED_FRAMES:
+                del self._undelivered[next(iter(self._undelivered))]
+            raise
+        self._undelivered.pop(frame, None)
         self.stats.accepted += 1
         log.debug(
             "uplink %s f_cnt %d (%s via %s): %d readings at %s",

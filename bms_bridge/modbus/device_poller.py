@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bms_bridge.modbus.errors import AcquisitionError, DeviceUnreachable
@@ -162,6 +162,10 @@ class DevicePoller:
         self.unanswered = self.unanswered + 1 if outcome.unreachable else 0
         error = "; ".join(outcome.errors[:MAX_ERRORS_IN_HEALTH]) if outcome.errors else None
         self.health = after_attempt(self.health, outcome.at, error)
+        if error and (outcome.readings or outcome.unavailable):
+            # It answered and some blocks decoded: the device is reachable, so the BMS must not see a
+            # communication failure on every point; the points whose block failed go stale instead.
+            self.health = replace(self.health, online=True)
         if error:
             log.warning("device %s: %s", self.device.id, error)
         for reading in outcome.readings:

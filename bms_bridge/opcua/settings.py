@@ -29,7 +29,8 @@ class OpcUaSettings:
     namespace_uri: str = "urn:bms-bridge:points"
     application_uri: str = "urn:bms-bridge:opcua-server"  # must match the certificate's SAN URI
     allow_anonymous: bool = True  # anonymous sessions may read, browse, subscribe, never write
-    users: Mapping[str, str] = field(default_factory=dict)  # username -> password (already resolved)
+    # username -> password (already resolved); kept out of repr so a logged settings object leaks nothing
+    users: Mapping[str, str] = field(default_factory=dict, repr=False)
     security_policies: tuple[str, ...] = ("None",)
     certificate: Path | None = None  # DER or PEM; needed by every policy except "None"
     private_key: Path | None = None

@@ -36,12 +36,14 @@ class SimulatedLpwan:
         clock: Callable[[], datetime],
         *,
         period: float = 30.0,
+        timeout: float = 10.0,
         environ: Mapping[str, str] = os.environ,
     ) -> None:
         webhook = site.model.lpwan.webhook
         if webhook is None:
             raise ValueError("the site has no lpwan webhook to post simulated uplinks to")
         self._site, self._model, self._clock, self._period = site, model, clock, period
+        self._timeout = timeout
         self._url = f"http://{webhook.host}:{webhook.port}{webhook.path}?event=up"
         self._auth = webhook.auth
         self._secret = environ.get(webhook.auth.secret_env, "").encode()
@@ -79,10 +81,12 @@ class SimulatedLpwan:
                     self.sent += 1
 
     async def _run(self) -> None:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout)) as session:
             while True:
                 try:
                     await self.send_once(session)
-                except aiohttp.ClientError as exc:
-                    log.warning("simulated LPWAN uplinks not delivered: %s", exc)
+                except (aiohttp.ClientError, TimeoutError) as exc:  # aiohttp's total timeout is a bare TimeoutError
+                    log.warning("simulated LPWAN uplinks not delivered: %r", exc)
+                except Exception:  # one bad round must not end the demo's wireless meters
+                    log.exception("simulated LPWAN uplinks failed")
                 await asyncio.sleep(self._period)

@@ -54,3 +54,16 @@ def test_bad_input_is_rejected(site_dir: Path, tmp_path: Path, capsys: pytest.Ca
     assert "unknown meter 'NOPE'" in capsys.readouterr().err
     assert main([*base, "--meter", "M-A1-01", "--at", "2026-01-05T12:00:00"]) == 1
     assert "UTC offset" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_non_finite_readings_are_rejected_and_nothing_written(
+    site_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    db = tmp_path / "swap.db"
+    base = ["--db", f"sqlite:///{db}", "replace-meter", str(site_dir), "--meter", "M-A1-01"]
+    at = ["--at", "2026-01-05T12:00:00+01:00"]
+    assert main([*base, *at, f"--old-final={value}", "--new-initial", "0"]) == 1
+    assert main([*base, *at, "--old-final", "1", f"--new-initial={value}"]) == 1
+    assert "finite" in capsys.readouterr().err
+    assert not db.exists()

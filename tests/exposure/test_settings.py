@@ -29,5 +29,6 @@ def test_opcua_passwords_come_from_the_environment(tmp_path: Path) -> None:
     config = OpcUaExposure.model_validate({"users": [{"username": "scada", "password_env": "SCADA_PW"}]})
     settings = opcua_settings(config, tmp_path, environ={"SCADA_PW": "s3cret"})
     assert dict(settings.users) == {"scada": "s3cret"}
+    assert "s3cret" not in repr(settings)  # a logged settings object must not leak the password
     with pytest.raises(MissingSecret, match="SCADA_PW is not set"):
         opcua_settings(config, tmp_path, environ={})

@@ -246,3 +246,31 @@ async def test_malformed_uplink_is_400_with_the_reason_and_nothing_stored(
     # a rejected frame is not remembered: the corrected delivery of frame 10 is stored
     status, answer = await _post(http, hook.url, _water(10, 100))
     assert (status, answer["duplicate"]) == (200, False)
+
+
+class _FailingOnce:
+    """Stores through the real store, except that the first hand-over fails (a fault a peer cannot cause)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.failures = 0
+
+    async def put_many(self, readings: list[Any]) -> None:
+        if self.failures == 0:
+            self.failures += 1
+            raise OSError("database is locked")
+        await self._store.insert_readings(readings)
+
+
+async def test_a_delivery_answered_503_is_stored_when_the_network_server_retries(
+    tmp_path: Path, store: Store, http: aiohttp.ClientSession
+) -> None:
+    site = write_site(tmp_path / "site", webhook=_site_yaml(free_tcp_port(), "token"))
+    sink = _FailingOnce(store)
+    rig = make_rig(site, store, sink)
+    async with LpwanWebhook(rig.intake, environ={TOKEN_ENV: SECRET}) as hook:
+        assert (await _post(http, hook.url, _water(10, 100)))[0] == 503
+        rig.clock.advance(timedelta(seconds=30))
+        status, answer = await _post(http, hook.url, _water(10, 100))  # the network server's retry
+    assert (status, answer["duplicate"], answer["readings"]) == (200, False, 2)
+    assert [r.value for r in await rig.readings("WM-1.volume")] == pytest.approx([0.1])
