@@ -242,7 +242,8 @@ def _backwards(site: SiteModel, rows: list[_Row], extra: Mapping[str, Sequence[d
         for before, after in itertools.pairwise(point_rows):
             if after.value >= before.value:
                 continue
-            if any(before.ts < at.astimezone(UTC) <= after.ts for at in swaps):
+            # a reading stamped exactly at the exchange is the old meter's final, as in `metering.counters`
+            if any(before.ts <= at.astimezone(UTC) < after.ts for at in swaps):
                 continue
             errors.append(
                 RowError(

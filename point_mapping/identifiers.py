@@ -56,6 +56,8 @@ def read_lock(folder: Path) -> IdentifierLock:
         mark = getattr(exc, "problem_mark", None)
         where = Location(str(path), mark.line + 1, mark.column + 1) if mark else Location(str(path), 1, 1)
         raise SiteInvalid([SiteProblem(where, f"lock file is not valid YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise SiteInvalid([SiteProblem(Location(str(path), 1, 1), "lock file must be a mapping of sections")])
     sections = {name: data.get(name) or {} for name in ("bacnet_instances", "retired")}
     for name, section in sections.items():
         if not isinstance(section, dict) or not all(
@@ -115,9 +117,11 @@ def assign_identifiers(site: SiteModel, at: Locator, lock: IdentifierLock) -> tu
             continue
         assigned[point.id], owner[wanted] = wanted, point.id
 
-    # 2. numbers from the lock; 3. new numbers above everything ever used
+    # 2. numbers from the lock, including a retired one of the same point (exposure switched off and on
+    # again, a point removed and put back): the BMS may still be bound to it; 3. new numbers above
+    # everything ever used
     for _, point in exposed:
-        locked = lock.bacnet.get(point.id)
+        locked = lock.bacnet.get(point.id, lock.retired.get(point.id))
         if point.id not in assigned and locked is not None and locked not in owner:
             assigned[point.id], owner[locked] = locked, point.id
     used = set(owner) | set(lock.bacnet.values()) | set(lock.retired.values())
@@ -127,7 +131,7 @@ def assign_identifiers(site: SiteModel, at: Locator, lock: IdentifierLock) -> tu
             assigned[point.id], owner[next_free] = next_free, point.id
             next_free += 1
 
-    retired = dict(lock.retired)
+    retired = {key: number for key, number in lock.retired.items() if assigned.get(key) != number}
     for key, number in lock.bacnet.items():
         if assigned.get(key) != number and number not in owner:
             retired[key] = number

@@ -33,6 +33,8 @@ _RESOURCE_QUANTITIES: dict[Resource, frozenset[Quantity]] = {
     Resource.HOT_WATER: frozenset({Quantity.VOLUME}),
     Resource.GAS: frozenset({Quantity.VOLUME, Quantity.ENERGY}),
 }
+# reactive and apparent energy totals come with electricity meters of any resource's installation
+_ANY_RESOURCE = frozenset({Quantity.REACTIVE_ENERGY, Quantity.APPARENT_ENERGY})
 
 
 def check_references(site: SiteModel, at: Locator, profiles: Mapping[str, MeterProfile]) -> list[SiteProblem]:
@@ -64,7 +66,8 @@ def _indexed(section: str, items: Sequence[object]) -> list[tuple[str, Path]]:
 def _duplicates(site: SiteModel, at: Locator) -> list[SiteProblem]:
     problems: list[SiteProblem] = []
     for section in ("buses", "devices", "meters", "points", "tenants", "contracts", "tariffs", "profiles"):
-        _unique(at, section.rstrip("s"), _indexed(section, getattr(site, section)), problems)
+        kind = "bus" if section == "buses" else section.removesuffix("s")
+        _unique(at, kind, _indexed(section, getattr(site, section)), problems)
     _unique(at, "building", _indexed("buildings", site.buildings), problems)
     floors, spaces = [], []
     for b, building in enumerate(site.buildings):
@@ -161,15 +164,24 @@ def _points(site: SiteModel, at: Locator, profiles: Mapping[str, MeterProfile]) 
                 problems.append(at.problem(("points", i, "formula"), f"formula: {exc}"))
                 continue
             formulas[point.id] = formula
+            assert point.unit is not None and point.resource is not None  # the model requires both
+            if unit_info(point.unit).quantity not in _RESOURCE_QUANTITIES[point.resource] | _ANY_RESOURCE:
+                problems.append(
+                    at.problem(("points", i, "unit"), f"{point.unit} is not a unit of {point.resource.value}")
+                )
             for dependency in formula.dependencies:
                 other = site.point_by_id.get(dependency)
                 if other is None:
                     problems.append(at.problem(("points", i, "formula"), f"unknown point '{dependency}'"))
-                elif other.unit is not None and point.unit is not None and not _same_quantity(other.unit, point.unit):
+                    continue
+                # a point without `unit:` is in its register's unit: compare what it is really stored in
+                other_measure = point_measure(site, other, profiles)
+                other_unit = other_measure.unit if other_measure is not None else other.unit
+                if other_unit is not None and not _same_quantity(other_unit, point.unit):
                     problems.append(
                         at.problem(
                             ("points", i, "formula"),
-                            f"point '{dependency}' is in {other.unit}, not a unit of the same quantity as {point.unit}",
+                            f"point '{dependency}' is in {other_unit}, not a unit of the same quantity as {point.unit}",
                         )
                     )
             continue
@@ -203,9 +215,11 @@ def _points(site: SiteModel, at: Locator, profiles: Mapping[str, MeterProfile]) 
             problems.append(
                 at.problem(("points", i, "unit"), f"cannot show a {measure.source_unit} value in {measure.unit}")
             )
-        elif measure.cumulative and unit_info(measure.unit).quantity not in _RESOURCE_QUANTITIES.get(
-            meter.resource, frozenset()
-        ) | {Quantity.REACTIVE_ENERGY, Quantity.APPARENT_ENERGY}:
+        elif (
+            measure.cumulative
+            and unit_info(measure.unit).quantity
+            not in _RESOURCE_QUANTITIES.get(meter.resource, frozenset()) | _ANY_RESOURCE
+        ):
             problems.append(
                 at.problem(("points", i, "unit"), f"{measure.unit} is not a unit of {meter.resource.value}")
             )
@@ -269,7 +283,10 @@ def _shares(site: SiteModel, at: Locator) -> list[SiteProblem]:
                 (j, q, s) for j, q, s in entries if _in_force(site.contracts[j].start, site.contracts[j].end, day)
             ]
             total = sum(s for _, _, s in active)
-            if total > 100.0 + 1e-9 and max(j for j, _, _ in active) == i:
+            # reported once per day, at the last-listed contract starting that day (which one is listed
+            # first in the YAML says nothing about which one tipped the point over 100 %)
+            starting = [j for j, _, _ in active if site.contracts[j].start == day]
+            if total > 100.0 + 1e-9 and max(starting) == i:
                 names = ", ".join(f"{site.contracts[j].id} {s:g} %" for j, _, s in active)
                 problems.append(
                     at.problem(

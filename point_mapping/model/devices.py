@@ -7,11 +7,12 @@ notebook); it offers named registers. Meters (see `meters.py`) say which device 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, PositiveInt, model_validator
 
 from point_mapping.model.common import Duration, Frozen, Id, UnitSymbol
+from point_mapping.units import CUMULATIVE_QUANTITIES, UNITS, unit_info
 
 Host = Annotated[str, Field(min_length=1, max_length=253)]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -69,7 +70,28 @@ class ModbusRtuConnection(Frozen):
     unit: Annotated[int, Field(ge=1, le=247)]
 
 
-class ByteField(Frozen):
+class _UplinkValue(Frozen):
+    """A value an uplink carries: a running total only if its unit is one (energy, volume, pulses)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_cumulative(cls, data: Any) -> Any:
+        # like a register's `kind`: a temperature or a flow is never a running total unless told otherwise
+        if isinstance(data, dict) and data.get("cumulative") is None:
+            unit = data.get("unit")
+            if isinstance(unit, str) and unit in UNITS:
+                data = {**data, "cumulative": UNITS[unit].quantity in CUMULATIVE_QUANTITIES}
+        return data
+
+    @model_validator(mode="after")
+    def _cumulative_unit(self) -> Self:
+        unit: str = getattr(self, "unit")  # noqa: B009
+        if getattr(self, "cumulative") and unit_info(unit).quantity not in CUMULATIVE_QUANTITIES:  # noqa: B009
+            raise ValueError(f"a {unit!r} value cannot be cumulative; only running totals can")
+        return self
+
+
+class ByteField(_UplinkValue):
     """An integer at a byte offset of an uplink's binary payload."""
 
     name: Id
@@ -82,7 +104,7 @@ class ByteField(Frozen):
     cumulative: bool = True
 
 
-class ObjectField(Frozen):
+class ObjectField(_UplinkValue):
     """A value the network server already decoded (ChirpStack `object`, TTS `decoded_payload`)."""
 
     name: Id

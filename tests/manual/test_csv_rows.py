@@ -98,6 +98,25 @@ def test_declared_replacement_allows_the_register_to_restart(site: LoadedSite) -
     assert _parse(site, text, replacements=passed_in).ok
 
 
+def test_reading_at_the_exchange_time_is_the_old_meters_final(site: LoadedSite) -> None:
+    # As in `metering.counters.Replacement`: a reading stamped exactly at the exchange is the old
+    # meter's final one, so the drop comes after it (the exchange of WAT-1 is at 09:00 on 15 March).
+    final_then_new = """
+        meter,timestamp,value
+        WAT-1,2025-03-15T09:00:00+01:00,480
+        WAT-1,2025-04-01T08:00:00+02:00,12
+    """
+    assert _parse(site, final_then_new).ok
+    old_meter_drops = """
+        meter,timestamp,value
+        WAT-1,2025-03-01T08:00:00+01:00,470
+        WAT-1,2025-03-15T09:00:00+01:00,3
+    """
+    rows = _parse(site, old_meter_drops)
+    assert [e.line for e in rows.errors] == [3]
+    assert "lower than 470" in rows.errors[0].message
+
+
 def test_rows_out_of_time_order_are_compared_in_time_order(site: LoadedSite) -> None:
     text = """
         meter,timestamp,value

@@ -86,3 +86,21 @@ def test_invalid_site_writes_no_lock(site_dir: Path, edit: Edit) -> None:
     edit("meters.yaml", "device: nope", "device: em-a1-02")
     assert main(["check", str(site_dir)]) == 0
     assert (site_dir / LOCK_FILE).exists()
+
+
+def test_a_point_that_comes_back_gets_its_own_number_back(site_dir: Path, edit: Edit) -> None:
+    lock_site(site_dir)
+    edit("meters.yaml", "register: active_power}", "register: active_power, exposure: {enabled: false}}")
+    assert "main.power" not in lock_site(site_dir)
+    edit("meters.yaml", ", exposure: {enabled: false}}", "}")
+    assert lock_site(site_dir)["main.power"] == 5  # the BMS still has its graphics bound to 5
+    lock = yaml.safe_load((site_dir / LOCK_FILE).read_text())
+    assert lock["retired"] == {}
+    assert open_site(site_dir).identifiers.lock_changed is False
+
+
+def test_a_lock_file_that_is_not_a_mapping_is_a_site_problem(site_dir: Path) -> None:
+    (site_dir / LOCK_FILE).write_text("- 1\n- 2\n")
+    with pytest.raises(SiteInvalid) as caught:
+        open_site(site_dir)
+    assert [p.message for p in caught.value.problems] == ["lock file must be a mapping of sections"]

@@ -157,3 +157,69 @@ def test_bacnet_address_needs_its_mask(site_dir: Path) -> None:
         "exposure.yaml:5:14: address: '127.0.0.1:47808' needs address/mask:port, e.g. '192.168.10.20/24:47808' "
         "(without the mask no broadcast Who-Is is heard)"
     )
+
+
+def test_shares_over_100_percent_when_the_later_listed_contract_starts_first(site_dir: Path, edit: Edit) -> None:
+    # C2 (listed second) runs from 2025-01-01; C1 (listed first) joins on 2025-03-01 and tips the point
+    # over 100 %. The overlap must be reported whichever contract the YAML lists first.
+    edit(
+        "tenants.yaml",
+        "    start: 2025-01-01\n    spaces: [A1-01]",
+        "    start: 2025-03-01\n    spaces: [A1-01]",
+    )
+    edit("tenants.yaml", "{point: common.energy, share: 42}", "{point: common.energy, share: 50}")
+    assert problems_of(site_dir) == [
+        "tenants.yaml:12:39: point 'common.energy' is billed 108 % on 2025-03-01 (C1 58 %, C2 50 %); at most 100 %"
+    ]
+
+
+def test_formula_inputs_are_checked_in_the_unit_they_are_stored_in(site_dir: Path, edit: Edit) -> None:
+    # main.power gives no unit of its own: it is in kW (its register's unit), not energy
+    edit("meters.yaml", '"{main.energy} - {a1-01.energy} - {a1-02.energy}"', '"{main.energy} - {main.power}"')
+    assert problems_of(site_dir) == [
+        "meters.yaml:12:14: point 'main.power' is in kW, not a unit of the same quantity as kWh"
+    ]
+
+
+def test_virtual_point_unit_must_fit_its_resource(site_dir: Path, edit: Edit) -> None:
+    edit("meters.yaml", "    resource: electricity\n    unit: kWh\n", "    resource: cold_water\n    unit: kWh\n")
+    assert problems_of(site_dir) == ["meters.yaml:14:11: kWh is not a unit of cold_water"]
+
+
+def test_duplicate_bus_ids_name_the_kind(site_dir: Path, edit: Edit) -> None:
+    edit("devices.yaml", "buses:\n", "buses:\n  - {id: bus-a, kind: modbus-tcp-gateway, host: 127.0.0.2}\n")
+    assert problems_of(site_dir) == ["devices.yaml:3:9: duplicate bus id 'bus-a' (first defined at devices.yaml:2:10)"]
+
+
+_LPWAN_WATER_METER = """\
+devices:
+  - id: wm-1
+    connection:
+      kind: lpwan
+      dev_eui: 70b3d57ed0001234
+      decoder:
+        kind: bytes
+        fields:
+          - {name: volume, offset: 0, width: 4, unit: L}
+          - {name: temperature, offset: 4, width: 2, signed: true, scale: 0.01, unit: degC%s}
+meters:
+  - {id: WM-1, device: wm-1, resource: cold_water}
+points:
+  - {id: WM-1.volume, meter: WM-1, register: volume, unit: m3}
+  - {id: WM-1.temp, meter: WM-1, register: temperature}
+"""
+
+
+def test_lpwan_fields_are_running_totals_only_when_their_unit_is(site_dir: Path) -> None:
+    from point_mapping.registers import point_measure
+
+    (site_dir / "lpwan.yaml").write_text(_LPWAN_WATER_METER % "")
+    site = open_site(site_dir)
+    measures = {
+        p: point_measure(site.model, site.model.point_by_id[p], site.profiles) for p in ("WM-1.volume", "WM-1.temp")
+    }
+    assert {p: m.cumulative for p, m in measures.items() if m is not None} == {"WM-1.volume": True, "WM-1.temp": False}
+    (site_dir / "lpwan.yaml").write_text(_LPWAN_WATER_METER % ", cumulative: true")
+    (problem,) = problems_of(site_dir)
+    assert problem.startswith("lpwan.yaml:10:")
+    assert "a 'degC' value cannot be cumulative" in problem
