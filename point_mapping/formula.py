@@ -42,7 +42,7 @@ def parse_formula(text: str) -> Formula:
     """Parse `[sign] [number *] {id}` terms joined by + or -."""
     terms: list[Term] = []
     pos, sign, coefficient = 0, 1.0, None
-    expect_term = True
+    expect_term, leading_sign = True, False
     text = text.rstrip()
     while pos < len(text):
         match = _TOKEN.match(text, pos)
@@ -53,8 +53,8 @@ def parse_formula(text: str) -> Formula:
         if match.group("op") in ("+", "-"):
             if not expect_term and coefficient is None:
                 sign, expect_term = (1.0 if match.group("op") == "+" else -1.0), True
-            elif expect_term and coefficient is None and not terms and sign == 1.0:
-                sign = 1.0 if match.group("op") == "+" else -1.0  # leading sign
+            elif expect_term and coefficient is None and not terms and not leading_sign:
+                sign, leading_sign = (1.0 if match.group("op") == "+" else -1.0), True
             else:
                 raise FormulaError(f"unexpected {match.group('op')!r}", start)
         elif match.group("num") is not None:

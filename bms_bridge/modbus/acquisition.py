@@ -125,7 +125,10 @@ async def poll_once(site: LoadedSite, clock: Clock = utc_now) -> PollResult:
     network = ModbusNetwork(site.model)
     try:
         pollers = _pollers(site, network, discard, discard, clock)
-        outcomes: list[CycleOutcome] = await asyncio.gather(*(p.attempt() for p in pollers.values()))
+        # a TaskGroup waits for every attempt (cancelling the rest if one fails) before the clients close
+        async with asyncio.TaskGroup() as group:
+            attempts = [group.create_task(p.attempt()) for p in pollers.values()]
+        outcomes: list[CycleOutcome] = [attempt.result() for attempt in attempts]
     finally:
         network.close()
     result = PollResult()

@@ -42,6 +42,8 @@ def test_site_style_ids_with_dots_and_dashes() -> None:
         ("{A B}", 0, "'A B' is not a point id"),
         ("{A} * 2", 4, "'*' must follow a number"),
         ("P-MAIN - {P-A}", 0, "unexpected 'P'"),
+        ("+-{A}", 1, "unexpected '-'"),  # one leading sign at most
+        ("--{A}", 1, "unexpected '-'"),
     ],
 )
 def test_errors_name_the_position(text: str, position: int, message: str) -> None:
