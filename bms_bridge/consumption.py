@@ -176,15 +176,7 @@ class _Run:
         faults = tuple(PointFault(point.id, f) for f in series.faults)
         for fault in faults:
             await self.store.add_event(fault_event(fault, meter.id))
-        return ConsumptionResult(
-            point_id=point.id,
-            unit=measure.unit,
-            resource=self.site.model.resource_of(point).value,
-            start=self.start,
-            end=self.end,
-            intervals=tuple(intervals),
-            faults=faults,
-        )
+        return self._result(point, measure, tuple(intervals), faults)
 
     async def _virtual(self, point: Point, measure: PointMeasure) -> ConsumptionResult:
         assert point.formula is not None
@@ -198,15 +190,25 @@ class _Run:
             inputs[input_id] = [Interval(i.point_id, i.start, i.value * factor, i.quality) for i in result.intervals]
             faults.extend(result.faults)
         series = evaluate(formula, inputs, point.id)
+        return self._result(point, measure, series.intervals, tuple(faults), series.missing)
+
+    def _result(
+        self,
+        point: Point,
+        measure: PointMeasure,
+        intervals: tuple[Interval, ...],
+        faults: tuple[PointFault, ...],
+        missing: tuple[MissingSlot, ...] = (),
+    ) -> ConsumptionResult:
         return ConsumptionResult(
             point_id=point.id,
             unit=measure.unit,
             resource=self.site.model.resource_of(point).value,
             start=self.start,
             end=self.end,
-            intervals=series.intervals,
-            faults=tuple(faults),
-            missing=series.missing,
+            intervals=intervals,
+            faults=faults,
+            missing=missing,
         )
 
     async def _readings(self, point_id: str) -> list[Reading]:

@@ -9,6 +9,7 @@ value a difference of registers (never an arbitrary expression of sampled values
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class FormulaError(ValueError):
         super().__init__(f"{message} (at character {position + 1})")
 
 
+@functools.lru_cache(maxsize=4096)  # Formula is immutable; the site check, exposure and consumption reuse it
 def parse_formula(text: str) -> Formula:
     """Parse `[sign] [number *] {id}` terms joined by + or -."""
     terms: list[Term] = []

@@ -17,7 +17,6 @@ a restroom leaking at night and spells of simultaneous heating and cooling.
 
 from __future__ import annotations
 
-import functools
 import math
 import zlib
 from array import array
@@ -30,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from point_mapping.formula import Term, parse_formula
+from point_mapping.formula import parse_formula
 from point_mapping.model import Meter, SiteModel
 from point_mapping.model.meters import Resource
 from point_mapping.units import convert
@@ -278,7 +277,9 @@ class LoadModel:
         """A cumulative point's value at t in the point's unit; virtual points follow their formula."""
         point = self.site.point_by_id[point_id]
         if point.formula is not None:
-            return sum(term.coefficient * self.cumulative(term.point_id, t) for term in _terms(point.formula))
+            return sum(
+                term.coefficient * self.cumulative(term.point_id, t) for term in parse_formula(point.formula).terms
+            )
         assert point.meter is not None
         meter = self.site.meter_by_id[point.meter]
         total = self.meter_total(meter.id, t)
@@ -309,11 +310,6 @@ class Electrical:
     def reactive_ratio(self) -> float:
         """tan(phi): kvarh per kWh at this power factor."""
         return math.tan(math.acos(self.power_factor))
-
-
-@functools.lru_cache(maxsize=1024)
-def _terms(formula: str) -> tuple[Term, ...]:
-    return parse_formula(formula).terms
 
 
 # ---------------------------------------------------------------------- load shapes per resource
