@@ -1,10 +1,16 @@
-"""Counter normalisation: cumulative register readings of one meter into consumption deltas.
+"""Counter normalisation with validation before counting (VEE): register readings into consumption deltas.
 
-Consumption is always a difference of registers (standards.md, "Counters, rollover, replacement").
-A drop of the register is explained, in this order, by a declared meter exchange, a rollover at the
-register's range, or (if enabled) a pulse controller that restarted from zero. A drop nothing explains,
-a value outside the register's range and a step above the plausible maximum are reported as faults and
-no consumption is invented for them: the step is skipped, leaving a gap the interval layer can see.
+Consumption is always a difference of validated registers (docs/vee.md). Each step between two
+readings must be a plausible continuation: a rise within the meter's plausibility cap, a declared meter
+exchange, or a rollover (previous value near the wrap, current near zero, the delta through the wrap
+within the cap). A step that breaks the pattern makes its reading *suspect*, and the following readings
+decide:
+- a later reading continues from the last good one → the suspect readings were a transient glitch
+  (dip, spike, garbage read): they cost nothing and each yields a `glitch` fault;
+- the readings after it continue from the suspect one → the register really moved: a pulse controller
+  restart is counted from the low value (if the input is a pulse counter), anything else is a fault
+  and no consumption is invented for the step;
+- there are no readings after it yet → it stays `provisional`: not counted until confirmed.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from metering.exchanges import EXCHANGE_TIME_TOLERANCE, MeterExchange, format_register
 from metering.quality import worst
 from metering.readings import Quality, Reading
 
@@ -30,6 +37,15 @@ class FaultKind(StrEnum):
     OUT_OF_RANGE = "out-of-range"  # negative, not finite, or beyond the register's rollover range
     OUT_OF_ORDER = "out-of-order"  # timestamp not later than the previous good reading's
     REPLACEMENT_MISMATCH = "replacement-mismatch"  # declared exchange values contradict the readings
+    EXCHANGE_TIME_ADJUSTED = "exchange-time-adjusted"  # exchange matched to the step near its written time
+    GLITCH = "glitch"  # a transient dip or spike: the readings after it return to the previous course
+    PROVISIONAL = "provisional"  # suspect reading at the end of the data: not counted until confirmed
+
+
+# Faults that explain what happened without losing or inventing consumption.
+EXPLAINED = frozenset({FaultKind.COUNTER_RESET, FaultKind.EXCHANGE_TIME_ADJUSTED, FaultKind.GLITCH})
+# How many readings after a suspect one are looked at to decide whether it was a glitch.
+LOOKAHEAD = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +58,7 @@ class CounterSpec:
 
     `register_scale` is for readings already stored in engineering units (raw × CT ratio or pulse
     weight × unit conversion, as the store keeps them): the rollover then happens at
-    10^digits × register_scale and a `Replacement`'s raw register values are scaled by it too. Build such
+    10^digits × register_scale and a `MeterExchange`'s raw register values are scaled by it too. Build such
     a spec with `CounterSpec.for_point`; `multiplier` is then 1. `max_plausible_delta` is in engineering units
     per hour of elapsed time (scaled by each step's length, at least a quarter hour). A drop counts as a
     rollover only when the previous value lies in the top `rollover_window` of the range and the current
@@ -113,23 +129,6 @@ class CounterSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class Replacement:
-    """A meter exchange at `ts`: the old meter's final and the new meter's initial raw register.
-
-    Values are raw register values as read off the meters; `CounterSpec.register_scale` scales them.
-    A reading stamped exactly at `ts` is taken as the old meter's (its final reading).
-    """
-
-    ts: datetime
-    old_final: float
-    new_initial: float
-
-    def __post_init__(self) -> None:
-        if self.ts.tzinfo is None:
-            raise ValueError(f"replacement has a naive timestamp {self.ts!r}")
-
-
-@dataclass(frozen=True, slots=True)
 class Delta:
     """Consumption in engineering units between two readings, over (start_ts, end_ts]."""
 
@@ -162,111 +161,229 @@ class NormalisedSeries:
 
 
 def normalise(
-    readings: Sequence[Reading], spec: CounterSpec, replacements: Sequence[Replacement] = ()
+    readings: Sequence[Reading], spec: CounterSpec, exchanges: Sequence[MeterExchange] = ()
 ) -> NormalisedSeries:
-    """Turn time-ordered cumulative readings of one point into consumption deltas and fault events.
+    """Validate time-ordered cumulative readings of one point and turn them into consumption deltas.
 
     Qualities: a delta is the worst of its two readings. A step bridged by a meter exchange is at best
-    MANUAL, because the old final and new initial values were written down by the technician. A
-    controller restart counts the pulses since the restart but is ESTIMATED: pulses counted between the
-    previous reading and the power cut were lost with the volatile counter, so the value is a lower
-    bound; it is an explained event (reported as a `counter-reset` fault), not a value we distrust, so it
-    is not QUESTIONABLE. Faulty steps produce no delta; the series continues from the newer reading,
-    except after an out-of-range or out-of-order reading, which is ignored altogether.
+    MANUAL (the technician wrote the values down). A controller restart counts the pulses since the
+    restart as ESTIMATED: pulses between the previous reading and the power cut were lost with the
+    volatile counter. Out-of-range and out-of-order readings are dropped before validation.
     """
     point_ids = {r.point_id for r in readings}
     if len(point_ids) > 1:
         raise ValueError(f"normalise takes readings of one point, got {sorted(point_ids)}")
     point_id = next(iter(point_ids), "")
-    # Exchange values are raw register values (what the technician read off the dial): bring them to
-    # the readings' scale.
-    exchanges = sorted((_scaled(r, spec.register_scale) for r in replacements), key=lambda r: r.ts)
-    wrap = spec.wrap
-    deltas: list[Delta] = []
     faults: list[CounterFault] = []
-    prev: Reading | None = None
-
-    for cur in readings:
-        before = prev.value if prev is not None else None
-        if not math.isfinite(cur.value) or cur.value < 0 or (wrap is not None and cur.value >= wrap):
-            limit = f" (register range 0..{wrap:.0f})" if wrap is not None else ""
-            message = f"raw value {cur.value}{limit}; ignored"
-            faults.append(_fault(cur, FaultKind.OUT_OF_RANGE, message, before))
-            continue
-        if prev is None:
-            prev = cur
-            continue
-        if cur.ts <= prev.ts:
-            message = f"timestamp {cur.ts.isoformat()} not after {prev.ts.isoformat()}; ignored"
-            faults.append(_fault(cur, FaultKind.OUT_OF_ORDER, message, before))
-            continue
-        step = _step(prev, cur, spec, [x for x in exchanges if prev.ts <= x.ts < cur.ts])
-        faults.extend(step.faults)
-        if step.raw is not None:
-            value = step.raw * spec.multiplier  # scaled after differencing: no precision lost on totals
-            cap = _cap(spec, cur.ts - prev.ts)
-            if cap is not None and value > cap:
-                message = f"{value:g} in {cur.ts - prev.ts} exceeds the plausible {cap:g}; not counted"
-                faults.append(_fault(cur, FaultKind.IMPLAUSIBLE, message, prev.value))
+    clean = _in_range_and_order(readings, spec, faults)
+    walk = _Walk(spec, sorted((e.scaled(spec.register_scale) for e in exchanges), key=lambda e: e.ts))
+    deltas: list[Delta] = []
+    if clean:
+        prev, j = clean[0], 1
+        while j < len(clean):
+            cur = clean[j]
+            step = walk.advance(prev, cur)
+            if step is not None and not walk.is_spike(prev, cur, clean[j + 1 : j + 3]):
+                walk.accept(step, deltas, faults)
+                prev, j = cur, j + 1
+                continue
+            later = clean[j + 1 : j + 1 + LOOKAHEAD]
+            resume = next((k for k, r in enumerate(later) if walk.advance(prev, r) is not None), None)
+            if resume is not None:  # the course returns: every reading in between was a glitch
+                for bad in clean[j : j + 1 + resume]:
+                    faults.append(_glitch(bad, prev))
+                j += 1 + resume
+                continue
+            if not later:
+                message = f"{_fmt(prev.value)} → {_fmt(cur.value)} breaks the course; not counted until confirmed"
+                faults.append(_fault(cur, FaultKind.PROVISIONAL, message, prev.value))
+                break
+            if walk.advance(cur, later[0]) is None:  # nothing confirms either course: drop this one
+                faults.append(_glitch(cur, prev))
+                j += 1
+                continue
+            restart = walk.restart(prev, cur)
+            if restart is not None:
+                walk.accept(restart, deltas, faults)
             else:
-                deltas.append(Delta(prev.ts, cur.ts, value, step.quality))
-        prev = cur
-    return NormalisedSeries(point_id, tuple(deltas), tuple(faults))
+                faults.append(walk.unexplained(prev, cur))
+            prev, j = cur, j + 1
+    faults.extend(walk.unused_exchanges(clean))
+    return NormalisedSeries(point_id, tuple(deltas), tuple(sorted(faults, key=lambda f: f.ts)))
+
+
+def _in_range_and_order(readings: Sequence[Reading], spec: CounterSpec, faults: list[CounterFault]) -> list[Reading]:
+    wrap = spec.wrap
+    clean: list[Reading] = []
+    for cur in readings:
+        before = clean[-1].value if clean else None
+        if not math.isfinite(cur.value) or cur.value < 0 or (wrap is not None and cur.value >= wrap):
+            limit = f" (register range 0..{_fmt(wrap)})" if wrap is not None else ""
+            faults.append(_fault(cur, FaultKind.OUT_OF_RANGE, f"value {_fmt(cur.value)}{limit}; ignored", before))
+        elif clean and cur.ts <= clean[-1].ts:
+            message = f"timestamp {cur.ts.isoformat()} not after {clean[-1].ts.isoformat()}; ignored"
+            faults.append(_fault(cur, FaultKind.OUT_OF_ORDER, message, before))
+        else:
+            clean.append(cur)
+    return clean
 
 
 @dataclass(frozen=True, slots=True)
 class _Step:
-    raw: float | None  # raw consumption, or None when the step is a fault
+    start: Reading
+    end: Reading
+    raw: float  # consumption in register units before `multiplier`
     quality: Quality
+    exchanges: tuple[MeterExchange, ...] = ()
     faults: tuple[CounterFault, ...] = ()
 
 
-def _step(prev: Reading, cur: Reading, spec: CounterSpec, exchanges: Sequence[Replacement]) -> _Step:
-    quality = worst(prev.quality, cur.quality)
-    if exchanges:
-        return _bridge_exchanges(prev, cur, exchanges, quality)
-    if cur.value >= prev.value:
-        return _Step(cur.value - prev.value, quality)
-    wrap = spec.wrap
-    window = spec.rollover_window
-    # Rollover is checked before restart: a wrap near the top of the range loses nothing.
-    if wrap is not None and prev.value >= (1 - window) * wrap and cur.value < window * wrap:
-        return _Step((cur.value - prev.value) % wrap, quality)
-    if spec.reset_detection and cur.value <= spec.reset_fraction * prev.value:
-        message = f"counter restarted: {prev.value:g} → {cur.value:g}; counted {cur.value:g} since restart"
+class _Walk:
+    """The plausibility tests of one series, and which exchanges it has used."""
+
+    def __init__(self, spec: CounterSpec, exchanges: list[MeterExchange]) -> None:
+        self.spec = spec
+        self.exchanges = exchanges
+        self.used: set[int] = set()
+
+    def advance(self, prev: Reading, cur: Reading) -> _Step | None:
+        """The step prev → cur if it is a plausible continuation, else None."""
+        quality = worst(prev.quality, cur.quality)
+        inside = [i for i, e in enumerate(self.exchanges) if i not in self.used and prev.ts <= e.ts < cur.ts]
+        if inside:
+            bridged = self._bridge(prev, cur, inside, quality, adjusted=False)
+            if bridged is not None:
+                return bridged
+        rise = cur.value - prev.value
+        if rise >= 0 and self._plausible(rise, prev, cur):
+            return _Step(prev, cur, rise, quality)
+        wrap = self.spec.wrap
+        window = self.spec.rollover_window
+        if wrap is not None and prev.value >= (1 - window) * wrap and cur.value < window * wrap:
+            through = (cur.value - prev.value) % wrap
+            if self._plausible(through, prev, cur):
+                return _Step(prev, cur, through, quality)
+        if rise < 0:  # a drop near a written exchange time: the technician's clock was off
+            near = [
+                i
+                for i, e in enumerate(self.exchanges)
+                if i not in self.used
+                and prev.ts - EXCHANGE_TIME_TOLERANCE <= e.ts < cur.ts + EXCHANGE_TIME_TOLERANCE
+                and i not in inside
+            ]
+            for i in near:
+                bridged = self._bridge(prev, cur, [i], quality, adjusted=True)
+                if bridged is not None:
+                    return bridged
+        return None
+
+    def is_spike(self, prev: Reading, cur: Reading, after: Sequence[Reading]) -> bool:
+        """True when cur rose above the course: the next reading falls back to prev's course and the one
+        after it does not return to cur's (else the next reading is the glitch, a dip)."""
+        if len(after) < 2 or cur.value <= prev.value:
+            return False
+        nxt, then = after[0], after[1]
+        falls_back = self.advance(cur, nxt) is None and self.advance(prev, nxt) is not None
+        return falls_back and self.advance(cur, then) is None
+
+    def restart(self, prev: Reading, cur: Reading) -> _Step | None:
+        """A confirmed drop read as a pulse controller restart, counted from the low value."""
+        spec = self.spec
+        if not (spec.reset_detection and cur.value <= spec.reset_fraction * prev.value):
+            return None
+        if not self._plausible(cur.value, prev, cur):
+            return None
+        message = f"counter restarted: {_fmt(prev.value)} → {_fmt(cur.value)}; counted {_fmt(cur.value)} since restart"
         fault = _fault(cur, FaultKind.COUNTER_RESET, message, prev.value)
-        return _Step(cur.value, worst(quality, Quality.ESTIMATED), (fault,))
-    message = f"register went backwards {prev.value:g} → {cur.value:g}; no consumption counted"
-    return _Step(None, quality, (_fault(cur, FaultKind.BACKWARDS, message, prev.value),))
+        return _Step(prev, cur, cur.value, worst(prev.quality, cur.quality, Quality.ESTIMATED), faults=(fault,))
 
+    def unexplained(self, prev: Reading, cur: Reading) -> CounterFault:
+        """The fault for a confirmed step that no rule explains: no consumption is counted for it."""
+        if cur.value < prev.value:
+            message = (
+                f"register went backwards {_fmt(prev.value)} → {_fmt(cur.value)} and stayed there; no consumption"
+                " counted (if the meter was exchanged, record it with replace-meter)"
+            )
+            return _fault(cur, FaultKind.BACKWARDS, message, prev.value)
+        cap = self._cap(prev, cur)
+        message = (
+            f"{_fmt(prev.value)} → {_fmt(cur.value)} in {cur.ts - prev.ts} exceeds the plausible {_fmt(cap)}"
+            " for this meter; not counted"
+        )
+        return _fault(cur, FaultKind.IMPLAUSIBLE, message, prev.value)
 
-def _bridge_exchanges(prev: Reading, cur: Reading, exchanges: Sequence[Replacement], quality: Quality) -> _Step:
-    # (old final − old previous) + (new current − new initial), chained if several exchanges fall in one step.
-    raw = 0.0
-    start = prev.value
-    for exchange in exchanges:
-        if exchange.old_final < start:
-            message = f"exchange at {exchange.ts.isoformat()}: old final {exchange.old_final:g} < {start:g}"
-            return _Step(None, quality, (_fault(cur, FaultKind.REPLACEMENT_MISMATCH, message, prev.value),))
-        raw += exchange.old_final - start
-        start = exchange.new_initial
-    if cur.value < start:
-        message = f"reading {cur.value:g} is below the new meter's initial {start:g}"
-        return _Step(None, quality, (_fault(cur, FaultKind.REPLACEMENT_MISMATCH, message, prev.value),))
-    raw += cur.value - start
-    return _Step(raw, worst(quality, Quality.MANUAL))
+    def accept(self, step: _Step, deltas: list[Delta], faults: list[CounterFault]) -> None:
+        for exchange in step.exchanges:
+            self.used.add(self.exchanges.index(exchange))
+        faults.extend(step.faults)
+        value = step.raw * self.spec.multiplier  # scaled after differencing: no precision lost on totals
+        deltas.append(Delta(step.start.ts, step.end.ts, value, step.quality))
 
+    def unused_exchanges(self, clean: Sequence[Reading]) -> list[CounterFault]:
+        """Exchanges inside the readings' span that no step could use: they contradict the readings."""
+        if len(clean) < 2:
+            return []
+        faults = []
+        for i, exchange in enumerate(self.exchanges):
+            if i in self.used or not clean[0].ts <= exchange.ts < clean[-1].ts:
+                continue
+            before = max((r for r in clean if r.ts <= exchange.ts), key=lambda r: r.ts)
+            message = (
+                f"exchange at {exchange.ts.isoformat()} (old final {_fmt(exchange.old_final)}, new initial"
+                f" {_fmt(exchange.new_initial)}) does not fit the readings around it (last before it"
+                f" {_fmt(before.value)} at {before.ts.isoformat()}); not applied — check its time and values"
+            )
+            kind = FaultKind.REPLACEMENT_MISMATCH
+            faults.append(CounterFault(exchange.ts, kind, message, before.value, before.value))
+        return faults
 
-def _scaled(replacement: Replacement, scale: float) -> Replacement:
-    if scale == 1.0:
-        return replacement
-    return Replacement(replacement.ts, replacement.old_final * scale, replacement.new_initial * scale)
+    def _bridge(
+        self, prev: Reading, cur: Reading, indices: list[int], quality: Quality, *, adjusted: bool
+    ) -> _Step | None:
+        # (old final − old previous) + (new current − new initial), chained over several exchanges.
+        raw, start = 0.0, prev.value
+        chosen = tuple(self.exchanges[i] for i in indices)
+        for exchange in chosen:
+            if exchange.old_final < start:
+                return None
+            raw += exchange.old_final - start
+            start = exchange.new_initial
+        if cur.value < start:
+            return None
+        raw += cur.value - start
+        if not self._plausible(raw, prev, cur):
+            return None
+        faults: tuple[CounterFault, ...] = ()
+        if adjusted:
+            written = chosen[0].ts.isoformat()
+            message = f"exchange written at {written} applied to the step where the register changed meters"
+            faults = (_fault(cur, FaultKind.EXCHANGE_TIME_ADJUSTED, message, prev.value),)
+        return _Step(prev, cur, raw, worst(quality, Quality.MANUAL), chosen, faults)
+
+    def _plausible(self, raw: float, prev: Reading, cur: Reading) -> bool:
+        return raw * self.spec.multiplier <= self._cap(prev, cur)
+
+    def _cap(self, prev: Reading, cur: Reading) -> float:
+        cap = _cap(self.spec, cur.ts - prev.ts)
+        return math.inf if cap is None else cap
 
 
 def _cap(spec: CounterSpec, span: timedelta) -> float | None:
     if spec.max_plausible_delta is None:
         return None
     return spec.max_plausible_delta * max(span, _MIN_CAP_SPAN) / timedelta(hours=1)
+
+
+def _glitch(bad: Reading, good: Reading) -> CounterFault:
+    message = (
+        f"transient reading {_fmt(bad.value)} at {bad.ts.isoformat()} (course {_fmt(good.value)}"
+        " resumes after it); ignored, nothing counted for it"
+    )
+    return _fault(bad, FaultKind.GLITCH, message, good.value)
+
+
+def _fmt(value: float | None) -> str:
+    return "?" if value is None else format_register(round(value, 9) if math.isfinite(value) else value)
 
 
 def _fault(cur: Reading, kind: FaultKind, message: str, before: float | None) -> CounterFault:

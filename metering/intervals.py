@@ -19,6 +19,7 @@ from metering.quality import worst, worst_of
 from metering.readings import Interval, Quality
 
 SLOT = timedelta(minutes=15)
+_TICK = timedelta(microseconds=1)  # end instants are exclusive: the slot of `end - _TICK` is the last one
 # Deltas up to one slot long come from ordinary polling (every 10 s to 15 min) and are split at slot
 # boundaries without losing MEASURED; anything longer is a gap filled by interpolation.
 MAX_MEASURED_SPAN = SLOT
@@ -33,7 +34,11 @@ def slot_start(ts: datetime) -> datetime:
 
 
 def to_intervals(
-    point_id: str, deltas: Iterable[Delta], *, max_measured_span: timedelta = MAX_MEASURED_SPAN
+    point_id: str,
+    deltas: Iterable[Delta],
+    *,
+    max_measured_span: timedelta = MAX_MEASURED_SPAN,
+    window: tuple[datetime, datetime] | None = None,
 ) -> list[Interval]:
     """Attribute deltas to the slots their span (start_ts, end_ts] overlaps, summing per slot.
 
@@ -45,6 +50,9 @@ def to_intervals(
     a longer delta is a real gap and its parts are ESTIMATED (Green Button code 9, linear
     interpolation). A slot only partly covered by deltas (a fault step or the start/end of the series
     leaves the rest unknown) is QUESTIONABLE: its value is a lower bound.
+
+    `window` (UTC quarter hours [start, end)) keeps only the slots inside it and never walks the slots
+    outside: a delta from a reading stamped in year 1 costs the window's slots, not two millennia's.
     """
     if max_measured_span < timedelta(0):
         raise ValueError(f"max_measured_span must not be negative, got {max_measured_span}")
@@ -55,13 +63,17 @@ def to_intervals(
         start, end = delta.start_ts.astimezone(UTC), delta.end_ts.astimezone(UTC)
         if end <= start:
             raise ValueError(f"delta of {point_id} ends {end.isoformat()}, not after {start.isoformat()}")
-        parts = _overlaps(start, end)
         span = end - start
-        interpolated = len(parts) > 1 and span > max_measured_span
+        parts = _overlaps(start, end, window)
+        if not parts:
+            continue
+        interpolated = span > max_measured_span and slot_start(start) != slot_start(end - _TICK)
         quality = worst(delta.quality, Quality.ESTIMATED) if interpolated else delta.quality
-        assigned = 0.0
-        for i, (slot, overlap) in enumerate(parts):
-            share = delta.value - assigned if i == len(parts) - 1 else delta.value * (overlap / span)
+        # The delta's last slot takes the remainder, so the parts of a delta add up to it exactly.
+        last_slot = slot_start(end - _TICK)
+        assigned = delta.value * ((max(start, parts[0][0]) - start) / span)
+        for slot, overlap in parts:
+            share = delta.value - assigned if slot == last_slot else delta.value * (overlap / span)
             assigned += share
             values[slot] = values.get(slot, 0.0) + share
             qualities[slot] = worst(qualities.get(slot, Quality.MEASURED), quality)
@@ -73,10 +85,16 @@ def to_intervals(
     return result
 
 
-def _overlaps(start: datetime, end: datetime) -> list[tuple[datetime, timedelta]]:
+def _overlaps(
+    start: datetime, end: datetime, window: tuple[datetime, datetime] | None
+) -> list[tuple[datetime, timedelta]]:
     parts = []
     slot = slot_start(start)
-    while slot < end:
+    stop = end
+    if window is not None:
+        slot = max(slot, slot_start(window[0]))
+        stop = min(end, window[1])
+    while slot < stop:
         overlap = min(end, slot + SLOT) - max(start, slot)
         if overlap > timedelta(0):
             parts.append((slot, overlap))
@@ -126,7 +144,9 @@ def aggregate(intervals: Sequence[Interval], by: BucketSize, tz: ZoneInfo) -> li
                 complete=len(members) == len(slots),
             )
         )
-    return sorted(buckets, key=lambda b: b.start_local)
+    # By instant: aware datetimes in one zone compare by wall clock, which puts the repeated autumn
+    # hour's 02:00+01:00 before 02:15+02:00.
+    return sorted(buckets, key=lambda b: b.start_local.astimezone(UTC))
 
 
 def local_day_slots(day: date, tz: ZoneInfo) -> list[datetime]:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from metering.counters import CounterSpec, FaultKind, NormalisedSeries, Replacement, normalise
+from metering.counters import CounterSpec, FaultKind, NormalisedSeries, normalise
+from metering.exchanges import MeterExchange
 from metering.readings import Quality, Reading
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -28,7 +29,8 @@ def _run_case(case: Path) -> tuple[NormalisedSeries, dict[str, Any]]:
         for row in given["readings"]
     ]
     replacements = [
-        Replacement(_ts(r["ts"]), float(r["old_final"]), float(r["new_initial"])) for r in given.get("replacements", [])
+        MeterExchange("meter", _ts(r["ts"]), float(r["old_final"]), float(r["new_initial"]))
+        for r in given.get("replacements", [])
     ]
     return normalise(readings, CounterSpec(**given["spec"]), replacements), expected
 
@@ -49,23 +51,29 @@ def _readings(*values: float, step: timedelta = timedelta(minutes=15)) -> list[R
 
 def test_drop_below_wrap_window_is_backwards_not_rollover() -> None:
     # 999,990 → 500,000: (500,000 − 999,990) mod 10^6 = 500,010 would be invented consumption;
-    # 500,000 is not in the bottom 10 % of the range, so it is a fault.
-    series = normalise(_readings(999_980, 999_990, 500_000), CounterSpec(digits=6))
-    assert [d.value for d in series.deltas] == [10]
+    # 500,000 is not in the bottom 10 % of the range, so it is a fault (confirmed by 500,002 after it).
+    series = normalise(_readings(999_980, 999_990, 500_000, 500_002), CounterSpec(digits=6))
+    assert [d.value for d in series.deltas] == [10, 2]
     assert [f.kind for f in series.faults] == [FaultKind.BACKWARDS]
 
 
 def test_drop_without_rollover_range_is_backwards_even_to_zero() -> None:
-    series = normalise(_readings(100, 0, 5), CounterSpec())
-    assert [d.value for d in series.deltas] == [5]  # 5 − 0, continuing from the new value
+    series = normalise(_readings(100, 0, 5, 6, 7, 8), CounterSpec())
+    assert [d.value for d in series.deltas] == [5, 1, 1, 1]  # continuing from the new value
     assert [f.kind for f in series.faults] == [FaultKind.BACKWARDS]
 
 
 def test_reset_detection_needs_a_large_drop() -> None:
-    # 4100 → 4000 is not ≤ 10 % of 4100 (410): a glitch, not a restart.
-    series = normalise(_readings(4100, 4000), CounterSpec(reset_detection=True))
-    assert series.deltas == ()
+    # 4100 → 4000 is not ≤ 10 % of 4100 (410): a fault, not a restart, though the course stays there.
+    series = normalise(_readings(4100, 4000, 4001), CounterSpec(reset_detection=True))
+    assert [d.value for d in series.deltas] == [1]
     assert [f.kind for f in series.faults] == [FaultKind.BACKWARDS]
+
+
+def test_suspect_reading_at_the_end_stays_provisional() -> None:
+    series = normalise(_readings(4100, 4101, 4000), CounterSpec(reset_detection=True))
+    assert [d.value for d in series.deltas] == [1]
+    assert [(f.kind, f.raw_after) for f in series.faults] == [(FaultKind.PROVISIONAL, 4000)]
 
 
 def test_rollover_wins_over_reset_near_the_wrap() -> None:
@@ -98,23 +106,26 @@ def test_out_of_order_reading_is_ignored() -> None:
 
 def test_two_exchanges_in_one_step_are_chained() -> None:
     # (50 − 40) + (20 − 0) + (7 − 2) = 10 + 20 + 5 = 35
-    exchanges = [Replacement(T0 + timedelta(minutes=5), 50, 0), Replacement(T0 + timedelta(minutes=10), 20, 2)]
+    exchanges = [
+        MeterExchange("meter", T0 + timedelta(minutes=5), 50, 0),
+        MeterExchange("meter", T0 + timedelta(minutes=10), 20, 2),
+    ]
     series = normalise(_readings(40, 7), CounterSpec(), exchanges)
     assert [(d.value, d.quality) for d in series.deltas] == [(35, Quality.MANUAL)]
 
 
 def test_reading_at_exchange_instant_is_the_old_meters_final() -> None:
     # readings 40 (old), 50 at the exchange (old final), 9 (new, initial 4): 10, then (50 − 50) + (9 − 4) = 5
-    exchange = Replacement(T0 + timedelta(minutes=15), 50, 4)
+    exchange = MeterExchange("meter", T0 + timedelta(minutes=15), 50, 4)
     series = normalise(_readings(40, 50, 9), CounterSpec(), [exchange])
     assert [d.value for d in series.deltas] == [10, 5]
 
 
 def test_exchange_contradicting_readings_is_a_fault() -> None:
-    exchange = Replacement(T0 + timedelta(minutes=5), 30, 0)  # old final 30 below the previous 40
-    series = normalise(_readings(40, 7), CounterSpec(), [exchange])
-    assert series.deltas == ()
-    assert [f.kind for f in series.faults] == [FaultKind.REPLACEMENT_MISMATCH]
+    exchange = MeterExchange("meter", T0 + timedelta(minutes=5), 30, 0)  # old final 30 below the previous 40
+    series = normalise(_readings(40, 7, 8), CounterSpec(), [exchange])
+    assert [d.value for d in series.deltas] == [1]  # 40 → 7 counts nothing; 7 → 8 counts 1
+    assert [f.kind for f in series.faults] == [FaultKind.REPLACEMENT_MISMATCH, FaultKind.BACKWARDS]
 
 
 def test_mixed_points_are_refused() -> None:
@@ -166,7 +177,7 @@ def test_for_point_scales_bits_and_refuses_values_beyond_the_scaled_range() -> N
 def test_for_point_scales_raw_replacement_values() -> None:
     # YAML says: old dial 1,015 → new dial 3 (raw); stored values are × 40.
     # (1,015 × 40 − 40,400) + (280 − 3 × 40) = 200 + 160 = 360 kWh, manual.
-    exchange = Replacement(T0 + timedelta(minutes=20), old_final=1_015, new_initial=3)
+    exchange = MeterExchange("meter", T0 + timedelta(minutes=20), old_final=1_015, new_initial=3)
     spec = CounterSpec.for_point(scale=40.0)
     series = normalise(_readings(40_000, 40_400, 280), spec, [exchange])
     assert [(d.value, d.quality) for d in series.deltas] == [(400, Quality.MEASURED), (360, Quality.MANUAL)]
