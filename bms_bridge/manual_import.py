@@ -13,12 +13,15 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from metering.consumption import is_cumulative, refresh_dirty
+from metering.course_check import reading_conflicts
+from metering.exchanges import format_register
 from metering.manual_import import RowError, parse_manual_csv
 from metering.readings import Reading
-from metering.store import Store
+from metering.store import ConsumptionStore, Store
 from metering.store.timecodec import to_ms
 from point_mapping.loader import LoadedSite
 
@@ -53,27 +56,27 @@ def _decode(content: bytes) -> str | RowError:
         return RowError(line, "not UTF-8 text; save the file as 'CSV UTF-8'")
 
 
-async def import_readings(site: LoadedSite, store: Store, path: str | Path) -> ImportResult:
+async def import_readings(
+    site: LoadedSite, store: Store, path: str | Path, *, now: datetime | None = None
+) -> ImportResult:
     """Check and import `path`; with any bad row nothing is stored and every problem is returned."""
     file = Path(path)
     text = _decode(await asyncio.to_thread(file.read_bytes))
     if isinstance(text, RowError):
         return ImportResult(file, errors=(text,))
-    replacements: dict[str, list[datetime]] = {}
-    for meter in site.model.meters:
-        stored = await store.replacements(meter.id)
-        if stored:
-            replacements[meter.id] = [r.ts for r in stored]
-    rows = parse_manual_csv(site.model, text, file.name, site.profiles, replacements)
+    rows = parse_manual_csv(site.model, text, file.name, site.profiles, now=now or datetime.now(UTC))
     if not rows.ok:
         log.info("%s: %d problems, nothing imported", file, len(rows.errors))
         return ImportResult(file, errors=rows.errors)
 
+    repo = ConsumptionStore(store)
     conflicts = await _conflicts(store, rows.readings, rows.lines)
+    conflicts.extend(await _course_conflicts(site, repo, rows.readings, rows.lines))
     if conflicts:
         return ImportResult(file, errors=tuple(sorted(conflicts, key=lambda e: e.line)))
 
     inserted = await store.insert_readings(rows.readings)
+    await refresh_dirty(site, repo)  # intervals follow the data: the imported span is recomputed now
     messages: list[str] = []
     # The readings table has no column for a note (metering/store/schema.py): say so, do not hide it.
     if rows.notes:
@@ -111,11 +114,27 @@ async def _conflicts(
             errors.append(
                 RowError(
                     lines[(reading.point_id, reading.ts)],
-                    f"{point_id} at {reading.ts.isoformat()} is already stored with value {existing.value:g} "
+                    f"{point_id} at {reading.ts.isoformat()} is already stored with value "
+                    f"{format_register(existing.value)} "
                     f"({existing.quality.value}, {existing.source or 'unknown source'}); not replacing it "
-                    f"with {reading.value:g}",
+                    f"with {format_register(reading.value)}",
                 )
             )
+    return errors
+
+
+async def _course_conflicts(
+    site: LoadedSite, repo: ConsumptionStore, readings: tuple[Reading, ...], lines: Mapping[tuple[str, datetime], int]
+) -> list[RowError]:
+    """Rows that break their register's course, checked against the stored readings too."""
+    by_point: dict[str, list[Reading]] = {}
+    for reading in readings:
+        if is_cumulative(site, site.model.point_by_id[reading.point_id]):
+            by_point.setdefault(reading.point_id, []).append(reading)
+    errors: list[RowError] = []
+    for point_id, new in by_point.items():
+        for ts, message in (await reading_conflicts(site, repo, point_id, new)).items():
+            errors.append(RowError(lines[(point_id, ts)], f"{point_id}: {message}"))
     return errors
 
 

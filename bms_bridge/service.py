@@ -16,17 +16,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bms_bridge.consumption import refresh_intervals
 from bms_bridge.exposure.build import devices_of_points, exposed_points, virtual_terms
 from bms_bridge.exposure.feed import ExposureFeed
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
 from bms_bridge.modbus.acquisition import ModbusAcquisition
 from bms_bridge.tasks import cancel_and_wait
+from metering.consumption import refresh_dirty
 from metering.health import DeviceHealth
-from metering.intervals import slot_start
 from metering.readings import Reading
-from metering.store import ReadingWriter, Store
+from metering.store import ConsumptionStore, ReadingWriter, Store
 from point_mapping.loader import LoadedSite
 
 if TYPE_CHECKING:
@@ -179,8 +178,8 @@ class Service:
 
     async def _refresh_intervals(self, writer: ReadingWriter, store: Store) -> None:
         await writer.flush()
-        end = slot_start(self.options.clock())  # the last complete quarter hour
-        count = await refresh_intervals(self.site, store, end - timedelta(days=1), end)
+        # Exactly the slots that new, late or backfilled readings can change (dirty spans).
+        count = await refresh_dirty(self.site, ConsumptionStore(store))
         log.info("recomputed %d intervals", count)
 
     @staticmethod

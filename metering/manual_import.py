@@ -15,23 +15,24 @@ The file, UTF-8 (an Excel byte-order mark is fine), comma-separated, with a head
 - `value`: a non-negative number with a decimal point.
 - `note` (optional): kept with the reading where the store can hold it.
 
-Refused, each with its line: unknown ids, virtual points, missing offsets, values that are not
-numbers or negative, the same point and time twice, empty lines, and a running total that goes down
-from one reading to the next of the same point in the file — unless a meter replacement between
-the two is declared (site `meters: replacements:` or passed in).
+Refused, each with its line: unknown ids, virtual points, missing offsets, times before the meter was
+installed or in the future (`metering.time_bounds`), values that are not numbers or negative, the same
+point and time twice, and empty lines. How each value fits the readings already stored (a register
+that goes down, a value beyond the register or the meter's cap) is checked by `metering.course_check`
+with the validation that counts them.
 """
 
 from __future__ import annotations
 
 import csv
-import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
 from metering.readings import Quality, Reading
+from metering.time_bounds import bounds_for
 from point_mapping.model import MeterProfile, Point, SiteModel
 from point_mapping.registers import MANUAL_REGISTER, PointMeasure, point_measure
 from point_mapping.units import convert
@@ -79,9 +80,11 @@ def parse_manual_csv(
     text: str,
     filename: str,
     profiles: Mapping[str, MeterProfile] | None = None,
-    replacements: Mapping[str, Sequence[datetime]] | None = None,
+    *,
+    now: datetime,
 ) -> ManualRows:
-    """Check every row of `text`; `replacements` adds meter exchanges (meter id -> times) to the site's."""
+    """Check every row of `text` on its own: columns, point, time (within `metering.time_bounds` at
+    `now`), value. How the values fit the readings already stored is `metering.course_check`'s job."""
     known = profiles or {}
     reader = csv.reader(text.removeprefix("\ufeff").splitlines())
     header = next(reader, None)
@@ -104,7 +107,7 @@ def parse_manual_csv(
             errors.append(RowError(line, f"{len(cells)} values for {len(columns)} columns ({', '.join(columns)})"))
             continue
         cell = {name: value.strip() for name, value in zip(columns, cells, strict=True)}
-        problems, row = _row(site, known, cell, line)
+        problems, row = _row(site, known, cell, line, now)
         errors.extend(RowError(line, problem) for problem in problems)
         if row is None:
             continue
@@ -117,7 +120,6 @@ def parse_manual_csv(
         seen[key] = line
         rows.append(row)
 
-    errors.extend(_backwards(site, rows, replacements or {}))
     if errors:
         return ManualRows(errors=tuple(sorted(errors, key=lambda e: e.line)))
     source = f"csv:{filename}"
@@ -148,7 +150,7 @@ def _check_header(columns: list[str]) -> str | None:
 
 
 def _row(
-    site: SiteModel, profiles: Mapping[str, MeterProfile], cell: dict[str, str], line: int
+    site: SiteModel, profiles: Mapping[str, MeterProfile], cell: dict[str, str], line: int, now: datetime
 ) -> tuple[list[str], _Row | None]:
     problems: list[str] = []
     target = _target(site, profiles, cell.get("meter", ""), cell.get("point", ""))
@@ -163,6 +165,9 @@ def _row(
     if problems or isinstance(target, str) or isinstance(ts, str) or isinstance(value, str):
         return problems, None
     point, measure, from_meter = target
+    late_or_early = bounds_for(site, site.meter_by_id.get(point.meter or "")).problem(ts, now)
+    if late_or_early is not None:
+        return [late_or_early], None
     if from_meter:  # the dial's value: apply pulse weight or CT ratio, then the point's unit
         value = convert(value * measure.multiplier, measure.source_unit, measure.unit)
     return [], _Row(line, point, measure, ts, value, cell.get("note", ""))
@@ -224,36 +229,6 @@ def _value(text: str) -> float | str:
     if value < 0:
         return f"value {text} is negative; a meter register does not show negative readings"
     return value
-
-
-def _backwards(site: SiteModel, rows: list[_Row], extra: Mapping[str, Sequence[datetime]]) -> list[RowError]:
-    """A running total that goes down between two readings of the file, with no replacement between."""
-    errors: list[RowError] = []
-    by_point: dict[str, list[_Row]] = {}
-    for row in rows:
-        if row.measure.cumulative:
-            by_point.setdefault(row.point.id, []).append(row)
-    for point_rows in by_point.values():
-        point_rows.sort(key=lambda r: r.ts)
-        meter_id = point_rows[0].point.meter or ""
-        meter = site.meter_by_id.get(meter_id)
-        swaps = [r.at for r in meter.replacements] if meter else []
-        swaps.extend(extra.get(meter_id, ()))
-        for before, after in itertools.pairwise(point_rows):
-            if after.value >= before.value:
-                continue
-            # a reading stamped exactly at the exchange is the old meter's final, as in `metering.counters`
-            if any(before.ts <= at.astimezone(UTC) < after.ts for at in swaps):
-                continue
-            errors.append(
-                RowError(
-                    after.line,
-                    f"value {after.value:g} of {after.point.id} is lower than {before.value:g} at "
-                    f"{before.ts.isoformat()} (line {before.line}); if meter {meter_id} was replaced in "
-                    "between, declare the replacement (meters: replacements:) before importing",
-                )
-            )
-    return errors
 
 
 __all__ = ["ManualRows", "RowError", "parse_manual_csv"]

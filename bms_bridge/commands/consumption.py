@@ -16,16 +16,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bms_bridge.commands.check import report_invalid
-from bms_bridge.consumption import (
+from bms_bridge.sites import database_url, open_site
+from metering.consumption import (
     ConsumptionError,
     ConsumptionResult,
     cumulative_point,
     fault_dicts,
     point_intervals,
 )
-from bms_bridge.sites import database_url, open_site
 from metering.intervals import Bucket, BucketSize, aggregate, local_day_slots
-from metering.store import Store
+from metering.store import ConsumptionStore, Store
 from point_mapping.errors import SiteInvalid
 from point_mapping.loader import LoadedSite
 
@@ -73,7 +73,7 @@ def _days(start: str, end: str) -> tuple[date, date]:
 async def _compute(site: LoadedSite, url: str, point_id: str, start: datetime, end: datetime) -> ConsumptionResult:
     try:
         async with Store.open(url) as store:
-            return await point_intervals(site, store, point_id, start, end)
+            return await point_intervals(site, ConsumptionStore(store), point_id, start, end)
     except ValueError as error:  # e.g. an unsupported database URL
         if isinstance(error, ConsumptionError):
             raise

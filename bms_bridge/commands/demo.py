@@ -17,13 +17,13 @@ from sqlalchemy.engine import make_url
 
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.commands.run import serve_or_explain
-from bms_bridge.consumption import refresh_intervals
 from bms_bridge.service import ServiceOptions
 from bms_bridge.simulate.history import lpwan_history, manual_history, simulated_history
 from bms_bridge.simulate.load_model import LoadModel
 from bms_bridge.sites import database_url, open_site
+from metering.consumption import refresh_intervals
 from metering.intervals import slot_start
-from metering.store import Store
+from metering.store import ConsumptionStore, Store
 from point_mapping.errors import SiteInvalid
 from point_mapping.identifiers import write_lock
 from point_mapping.loader import LoadedSite
@@ -54,7 +54,9 @@ async def fill_history(site: LoadedSite, db_url: str, now: datetime, model: Load
                 total += await store.insert_readings(batch)
                 batch = []
         total += await store.insert_readings(batch)
-        intervals = await refresh_intervals(site, store, start, slot_start(now))
+        repo = ConsumptionStore(store)
+        intervals = await refresh_intervals(site, repo, start, slot_start(now))
+        await repo.take_dirty()  # every slot of the history was just computed
         print(f"stored {total:,} readings and {intervals:,} 15-minute intervals", flush=True)
         return total
 

@@ -15,13 +15,29 @@ from datetime import datetime
 
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.sites import database_url, open_site
-from metering.store import MeterReplacement, Store, StoreConflict
+from metering.consumption import exchange_span, refresh_dirty
+from metering.course_check import exchange_contradictions
+from metering.exchanges import MeterExchange
+from metering.store import ConsumptionStore, Store, StoreConflict
 from point_mapping.errors import SiteInvalid
+from point_mapping.loader import LoadedSite
 
 
-async def _record(db_url: str, replacement: MeterReplacement) -> bool:
+class _Contradicted(ValueError):
+    """The exchange does not fit the stored readings; nothing was written."""
+
+
+async def _record(site: LoadedSite, db_url: str, exchange: MeterExchange) -> bool:
     async with Store.open(db_url) as store:
-        return await store.add_replacement(replacement)
+        repo = ConsumptionStore(store)
+        problems = await exchange_contradictions(site, repo, exchange)
+        if problems:
+            raise _Contradicted("\n".join(problems))
+        added = await store.add_exchange(exchange)
+        if added:  # intervals follow the data: recompute the slots around the exchange now
+            await repo.mark_dirty(exchange_span(site, exchange.meter_id, exchange))
+            await refresh_dirty(site, repo)
+        return added
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,10 +62,10 @@ def run(args: argparse.Namespace) -> int:
     if args.old_final < 0 or args.new_initial < 0:
         print("error: register readings cannot be negative", file=sys.stderr)
         return 1
-    replacement = MeterReplacement(args.meter, at, args.old_final, args.new_initial, args.note)
+    exchange = MeterExchange(args.meter, at, args.old_final, args.new_initial, args.note, source="cli")
     try:
-        added = asyncio.run(_record(database_url(site, args.db), replacement))
-    except StoreConflict as error:
+        added = asyncio.run(_record(site, database_url(site, args.db), exchange))
+    except (StoreConflict, _Contradicted) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"{'recorded' if added else 'already recorded'}: meter {args.meter} replaced at {at.isoformat()}")

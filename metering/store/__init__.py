@@ -5,14 +5,15 @@ Every timestamp is stored as integer UTC epoch milliseconds; the API takes and r
 
 from __future__ import annotations
 
-from metering.store.records import Event, MeterReplacement
+from metering.store.consumption_store import ConsumptionStore
+from metering.store.records import Event
 from metering.store.store import Store, StoreConflict
 from metering.store.urls import default_sqlite_url, normalise_db_url
 from metering.store.writer import ReadingWriter, WriterError
 
 __all__ = [
+    "ConsumptionStore",
     "Event",
-    "MeterReplacement",
     "ReadingWriter",
     "Store",
     "StoreConflict",

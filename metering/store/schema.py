@@ -103,6 +103,7 @@ meter_replacements = Table(
     Column("old_final", Float, nullable=False),
     Column("new_initial", Float, nullable=False),
     Column("note", Text, nullable=False),
+    Column("source", String(20), nullable=False, server_default=""),
     PrimaryKeyConstraint("meter_id", "ts", name="pk_meter_replacements"),
 )
 
@@ -113,5 +114,32 @@ billing_periods = Table(
     Column("status", String(20), nullable=False),
     Column("closed_at", BigInteger, nullable=True),
     Column("closed_by", String(200), nullable=True),
+    Column("start", BigInteger, nullable=True),  # UTC bounds of the period once frozen
+    Column("end", BigInteger, nullable=True),
     PrimaryKeyConstraint("period", name="pk_billing_periods"),
+)
+
+# A recomputed interval that differs from a frozen one: the frozen number stays in `intervals`.
+interval_corrections = Table(
+    "interval_corrections",
+    metadata,
+    Column("point_id", String(200), nullable=False),
+    Column("start", BigInteger, nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("frozen_value", Float, nullable=True),  # None: no interval was frozen for the slot
+    Column("frozen_quality", String(20), nullable=True),
+    Column("value", Float, nullable=True),  # None: the recomputation has no interval there
+    Column("quality", String(20), nullable=True),
+    Column("detected_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("point_id", "start", name="pk_interval_corrections"),
+)
+
+# Per point, the span of readings changed since its intervals were last computed.
+interval_dirty = Table(
+    "interval_dirty",
+    metadata,
+    Column("point_id", String(200), nullable=False),
+    Column("first_ts", BigInteger, nullable=False),
+    Column("last_ts", BigInteger, nullable=False),
+    PrimaryKeyConstraint("point_id", name="pk_interval_dirty"),
 )

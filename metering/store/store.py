@@ -12,23 +12,24 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, func, select, text, update
+from sqlalchemy import Row, Table, and_, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from metering.exchanges import MeterExchange, format_register
 from metering.health import DeviceHealth, after_attempt
 from metering.readings import Interval, Quality, Reading
 from metering.store import schema as t
 from metering.store.engine import WRITE_OPTION, create_engine
 from metering.store.migrate import upgrade
-from metering.store.records import Event, MeterReplacement
+from metering.store.records import Event
 from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms
 from metering.store.urls import is_sqlite, normalise_db_url
 
@@ -128,12 +129,43 @@ class Store:
                 # Core statement compiled once, rows passed as tuples: per-row parameter processing
                 # in SQLAlchemy would otherwise cost about as much as SQLite's own work
                 result = await conn.exec_driver_sql(self._sqlite_insert_sql, list(rows.values()))
+                await self._mark_dirty(conn, rows.keys())
                 return int(result.rowcount)
             # asyncpg reports no executemany row count: RETURNING lists the rows really inserted
             stmt = self._insert(t.readings).on_conflict_do_nothing(index_elements=["point_id", "ts"])
             params = [dict(zip(READING_COLUMNS, row, strict=True)) for row in rows.values()]
             result = await conn.execute(stmt.returning(t.readings.c.ts), params)
-            return len(result.all())
+            inserted = len(result.all())
+            await self._mark_dirty(conn, rows.keys())
+            return inserted
+
+    async def _mark_dirty(self, conn: AsyncConnection, keys: Iterable[tuple[str, int]]) -> None:
+        """Widen each point's dirty span to cover these readings, in the readings' own transaction, so
+        a crash can never store readings whose intervals nobody will recompute."""
+        spans: dict[str, tuple[int, int]] = {}
+        for point_id, ts in keys:
+            first, last = spans.get(point_id, (ts, ts))
+            spans[point_id] = (min(first, ts), max(last, ts))
+        await self.mark_dirty_spans(conn, spans)
+
+    async def mark_dirty_spans(self, conn: AsyncConnection, spans: Mapping[str, tuple[int, int]]) -> None:
+        if not spans:
+            return
+        table = t.interval_dirty
+        stmt = self._insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["point_id"],
+            set_={
+                "first_ts": case(
+                    (stmt.excluded.first_ts < table.c.first_ts, stmt.excluded.first_ts), else_=table.c.first_ts
+                ),
+                "last_ts": case(
+                    (stmt.excluded.last_ts > table.c.last_ts, stmt.excluded.last_ts), else_=table.c.last_ts
+                ),
+            },
+        )
+        params = [{"point_id": p, "first_ts": a, "last_ts": b} for p, (a, b) in sorted(spans.items())]
+        await conn.execute(stmt, params)
 
     async def readings(self, point_id: str, start: datetime, end: datetime) -> list[Reading]:
         """Readings of `point_id` with start <= ts < end, oldest first."""
@@ -144,6 +176,22 @@ class Store:
             .order_by(c.ts)
         )
         return [_reading(row) for row in rows]
+
+    async def readings_around(self, point_id: str, ts: datetime, *, before: int, after: int) -> list[Reading]:
+        """Up to `before` readings strictly before `ts` and `after` at or after it, oldest first.
+
+        Limit and order are in SQL: a point with years of readings costs the rows asked for.
+        """
+        c = t.readings.c
+        columns = (c.point_id, c.ts, c.value, c.quality, c.source)
+        moment = to_ms(ts)
+        older = await self._fetch(
+            select(*columns).where(c.point_id == point_id, c.ts < moment).order_by(c.ts.desc()).limit(before)
+        )
+        newer = await self._fetch(
+            select(*columns).where(c.point_id == point_id, c.ts >= moment).order_by(c.ts).limit(after)
+        )
+        return [_reading(row) for row in reversed(older)] + [_reading(row) for row in newer]
 
     async def last_reading(self, point_id: str) -> Reading | None:
         c = t.readings.c
@@ -364,45 +412,37 @@ class Store:
             )
             return bool(result.rowcount == 1)
 
-    # -- meter replacements -----------------------------------------------------------------------
+    # -- meter exchanges ---------------------------------------------------------------------------
 
-    async def add_replacement(self, replacement: MeterReplacement) -> bool:
-        """Record a meter swap; False if the same one is already stored, StoreConflict if it differs."""
-        c = t.meter_replacements.c
-        values = {
-            "meter_id": replacement.meter_id,
-            "ts": to_ms(replacement.ts),
-            "old_final": replacement.old_final,
-            "new_initial": replacement.new_initial,
-            "note": replacement.note,
-        }
-        stmt = (
-            self._insert(t.meter_replacements)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["meter_id", "ts"])
-            .returning(c.ts)
-        )
-        async with self._write() as conn:
-            if (await conn.execute(stmt)).first() is not None:
-                return True
-            stored = (
-                await conn.execute(
-                    select(t.meter_replacements).where(c.meter_id == values["meter_id"], c.ts == values["ts"])
-                )
-            ).one()
-        existing = _replacement(stored)
-        if (existing.old_final, existing.new_initial) != (replacement.old_final, replacement.new_initial):
+    async def add_exchange(self, exchange: MeterExchange) -> bool:
+        """Record a meter exchange; False if it is already stored (the same one recorded again, even a
+        little apart in time), StoreConflict if another exchange with other values has this time."""
+        stored = await self.exchanges(exchange.meter_id)
+        if any(exchange.same_as(other) for other in stored):
+            return False
+        clash = next((other for other in stored if other.ts == exchange.ts), None)
+        if clash is not None:
             raise StoreConflict(
-                f"meter {replacement.meter_id} already has a replacement at {existing.ts.isoformat()} "
-                f"({existing.old_final} -> {existing.new_initial}); refusing to overwrite it with "
-                f"({replacement.old_final} -> {replacement.new_initial})"
+                f"meter {exchange.meter_id} already has an exchange at {clash.ts.isoformat()} "
+                f"({format_register(clash.old_final)} -> {format_register(clash.new_initial)}); refusing to "
+                f"overwrite it with ({format_register(exchange.old_final)} -> {format_register(exchange.new_initial)})"
             )
-        return False
+        values = {
+            "meter_id": exchange.meter_id,
+            "ts": to_ms(exchange.ts),
+            "old_final": exchange.old_final,
+            "new_initial": exchange.new_initial,
+            "note": exchange.note,
+            "source": exchange.source,
+        }
+        async with self._write() as conn:
+            await conn.execute(self._insert(t.meter_replacements).values(values))
+        return True
 
-    async def replacements(self, meter_id: str) -> list[MeterReplacement]:
+    async def exchanges(self, meter_id: str) -> list[MeterExchange]:
         c = t.meter_replacements.c
         rows = await self._fetch(select(t.meter_replacements).where(c.meter_id == meter_id).order_by(c.ts))
-        return [_replacement(row) for row in rows]
+        return [_exchange(row) for row in rows]
 
 
 def _compiled_reading_insert(engine: AsyncEngine) -> str:
@@ -457,5 +497,5 @@ def _event(row: Row[Any]) -> Event:
     )
 
 
-def _replacement(row: Row[Any]) -> MeterReplacement:
-    return MeterReplacement(row.meter_id, from_ms(row.ts), row.old_final, row.new_initial, row.note)
+def _exchange(row: Row[Any]) -> MeterExchange:
+    return MeterExchange(row.meter_id, from_ms(row.ts), row.old_final, row.new_initial, row.note, row.source)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -64,6 +64,12 @@ class Meter(Frozen):
     submeter_of: Id | None = None
     out_of_service: bool = False
     replacements: list[Replacement] = Field(default_factory=list)
+    installed: date | None = Field(default=None, description="readings stamped before this day are rejected")
+    max_per_hour: PositiveFloat | None = Field(
+        default=None, description="plausibility cap in the resource's billing unit per hour (kWh/h, m3/h)"
+    )
+    nominal_flow: PositiveFloat | None = Field(default=None, description="water/gas meters: Q3 in m3/h")
+    nominal_power: PositiveFloat | None = Field(default=None, description="heat/cooling meters: rated kW")
 
     @model_validator(mode="after")
     def _one_rollover(self) -> Meter:

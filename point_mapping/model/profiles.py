@@ -121,6 +121,16 @@ class RegisterSpec(BaseModel):
         return self.address + self.register_count
 
 
+class MeterRating(BaseModel):
+    """What the meter can physically measure, from its datasheet: the basis of the plausibility cap."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_current_a: float = Field(gt=0, description="Imax per phase (for CT meters: of the secondary)")
+    voltage_v: float = Field(gt=0, description="nominal phase-to-neutral voltage")
+    phases: Literal[1, 2, 3]
+
+
 class MeterProfile(BaseModel):
     """A device model's register map, shipped as YAML under `metering/profiles/` or given by a site."""
 
@@ -138,6 +148,7 @@ class MeterProfile(BaseModel):
     byte_order: Order = "big"
     word_order: Order = "big"
     registers: dict[RegisterName, RegisterSpec] = Field(min_length=1)
+    rating: MeterRating | None = None
 
     @model_validator(mode="after")
     def _registers_readable(self) -> MeterProfile:

@@ -102,6 +102,9 @@ class Acquisition(Frozen):
     backoff_initial: Duration = Field(default=timedelta(seconds=30))
     backoff_max: Duration = Field(default=timedelta(minutes=30))
     queue_size: int = Field(default=10_000, ge=100)
+    future_tolerance: Duration = Field(
+        default=timedelta(minutes=5), description="how far ahead of our clock a reading's time may be"
+    )
 
 
 class WebhookAuth(Frozen):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +34,9 @@ class SiteInfo(Frozen):
     holidays_country: str | None = Field(default=None, description="country code for tariff calendars")
     holidays_subdivision: str | None = None
     address: str | None = None
+    commissioned: date | None = Field(
+        default=None, description="readings stamped before this day are rejected (default 2000-01-01)"
+    )
 
     @field_validator("timezone")
     @classmethod

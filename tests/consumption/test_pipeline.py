@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from bms_bridge.consumption import FAULT_EVENT_KIND, ConsumptionError, point_intervals, refresh_intervals
+
 from bms_bridge.sites import open_site
 from metering.counters import FaultKind
 from metering.readings import Quality, Reading
