@@ -65,15 +65,12 @@ async def import_readings(
     if isinstance(text, RowError):
         return ImportResult(file, errors=(text,))
     rows = parse_manual_csv(site.model, text, file.name, site.profiles, now=now or datetime.now(UTC))
-    if not rows.ok:
-        log.info("%s: %d problems, nothing imported", file, len(rows.errors))
-        return ImportResult(file, errors=rows.errors)
-
     repo = ConsumptionStore(store)
-    conflicts = await _conflicts(store, rows.readings, rows.lines)
-    conflicts.extend(await _course_conflicts(site, repo, rows.readings, rows.lines))
-    if conflicts:
-        return ImportResult(file, errors=tuple(sorted(conflicts, key=lambda e: e.line)))
+    errors = [*rows.errors, *await _conflicts(store, rows.readings, rows.lines)]
+    errors.extend(await _course_conflicts(site, repo, rows.readings, rows.lines))
+    if errors:
+        log.info("%s: %d problems, nothing imported", file, len(errors))
+        return ImportResult(file, errors=tuple(sorted(errors, key=lambda e: e.line)))
 
     inserted = await store.insert_readings(rows.readings)
     await refresh_dirty(site, repo)  # intervals follow the data: the imported span is recomputed now

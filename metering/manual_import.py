@@ -53,7 +53,11 @@ class RowError:
 
 @dataclass(frozen=True)
 class ManualRows:
-    """What a file gives: readings (and their notes) when `errors` is empty, nothing otherwise."""
+    """What a file gives: the readings of the rows that passed (and their notes), and every problem.
+
+    Nothing is imported unless `ok`; the readings of a file with errors are there so the rows that
+    passed can still be checked against the stored course, and every problem reported at once.
+    """
 
     readings: tuple[Reading, ...] = ()
     errors: tuple[RowError, ...] = ()
@@ -120,13 +124,11 @@ def parse_manual_csv(
         seen[key] = line
         rows.append(row)
 
-    if errors:
-        return ManualRows(errors=tuple(sorted(errors, key=lambda e: e.line)))
     source = f"csv:{filename}"
     readings = tuple(Reading(r.point.id, r.ts, r.value, Quality.MANUAL, source) for r in rows)
     notes = {(r.point.id, r.ts): r.note for r in rows if r.note}
     lines = {(r.point.id, r.ts): r.line for r in rows}
-    return ManualRows(readings=readings, notes=notes, lines=lines)
+    return ManualRows(readings, tuple(sorted(errors, key=lambda e: e.line)), notes, lines)
 
 
 def _header_help(problem: str) -> str:

@@ -21,18 +21,16 @@ DEFAULT_EARLIEST = date(2000, 1, 1)
 class TimeBounds:
     earliest: datetime
     future_tolerance: timedelta
+    earliest_day: date  # as configured, in the site's zone, for messages
 
     def problem(self, ts: datetime, now: datetime) -> str | None:
         """Why `ts` cannot be a reading's time, or None when it can."""
         if ts < self.earliest:
-            return f"timestamp {ts.isoformat()} is before {self.earliest.date().isoformat()}, when this meter started"
+            return f"timestamp {ts.isoformat()} is before {self.earliest_day.isoformat()}, when this meter started"
         latest = now + self.future_tolerance
         if ts > latest:
             clock = now.astimezone(UTC).isoformat(timespec="seconds")
-            return (
-                f"timestamp {ts.isoformat()} is in the future (now {clock});"
-                " check the date and the device's clock"
-            )
+            return f"timestamp {ts.isoformat()} is in the future (now {clock}); check the date and the device's clock"
         return None
 
 
@@ -40,4 +38,4 @@ def bounds_for(site: SiteModel, meter: Meter | None) -> TimeBounds:
     """The bounds for readings of `meter` (or of the site when None), days taken in the site's zone."""
     day = (meter.installed if meter is not None else None) or site.site.commissioned or DEFAULT_EARLIEST
     earliest = datetime.combine(day, time(0), ZoneInfo(site.site.timezone)).astimezone(UTC)
-    return TimeBounds(earliest, site.acquisition.future_tolerance)
+    return TimeBounds(earliest, site.acquisition.future_tolerance, day)

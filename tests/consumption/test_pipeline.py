@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from bms_bridge.consumption import FAULT_EVENT_KIND, ConsumptionError, point_intervals, refresh_intervals
 
 from bms_bridge.sites import open_site
+from metering.consumption import FAULT_EVENT_KIND, ConsumptionError, point_intervals, refresh_intervals
 from metering.counters import FaultKind
+from metering.exchanges import MeterExchange
 from metering.readings import Quality, Reading
-from metering.store import Store
-from metering.store.records import MeterReplacement
+from metering.store import ConsumptionStore, Store
 from point_mapping.loader import LoadedSite
 from tests.consumption.conftest import QUARTER, series
 
@@ -29,7 +29,7 @@ M = timedelta(minutes=1)
 async def test_a_day_of_quarter_hour_readings(site: LoadedSite, store: Store) -> None:
     # 97 readings, +10 kWh each: 96 slots of 10 kWh, 960 in all.
     await store.insert_readings(series("main.energy", DAY_START, range(1000, 1971, 10)))
-    result = await point_intervals(site, store, "main.energy", DAY_START, DAY_END)
+    result = await point_intervals(site, ConsumptionStore(store), "main.energy", DAY_START, DAY_END)
     assert (result.unit, result.resource) == ("kWh", "electricity")
     assert len(result.intervals) == 96
     assert {(i.value, i.quality) for i in result.intervals} == {(10.0, Quality.MEASURED)}
@@ -42,7 +42,9 @@ async def test_readings_outside_the_range_complete_the_edge_slots(site: LoadedSi
     # Polls 5 min off the quarter hours, 1 kWh per minute: 22:55Z, 23:10Z, ... 00:10Z.
     # [23:00Z, 00:00Z) needs the reading before (22:55) and the first after the end (00:10).
     await store.insert_readings(series("main.energy", DAY_START - 5 * M, range(0, 76, 15)))
-    result = await point_intervals(site, store, "main.energy", DAY_START, DAY_START + timedelta(hours=1))
+    result = await point_intervals(
+        site, ConsumptionStore(store), "main.energy", DAY_START, DAY_START + timedelta(hours=1)
+    )
     assert [i.start for i in result.intervals] == [DAY_START + k * QUARTER for k in range(4)]
     assert [i.value for i in result.intervals] == pytest.approx([15, 15, 15, 15])
     assert {i.quality for i in result.intervals} == {Quality.MEASURED}  # 15-min steps: not a gap
@@ -57,7 +59,9 @@ async def test_a_two_hour_gap_is_interpolated_and_estimated(site: LoadedSite, st
     ]
     readings.append(Reading("a1-01.energy", start + 9 * QUARTER, 96))
     await store.insert_readings(readings)
-    result = await point_intervals(site, store, "a1-01.energy", start - 2 * QUARTER, start + 9 * QUARTER)
+    result = await point_intervals(
+        site, ConsumptionStore(store), "a1-01.energy", start - 2 * QUARTER, start + 9 * QUARTER
+    )
     got = [(i.start, i.value, i.quality) for i in result.intervals]
     assert got[:2] == [(start - 2 * QUARTER, 5, Quality.MEASURED), (start - QUARTER, 5, Quality.MEASURED)]
     assert [(s, q) for s, _, q in got[2:10]] == [(start + k * QUARTER, Quality.ESTIMATED) for k in range(8)]
@@ -73,7 +77,7 @@ async def test_virtual_remainder_and_missing_input(site: LoadedSite, store: Stor
     await store.insert_readings(series("a1-01.energy", DAY_START, range(0, 25, 3)))
     await store.insert_readings(series("a1-02.energy", DAY_START + timedelta(hours=1), [0, 2, 4, 6, 8]))
     end = DAY_START + timedelta(hours=2)
-    result = await point_intervals(site, store, "common.energy", DAY_START, end)
+    result = await point_intervals(site, ConsumptionStore(store), "common.energy", DAY_START, end)
     assert [i.start for i in result.intervals] == [DAY_START + k * QUARTER for k in range(4, 8)]
     assert [i.value for i in result.intervals] == pytest.approx([5] * 4)
     assert [(m.start, m.point_ids) for m in result.missing] == [
@@ -98,7 +102,7 @@ async def test_virtual_inputs_are_converted_to_its_unit(
     await store.insert_readings(series("main.energy", DAY_START, [0, 10]))
     await store.insert_readings(series("a1-01.energy", DAY_START, [0, 3]))
     await store.insert_readings(series("a1-02.energy", DAY_START, [0, 2000]))
-    result = await point_intervals(site, store, "common.energy", DAY_START, DAY_START + QUARTER)
+    result = await point_intervals(site, ConsumptionStore(store), "common.energy", DAY_START, DAY_START + QUARTER)
     assert [i.value for i in result.intervals] == pytest.approx([5])
 
 
@@ -110,7 +114,7 @@ async def test_rollover_at_the_scaled_register_range(
     edit("meters.yaml", "multiplier: 40}", "multiplier: 40, digits: 5}")
     site = open_site(site_dir)
     await store.insert_readings(series("main.energy", DAY_START, [3_999_900, 3_999_940, 3_999_980, 20, 60]))
-    result = await point_intervals(site, store, "main.energy", DAY_START, DAY_START + 4 * QUARTER)
+    result = await point_intervals(site, ConsumptionStore(store), "main.energy", DAY_START, DAY_START + 4 * QUARTER)
     assert [i.value for i in result.intervals] == pytest.approx([40] * 4)
     assert {i.quality for i in result.intervals} == {Quality.MEASURED}
     assert result.faults == ()
@@ -122,21 +126,27 @@ async def test_drop_without_rollover_is_a_fault_recorded_once(site: LoadedSite, 
     # so its slot is missing; the other three are 40 each.
     await store.insert_readings(series("main.energy", DAY_START, [3_999_900, 3_999_940, 3_999_980, 20, 60]))
     end = DAY_START + 4 * QUARTER
-    result = await point_intervals(site, store, "main.energy", DAY_START, end)
+    result = await point_intervals(site, ConsumptionStore(store), "main.energy", DAY_START, end)
     assert [i.start for i in result.intervals] == [DAY_START, DAY_START + QUARTER, DAY_START + 3 * QUARTER]
     assert [f.fault.kind for f in result.faults] == [FaultKind.BACKWARDS]
-    await point_intervals(site, store, "main.energy", DAY_START, end)  # a re-run adds no second event
+    await point_intervals(site, ConsumptionStore(store), "main.energy", DAY_START, end)  # a re-run adds no second event
     [event] = await store.events(kind=FAULT_EVENT_KIND)
     assert (event.subject, event.severity, event.started_at) == ("main.energy", "warning", DAY_START + 3 * QUARTER)
-    assert event.details == {"fault": "backwards", "meter": "M-MAIN", "before": 3_999_980, "after": 20}
+    assert event.details == {
+        "fault": "backwards",
+        "meter": "M-MAIN",
+        "before": 3_999_980,
+        "after": 20,
+        "explained": False,
+    }
 
 
 async def test_replacement_from_the_store_in_raw_register_units(site: LoadedSite, store: Store) -> None:
     # Raw dial: 1000 → 1010, exchange at 23:20Z (old final 1015, new initial 3), then 7; stored × 40.
     # (1015 × 40 − 40,400) + (280 − 3 × 40) = 200 + 160 = 360 kWh, manual (values written down by hand).
     await store.insert_readings(series("main.energy", DAY_START, [40_000, 40_400, 280]))
-    await store.add_replacement(MeterReplacement("M-MAIN", DAY_START + 20 * M, 1015, 3))
-    result = await point_intervals(site, store, "main.energy", DAY_START, DAY_START + 2 * QUARTER)
+    await store.add_exchange(MeterExchange("M-MAIN", DAY_START + 20 * M, 1015, 3))
+    result = await point_intervals(site, ConsumptionStore(store), "main.energy", DAY_START, DAY_START + 2 * QUARTER)
     assert [(i.value, i.quality) for i in result.intervals] == [(400, Quality.MEASURED), (360, Quality.MANUAL)]
 
 
@@ -151,19 +161,19 @@ async def test_replacement_from_the_site_yaml(
     )
     site = open_site(site_dir)
     await store.insert_readings(series("main.energy", DAY_START, [40_000, 40_400, 280]))
-    result = await point_intervals(site, store, "main.energy", DAY_START, DAY_START + 2 * QUARTER)
+    result = await point_intervals(site, ConsumptionStore(store), "main.energy", DAY_START, DAY_START + 2 * QUARTER)
     assert [(i.value, i.quality) for i in result.intervals] == [(400, Quality.MEASURED), (360, Quality.MANUAL)]
 
 
 async def test_instantaneous_and_unknown_points_are_refused(site: LoadedSite, store: Store) -> None:
     with pytest.raises(ConsumptionError, match=r"point main.power is instantaneous \(kW\); consumption needs"):
-        await point_intervals(site, store, "main.power", DAY_START, DAY_END)
+        await point_intervals(site, ConsumptionStore(store), "main.power", DAY_START, DAY_END)
     with pytest.raises(ConsumptionError, match="unknown point 'nope'"):
-        await point_intervals(site, store, "nope", DAY_START, DAY_END)
+        await point_intervals(site, ConsumptionStore(store), "nope", DAY_START, DAY_END)
     with pytest.raises(ValueError, match="not on a quarter hour"):
-        await point_intervals(site, store, "main.energy", DAY_START + M, DAY_END)
+        await point_intervals(site, ConsumptionStore(store), "main.energy", DAY_START + M, DAY_END)
     with pytest.raises(ValueError, match="not after"):
-        await point_intervals(site, store, "main.energy", DAY_END, DAY_START)
+        await point_intervals(site, ConsumptionStore(store), "main.energy", DAY_END, DAY_START)
 
 
 async def test_refresh_stores_every_cumulative_point(site: LoadedSite, store: Store) -> None:
@@ -171,6 +181,6 @@ async def test_refresh_stores_every_cumulative_point(site: LoadedSite, store: St
         await store.insert_readings(series(point_id, DAY_START, range(0, 5 * step, step)))
     await store.insert_readings(series("main.power", DAY_START, [40, 41, 42, 43, 44]))
     end = DAY_START + 4 * QUARTER
-    assert await refresh_intervals(site, store, DAY_START, end) == 4 * 4  # three meters and common
+    assert await refresh_intervals(site, ConsumptionStore(store), DAY_START, end) == 4 * 4  # three meters and common
     assert [i.value for i in await store.intervals("common.energy", DAY_START, end)] == pytest.approx([5] * 4)
     assert await store.intervals("main.power", DAY_START, end) == []

@@ -57,6 +57,24 @@ def site(tmp_path: Path) -> LoadedSite:
 
 
 @pytest.fixture
+def site_with_dial(tmp_path: Path) -> LoadedSite:
+    """The same site with an 8-digit water dial read by hand."""
+    folder = tmp_path / "dial-site"
+    folder.mkdir()
+    dial = SITE.replace(
+        "  - {id: GAS-1, device: gas-book, resource: gas}\n",
+        "  - {id: GAS-1, device: gas-book, resource: gas}\n"
+        "  - {id: DIAL-1, device: water-book, resource: cold_water, digits: 8}\n",
+    ).replace(
+        "  - {id: GAS-1.volume, meter: GAS-1, register: reading}\n",
+        "  - {id: GAS-1.volume, meter: GAS-1, register: reading}\n"
+        "  - {id: DIAL-1.volume, meter: DIAL-1, register: reading}\n",
+    )
+    (folder / "site.yaml").write_text(dial)
+    return load_site(folder)
+
+
+@pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     async with Store.open(f"sqlite:///{tmp_path / 'state' / 'store.db'}") as opened:
         yield opened

@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from metering.exchanges import MeterExchange
 from metering.health import DeviceHealth
-from metering.store import Event, MeterReplacement, Store, StoreConflict
+from metering.store import Event, Store, StoreConflict
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 S = timedelta(seconds=1)
@@ -107,13 +108,13 @@ async def test_frame_counter_reset_is_new_after_the_callers_cutoff(store: Store)
 
 
 async def test_replacements(store: Store) -> None:
-    swap = MeterReplacement("em-a1", T0, 12_345.6, 0.2, "meter burnt")
-    assert await store.add_replacement(swap)
-    assert not await store.add_replacement(swap)
-    assert not await store.add_replacement(MeterReplacement("em-a1", T0, 12_345.6, 0.2, "other note"))
+    swap = MeterExchange("em-a1", T0, 12_345.6, 0.2, "meter burnt")
+    assert await store.add_exchange(swap)
+    assert not await store.add_exchange(swap)
+    assert not await store.add_exchange(MeterExchange("em-a1", T0, 12_345.6, 0.2, "other note"))
     with pytest.raises(StoreConflict):
-        await store.add_replacement(MeterReplacement("em-a1", T0, 99.0, 0.2))
-    later = MeterReplacement("em-a1", T0 + timedelta(days=400), 5_000.0, 0.0)
-    await store.add_replacement(later)
-    assert await store.replacements("em-a1") == [swap, later]
-    assert await store.replacements("em-b1") == []
+        await store.add_exchange(MeterExchange("em-a1", T0, 99.0, 0.2))
+    later = MeterExchange("em-a1", T0 + timedelta(days=400), 5_000.0, 0.0)
+    await store.add_exchange(later)
+    assert await store.exchanges("em-a1") == [swap, later]
+    assert await store.exchanges("em-b1") == []
