@@ -20,6 +20,7 @@ COMMANDS = {
     "consumption": "consumption",
     "events": "events",
     "replace-meter": "replace_meter",
+    "verify": "verify",
 }
 
 
@@ -68,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     swap.add_argument("--old-final", type=float, required=True, help="last register reading of the old meter")
     swap.add_argument("--new-initial", type=float, required=True, help="first register reading of the new meter")
     swap.add_argument("--note", default="")
+
+    check_intervals = sub.add_parser("verify", help="recompute intervals from raw readings and report differences")
+    check_intervals.add_argument("site")
+    check_intervals.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: first reading)")
+    check_intervals.add_argument("--to", dest="end", help="last day, inclusive (default: last reading)")
+    check_intervals.add_argument("--json", action="store_true")
     return parser
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -129,19 +129,28 @@ async def refresh_intervals(
 ) -> int:
     """Recompute and replace the intervals of `points` (default: every cumulative point) and of every
     virtual point that depends on them, over [start, end), in pieces of at most `CHUNK`."""
-    order = _refresh_order(site, None if points is None else set(points))
+    order = refresh_order(site, None if points is None else set(points))
     stored = 0
+    async for result in compute_pieces(site, repo, start, end, order, store=True):
+        stored += len(result.intervals)
+    return stored
+
+
+async def compute_pieces(
+    site: LoadedSite, repo: ConsumptionRepository, start: datetime, end: datetime, order: Sequence[str], *, store: bool
+) -> AsyncIterator[ConsumptionResult]:
+    """Results of the points in `order` over [start, end), piece by piece (at most `CHUNK` each), so
+    memory follows the piece, not the range. Points that cannot be computed are logged and skipped."""
     piece_start = start
     while piece_start < end:
         piece_end = min(end, slot_start(piece_start + CHUNK))
-        run = _Run(site, repo, piece_start, piece_end, store=True)
+        run = _Run(site, repo, piece_start, piece_end, store=store)
         for point_id in order:
             try:
-                stored += len((await run.point(point_id)).intervals)
+                yield await run.point(point_id)
             except ConsumptionError as error:
-                log.warning("intervals of %s not refreshed: %s", point_id, error)
+                log.warning("intervals of %s not computed: %s", point_id, error)
         piece_start = piece_end
-    return stored
 
 
 async def refresh_dirty(site: LoadedSite, repo: ConsumptionRepository) -> int:
@@ -268,7 +277,7 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def _refresh_order(site: LoadedSite, points: set[str] | None) -> list[str]:
+def refresh_order(site: LoadedSite, points: set[str] | None) -> list[str]:
     """Physical points first, then virtual points in formula order; with `points`, only those and the
     virtual points that depend on them (directly or through other virtual points)."""
     model = site.model

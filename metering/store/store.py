@@ -193,6 +193,13 @@ class Store:
         )
         return [_reading(row) for row in reversed(older)] + [_reading(row) for row in newer]
 
+    async def reading_span(self) -> tuple[datetime, datetime] | None:
+        """The first and last reading time over every point, or None for an empty store."""
+        c = t.readings.c
+        rows = await self._fetch(select(func.min(c.ts), func.max(c.ts)))
+        first, last = rows[0] if rows else (None, None)
+        return None if first is None or last is None else (from_ms(first), from_ms(last))
+
     async def last_reading(self, point_id: str) -> Reading | None:
         c = t.readings.c
         rows = await self._fetch(
