@@ -189,7 +189,11 @@ def normalise(
                 continue
             later = clean[j + 1 : j + 1 + LOOKAHEAD]
             resume = next((k for k, r in enumerate(later) if walk.advance(prev, r) is not None), None)
-            if resume is not None:  # the course returns: every reading in between was a glitch
+            # A register never falls, so a drop is a glitch whenever the old course resumes. A rise
+            # above the cap that the following readings carry on from is a real (if implausible) jump:
+            # taking it for a glitch would drop every reading after it one by one.
+            carried_on = bool(later) and cur.value > prev.value and walk.advance(cur, later[0]) is not None
+            if resume is not None and not carried_on:  # the course returns: the readings between were glitches
                 for bad in clean[j : j + 1 + resume]:
                     faults.append(_glitch(bad, prev))
                 j += 1 + resume

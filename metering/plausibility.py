@@ -2,7 +2,8 @@
 
 A step above the cap is a fault, never consumption. The cap is derived from the meter itself:
 - electricity: CT ratio × rated maximum current × nominal voltage × phases, from the profile's
-  `rating`, with `RATING_MARGIN` for the voltage tolerance (EN 50160: ±10 %) and the meter's class;
+  `rating` (or the meter's `rated_current_a`, the primary current of a meter that applies its CT
+  ratio itself), with `RATING_MARGIN` for the voltage tolerance (EN 50160: ±10 %) and the meter's class;
 - water and gas: `nominal_flow` (Q3, m3/h) × `FLOW_MARGIN` (EN ISO 4064: the overload flow Q4 is
   1.25 × Q3, so a meter cannot register twice its Q3 for long);
 - heat and cooling: `nominal_power` (kW) × `FLOW_MARGIN`;
@@ -38,8 +39,12 @@ def meter_cap(meter: Meter, profile: MeterProfile | None) -> float:
         return meter.max_per_hour
     if meter.resource is Resource.ELECTRICITY and profile is not None and profile.rating is not None:
         rating = profile.rating
-        kw = rating.max_current_a * rating.voltage_v * rating.phases / 1000.0
-        return kw * meter.multiplier * RATING_MARGIN
+        # `rated_current_a` is the primary side: the ratio is already in it (programmed into the meter)
+        current = meter.rated_current_a or rating.max_current_a * meter.multiplier
+        return current * rating.voltage_v * rating.phases / 1000.0 * RATING_MARGIN
+    if meter.resource is Resource.ELECTRICITY and meter.rated_current_a is not None:
+        # no profile rating: assume three phases at 230 V, the European low-voltage supply (EN 50160)
+        return meter.rated_current_a * 230.0 * 3 / 1000.0 * RATING_MARGIN
     if meter.nominal_flow is not None and meter.resource in (Resource.COLD_WATER, Resource.HOT_WATER, Resource.GAS):
         return meter.nominal_flow * FLOW_MARGIN
     if meter.nominal_power is not None and meter.resource in (Resource.HEAT, Resource.COOLING):

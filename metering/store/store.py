@@ -196,9 +196,10 @@ class Store:
     async def reading_span(self) -> tuple[datetime, datetime] | None:
         """The first and last reading time over every point, or None for an empty store."""
         c = t.readings.c
-        rows = await self._fetch(select(func.min(c.ts), func.max(c.ts)))
-        first, last = rows[0] if rows else (None, None)
-        return None if first is None or last is None else (from_ms(first), from_ms(last))
+        rows = await self._fetch(select(func.min(c.ts).label("first"), func.max(c.ts).label("last")))
+        if not rows or rows[0].first is None:
+            return None
+        return from_ms(rows[0].first), from_ms(rows[0].last)
 
     async def last_reading(self, point_id: str) -> Reading | None:
         c = t.readings.c

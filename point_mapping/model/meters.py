@@ -68,6 +68,10 @@ class Meter(Frozen):
     max_per_hour: PositiveFloat | None = Field(
         default=None, description="plausibility cap in the resource's billing unit per hour (kWh/h, m3/h)"
     )
+    rated_current_a: PositiveFloat | None = Field(
+        default=None,
+        description="electricity: the primary current the meter can see (CT primary when the meter applies the ratio)",
+    )
     nominal_flow: PositiveFloat | None = Field(default=None, description="water/gas meters: Q3 in m3/h")
     nominal_power: PositiveFloat | None = Field(default=None, description="heat/cooling meters: rated kW")
 

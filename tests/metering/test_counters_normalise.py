@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from metering.counters import CounterSpec, FaultKind, NormalisedSeries, normalise
-from metering.exchanges import MeterExchange
+from metering.exchanges import MeterExchange, merge_exchanges
 from metering.readings import Quality, Reading
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -28,10 +28,13 @@ def _run_case(case: Path) -> tuple[NormalisedSeries, dict[str, Any]]:
         Reading(given["point_id"], _ts(row[0]), float(row[1]), Quality(row[2]) if len(row) > 2 else Quality.MEASURED)
         for row in given["readings"]
     ]
-    replacements = [
-        MeterExchange("meter", _ts(r["ts"]), float(r["old_final"]), float(r["new_initial"]))
-        for r in given.get("replacements", [])
-    ]
+    # the pipeline merges exchanges recorded twice before counting (metering.consumption)
+    replacements = merge_exchanges(
+        [
+            MeterExchange("meter", _ts(r["ts"]), float(r["old_final"]), float(r["new_initial"]))
+            for r in given.get("replacements", [])
+        ]
+    )
     return normalise(readings, CounterSpec(**given["spec"]), replacements), expected
 
 
