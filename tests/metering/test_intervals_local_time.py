@@ -117,3 +117,17 @@ def test_bad_input_is_refused() -> None:
     with pytest.raises(ValueError, match="bucket size"):
         aggregate([Interval("P-1", start, 1.0)], "week", BERLIN)  # type: ignore[arg-type]
     assert aggregate([], "day", BERLIN) == []
+
+
+@pytest.mark.parametrize(("day", "count"), [(AUTUMN, 100), (SPRING, 92)])
+def test_quarter_hour_buckets_are_listed_in_time_order_on_dst_days(day: date, count: int) -> None:
+    # Given in any order (here reversed), the buckets come out by instant: on the autumn day
+    # 02:45+02:00, then 02:00+01:00 — not 02:00+01:00 before 02:15+02:00 as wall-clock order would put them.
+    buckets = aggregate(list(reversed(_ones(local_day_slots(day, BERLIN)))), "15min", BERLIN)
+    assert len(buckets) == count
+    instants = [b.start_local.astimezone(UTC) for b in buckets]
+    assert instants == sorted(instants)
+    assert all(b - a == timedelta(minutes=15) for a, b in pairwise(instants))
+    if day == AUTUMN:
+        labels = [f"{b.start_local:%H:%M%z}" for b in buckets[8:14]]
+        assert labels == ["02:00+0200", "02:15+0200", "02:30+0200", "02:45+0200", "02:00+0100", "02:15+0100"]
