@@ -74,7 +74,9 @@ def main() -> None:
     ours_s, ours_total = timed(ours, series)
     print(f"{count:,} readings of {POINTS} points, best of 3 runs")
     print(f"{'case':<44} {'readings/s':>12} {'ratio':>7}  total kWh")
-    print(f"{'bare loop: difference + quarter-hour bucket':<44} {count / bare_s:>12,.0f} {1.0:>7.2f}  {bare_total:,.1f}")
+    print(
+        f"{'bare loop: difference + quarter-hour bucket':<44} {count / bare_s:>12,.0f} {1.0:>7.2f}  {bare_total:,.1f}"
+    )
     print(
         f"{'ours: validation + counters + intervals':<44} {count / ours_s:>12,.0f} {bare_s / ours_s:>7.2f}  "
         f"{ours_total:,.1f}"
