@@ -67,3 +67,35 @@ def test_non_finite_readings_are_rejected_and_nothing_written(
     assert main([*base, *at, "--old-final", "1", f"--new-initial={value}"]) == 1
     assert "finite" in capsys.readouterr().err
     assert not db.exists()
+
+
+def test_an_exchange_contradicting_the_readings_is_refused_and_nothing_written(
+    site_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'swap.db'}"
+    asyncio.run(_readings(url))
+    # old final 60000 is far above the last old reading 1010: no step of a1-01 can take it
+    args = ["--db", url, "replace-meter", str(site_dir), "--meter", "M-A1-01", "--at", "2026-01-05T12:20:00+01:00"]
+    assert main([*args, "--old-final", "60000", "--new-initial", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "old final 60000" in err and "does not fit the readings" in err
+
+    async def stored() -> int:
+        async with Store.open(url) as store:
+            return len(await store.exchanges("M-A1-01"))
+
+    assert asyncio.run(stored()) == 0
+
+
+def test_the_same_exchange_recorded_a_minute_apart_is_one_exchange(
+    site_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'swap.db'}"
+    asyncio.run(_readings(url))
+    base = ["--db", url, "replace-meter", str(site_dir), "--meter", "M-A1-01", "--old-final", "1012"]
+    assert main([*base, "--new-initial", "5", "--at", "2026-01-05T12:20:00+01:00"]) == 0
+    assert main([*base, "--new-initial", "5", "--at", "2026-01-05T12:21:00+01:00"]) == 0
+    assert "already recorded" in capsys.readouterr().out
+    period = ["--from", "2026-01-05", "--to", "2026-01-05", "--by", "day", "--json"]
+    assert main(["--db", url, "consumption", str(site_dir), "--point", "a1-01.energy", *period]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == pytest.approx(22.0)  # not 22 + 1012 again
