@@ -3,7 +3,8 @@
 A generated meter consumes at most half its cap, is polled every 15 minutes with gaps of up to a day,
 rolls over its 6-digit register, is exchanged (old final and new initial written down), and some
 readings are replaced by transient glitches (a zero, a lower value, a spike above the cap, garbage).
-Glitches are isolated: at least `LOOKAHEAD` good readings between two of them and around an exchange,
+Glitches break the course (below the reading before them, or more than the cap above it) and are
+isolated: at least `LOOKAHEAD` good readings between two of them and around an exchange,
 and none among the first and the last readings (a suspect reading at the end stays provisional by design).
 """
 
@@ -68,7 +69,10 @@ def meters(draw: st.DrawFn) -> Meter:
         bad = draw(
             st.sampled_from([0.0, max(0.0, good - 500.0), (good + 5_000.0) % WRAP, float((int(good) * 7919) % WRAP)])
         )
-        if bad != good:
+        # A glitch breaks the course: below the reading before it, or beyond it by more than the cap.
+        # A wrong value that still lies on the course cannot be told from the truth by anyone.
+        previous = readings[i - 1].value
+        if bad < previous or bad - previous > CAP:
             readings[i] = Reading("P", readings[i].ts, bad)
     return Meter(readings, exchanges, total)
 
