@@ -63,6 +63,10 @@ class ReadingHub:
         await self._writer.put_many(readings)
         await self._feed.on_readings(readings)
 
+    async def flush(self) -> None:
+        """Wait until the writer has committed everything put so far (LPWAN answers 2xx after this)."""
+        await self._writer.flush()
+
 
 class Service:
     def __init__(self, site: LoadedSite, db_url: str, options: ServiceOptions | None = None) -> None:

@@ -30,7 +30,6 @@ Clock = Callable[[], datetime]
 DEFAULT_SESSION_GAP = timedelta(hours=1)
 # Frames noted in the frame log whose readings the sink then refused (answered 503): a retry of one of
 # them is not a duplicate. Bounded; the oldest are forgotten first.
-MAX_UNDELIVERED_FRAMES = 10_000
 
 
 def utc_now() -> datetime:
@@ -44,6 +43,8 @@ class UnknownDevice(UplinkError):
 class FrameLog(Protocol):
     """Where seen frames are noted; `metering.store.Store` is one."""
 
+    async def frame_seen(self, dev_eui: str, f_cnt: int, *, replace_older_than: datetime | None = None) -> bool: ...
+
     async def remember_frame(
         self,
         dev_eui: str,
@@ -56,9 +57,14 @@ class FrameLog(Protocol):
 
 
 class ReadingSink(Protocol):
-    """Where readings go; `metering.store.ReadingWriter` is one, `StoreSink` another."""
+    """Where readings go; `metering.store.ReadingWriter` is one, `StoreSink` another.
+
+    `flush` returns once everything put so far is committed: the intake answers 2xx only then.
+    """
 
     async def put_many(self, readings: list[Reading]) -> None: ...
+
+    async def flush(self) -> None: ...
 
 
 class ReadingInserter(Protocol):
@@ -77,6 +83,9 @@ class StoreSink:
 
     async def put_many(self, readings: list[Reading]) -> None:
         await self._store.insert_readings(readings)
+
+    async def flush(self) -> None:
+        """Nothing to wait for: `put_many` committed already."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +122,6 @@ class UplinkIntake:
         self._sink = sink if sink is not None else StoreSink(store)
         self._clock = clock
         self._session_gap = session_gap
-        self._undelivered: dict[tuple[str, int], None] = {}  # insertion-ordered set
         self.stats = IntakeStats()
 
     async def handle_bytes(self, body: bytes, *, network: Network | None = None, transport: str = "") -> IntakeResult:
@@ -145,28 +153,19 @@ class UplinkIntake:
             self._count_rejected(exc, transport)
             raise
 
-        fresh = await self._frames.remember_frame(
-            uplink.dev_eui,
-            uplink.f_cnt,
-            uplink.device_time,
-            uplink.received_at,
-            replace_older_than=uplink.received_at - self._session_gap,
-        )
-        frame = (uplink.dev_eui.lower(), uplink.f_cnt)
-        if not fresh and frame not in self._undelivered:
+        cutoff = uplink.received_at - self._session_gap
+        if await self._frames.frame_seen(uplink.dev_eui, uplink.f_cnt, replace_older_than=cutoff):
             self.stats.duplicates += 1
             log.debug("duplicate uplink %s f_cnt %d via %s", uplink.dev_eui, uplink.f_cnt, transport or "?")
             return IntakeResult(uplink.dev_eui, uplink.f_cnt, duplicate=True, readings=0)
-        try:
-            await self._sink.put_many(readings)
-        except BaseException:
-            # the frame log already holds this frame: without this, the network server's retry of a
-            # delivery we answered 503 would be taken for a duplicate and its readings lost
-            self._undelivered[frame] = None
-            while len(self._undelivered) > MAX_UNDELIVERED_FRAMES:
-                del self._undelivered[next(iter(self._undelivered))]
-            raise
-        self._undelivered.pop(frame, None)
+        # Readings first, committed before the frame is remembered and before the caller answers 2xx:
+        # a crash in between leaves the frame unknown, so the network server's redelivery is stored
+        # (again: readings are idempotent by point and time), never refused as a duplicate.
+        await self._sink.put_many(readings)
+        await self._sink.flush()
+        await self._frames.remember_frame(
+            uplink.dev_eui, uplink.f_cnt, uplink.device_time, uplink.received_at, replace_older_than=cutoff
+        )
         self.stats.accepted += 1
         log.debug(
             "uplink %s f_cnt %d (%s via %s): %d readings at %s",

@@ -376,6 +376,16 @@ class Store:
 
     # -- LPWAN frames -----------------------------------------------------------------------------
 
+    async def frame_seen(self, dev_eui: str, f_cnt: int, *, replace_older_than: datetime | None = None) -> bool:
+        """True when (dev_eui, f_cnt) is remembered, and not from before `replace_older_than` (a rejoin)."""
+        c = t.lpwan_frames.c
+        rows = await self._fetch(
+            select(c.received_at).where(c.dev_eui == dev_eui.lower(), c.f_cnt == f_cnt).limit(1)
+        )
+        if not rows:
+            return False
+        return replace_older_than is None or rows[0].received_at >= to_ms(replace_older_than)
+
     async def remember_frame(
         self,
         dev_eui: str,

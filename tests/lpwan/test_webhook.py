@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from bms_bridge.lpwan import LpwanConfigError, LpwanWebhook
-from metering.store import Store
+from metering.store import ReadingWriter, Store
 from tests.lpwan.conftest import Rig, make_rig
 from tests.lpwan.messages import chirpstack_up, tts_up, water_payload
 from tests.lpwan.sites import HEAT_EUI, TOKEN_ENV, WATER_EUI, write_site
@@ -261,6 +261,9 @@ class _FailingOnce:
             raise OSError("database is locked")
         await self._store.insert_readings(readings)
 
+    async def flush(self) -> None:
+        """`put_many` committed already."""
+
 
 async def test_a_delivery_answered_503_is_stored_when_the_network_server_retries(
     tmp_path: Path, store: Store, http: aiohttp.ClientSession
@@ -273,4 +276,40 @@ async def test_a_delivery_answered_503_is_stored_when_the_network_server_retries
         rig.clock.advance(timedelta(seconds=30))
         status, answer = await _post(http, hook.url, _water(10, 100))  # the network server's retry
     assert (status, answer["duplicate"], answer["readings"]) == (200, False, 2)
+    assert [r.value for r in await rig.readings("WM-1.volume")] == pytest.approx([0.1])
+
+
+async def test_a_200_answer_means_the_readings_are_committed(
+    tmp_path: Path, store: Store, http: aiohttp.ClientSession
+) -> None:
+    # Through the real batched writer, which would otherwise hold readings up to its flush interval:
+    # the webhook answers only once they are in the database.
+    site = write_site(tmp_path / "site", webhook=_site_yaml(free_tcp_port(), "token"))
+    async with ReadingWriter(store, flush_interval=60.0) as writer:
+        rig = make_rig(site, store, writer)
+        async with LpwanWebhook(rig.intake, environ={TOKEN_ENV: SECRET}) as hook:
+            assert (await _post(http, hook.url, _water(11, 100)))[0] == 200
+            assert [r.value for r in await rig.readings("WM-1.volume")] == pytest.approx([0.1])
+
+
+async def test_a_crash_after_the_commit_leaves_the_frame_unknown_so_redelivery_is_stored(
+    tmp_path: Path, store: Store, http: aiohttp.ClientSession
+) -> None:
+    # The process dies after the readings were committed but before the frame was remembered (a
+    # fault a peer cannot cause): the redelivery is not refused as a duplicate, and stores nothing twice.
+    site = write_site(tmp_path / "site", webhook=_site_yaml(free_tcp_port(), "token"))
+
+    class DiesBeforeRemembering(Store):
+        async def remember_frame(self, *args: Any, **kwargs: Any) -> bool:
+            raise OSError("killed")
+
+    dying = DiesBeforeRemembering(store.engine)
+    rig = make_rig(site, dying, None)
+    async with LpwanWebhook(rig.intake, environ={TOKEN_ENV: SECRET}) as hook:
+        assert (await _post(http, hook.url, _water(12, 100)))[0] == 503
+    rig = make_rig(site, store, None)
+    async with LpwanWebhook(rig.intake, environ={TOKEN_ENV: SECRET}) as hook:
+        status, answer = await _post(http, hook.url, _water(12, 100))
+        assert (status, answer["duplicate"]) == (200, False)
+        assert (await _post(http, hook.url, _water(12, 100)))[1]["duplicate"] is True
     assert [r.value for r in await rig.readings("WM-1.volume")] == pytest.approx([0.1])
