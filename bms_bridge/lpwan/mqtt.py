@@ -88,26 +88,43 @@ class LpwanMqtt:
         delay = self._backoff_initial
         while True:
             try:
+                # A persistent session (clean_session False, stable client id) makes the broker keep
+                # QoS 1 uplinks published while we are down or restarting, and redeliver them.
                 async with aiomqtt.Client(
-                    s.host, s.port, identifier=s.client_id, username=username, password=password, timeout=10
+                    s.host,
+                    s.port,
+                    identifier=s.client_id,
+                    username=username,
+                    password=password,
+                    timeout=10,
+                    clean_session=False,
                 ) as client:
+                    # Acknowledge only once stored (MQTT 3.1.1 §4.3.2): aiomqtt does not expose paho's
+                    # manual acknowledgement, so it is switched on on the paho client underneath.
+                    paho = client._client
+                    paho.manual_ack_set(True)
                     await client.subscribe(s.topic, qos=1)
                     self.connections += 1
                     self.connected.set()
                     delay = self._backoff_initial
                     log.info("subscribed to %s on %s:%d", s.topic, s.host, s.port)
                     async for message in client.messages:
-                        await self._handle(message.topic.value, message.payload)
+                        if not await self._handle(message.topic.value, message.payload):
+                            # not stored: drop the connection so the broker redelivers it
+                            raise aiomqtt.MqttError("an uplink could not be stored; reconnecting for redelivery")
+                        if message.qos > 0:
+                            paho.ack(message.mid, message.qos)
             except aiomqtt.MqttError as exc:
                 self.connected.clear()
                 log.warning("MQTT broker %s:%d: %s; reconnecting in %.0f s", s.host, s.port, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._backoff_max)
 
-    async def _handle(self, topic: str, payload: object) -> None:
+    async def _handle(self, topic: str, payload: object) -> bool:
+        """Hand one message to the intake; False only when it could be stored later (store error)."""
         if not is_uplink_topic(topic):
             self.skipped += 1
-            return
+            return True
         if isinstance(payload, str):
             body = payload.encode()
         elif isinstance(payload, bytes | bytearray):
@@ -117,10 +134,12 @@ class LpwanMqtt:
         try:
             await self._intake.handle_bytes(body, transport=f"mqtt {topic}")
         except UplinkError:
-            pass  # logged and counted by the intake
+            return True  # logged and counted by the intake; a bad uplink never becomes storable
         except Exception:
             self.errors += 1
             log.exception("could not store the uplink received on %s", topic)
+            return False
+        return True
 
 
 __all__ = ["LpwanMqtt", "is_uplink_topic"]

@@ -126,3 +126,27 @@ def test_only_up_events_are_uplinks() -> None:
     assert is_uplink_topic(f"application/a/device/{WATER_EUI}/event/up")
     assert not is_uplink_topic(f"application/a/device/{WATER_EUI}/event/status")
     assert is_uplink_topic("v3/app@ttn/devices/dev1/up")  # TTS layout
+
+
+async def test_uplinks_published_while_the_service_is_down_are_stored_after_restart(
+    tmp_path: Path, store: Store, prefix: str
+) -> None:
+    # A persistent session: the broker keeps the QoS 1 uplinks for our client id while it is away.
+    require_mqtt()
+    mqtt = (
+        f"mqtt: {{host: {MQTT_HOST}, port: {MQTT_PORT}, topic: '{prefix}/application/+/device/+/event/+', "
+        f"client_id: 'bridge-{prefix}'}}\n"
+    )
+    site = write_site(tmp_path / "site", mqtt=mqtt)
+    sink = NotifyingSink(store)
+    rig = make_rig(site, store, sink)
+    async with LpwanMqtt(rig.intake) as client:
+        await asyncio.wait_for(client.connected.wait(), 10)
+    uplinks = [
+        ("up", chirpstack_up(WATER_EUI, n, water_payload(100 * n, 2000), f"2025-03-04T{8 + n:02d}:00:00Z"))
+        for n in range(1, 11)
+    ]
+    await _publish(prefix, uplinks)  # nobody subscribed right now
+    async with LpwanMqtt(rig.intake) as client:
+        await sink.wait_for(20)  # ten uplinks, two points each
+    assert [r.value for r in await rig.readings("WM-1.volume")] == pytest.approx([0.1 * n for n in range(1, 11)])
