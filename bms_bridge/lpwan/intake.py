@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from metering.lpwan import Network, UplinkError, lpwan_connection, parse_chirpstack_v4, parse_tts_v3, parse_uplink
 from metering.lpwan import uplink_readings as readings_of
-from metering.readings import Reading
+from metering.readings import Quality, Reading
+from metering.time_bounds import bounds_for
 from point_mapping.loader import LoadedSite
+from point_mapping.model import Meter
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,7 @@ class IntakeStats:
     duplicates: int = 0
     rejected: int = 0  # malformed or undecodable
     unknown_devices: int = 0
+    clock_faults: int = 0  # device time before the meter's start or in the future: stamped on receipt
     last_error: str | None = None
 
 
@@ -148,7 +151,17 @@ class UplinkIntake:
                     f"no device in site '{self.site.model.site.id}' has dev_eui {uplink.dev_eui}; "
                     "add it under devices: with connection kind 'lpwan'"
                 )
+            connection_meter = self._meter_of(uplink.dev_eui)
+            problem = bounds_for(self.site.model, connection_meter).problem(uplink.device_time, received_at)
             readings = readings_of(self.site.model, uplink, self.site.profiles)
+            if problem is not None:
+                # A device clock that is unset (1970) or wrong: keep the values, stamped when we got
+                # them and flagged, so no reading outside the data's span reaches the store or the BMS.
+                self.stats.clock_faults += 1
+                log.warning(
+                    "uplink %s f_cnt %d: %s; stamped with the receive time", uplink.dev_eui, uplink.f_cnt, problem
+                )
+                readings = [replace(r, ts=uplink.received_at, quality=Quality.QUESTIONABLE) for r in readings]
         except UplinkError as exc:
             self._count_rejected(exc, transport)
             raise
@@ -177,6 +190,13 @@ class UplinkIntake:
             uplink.device_time.isoformat(),
         )
         return IntakeResult(uplink.dev_eui, uplink.f_cnt, duplicate=False, readings=len(readings))
+
+    def _meter_of(self, dev_eui: str) -> Meter | None:
+        """The first meter on the device (for its installation day), or None."""
+        found = lpwan_connection(self.site.model, dev_eui)
+        if found is None:
+            return None
+        return next((m for m in self.site.model.meters if m.device == found[0]), None)
 
     def _count_rejected(self, error: UplinkError, transport: str) -> None:
         if isinstance(error, UnknownDevice):

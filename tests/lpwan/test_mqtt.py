@@ -143,7 +143,7 @@ async def test_uplinks_published_while_the_service_is_down_are_stored_after_rest
     async with LpwanMqtt(rig.intake) as client:
         await asyncio.wait_for(client.connected.wait(), 10)
     uplinks = [
-        ("up", chirpstack_up(WATER_EUI, n, water_payload(100 * n, 2000), f"2025-03-04T{8 + n:02d}:00:00Z"))
+        ("up", chirpstack_up(WATER_EUI, n, water_payload(100 * n, 2000), f"2025-03-04T{n:02d}:00:00Z"))
         for n in range(1, 11)
     ]
     await _publish(prefix, uplinks)  # nobody subscribed right now

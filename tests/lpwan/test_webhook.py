@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from bms_bridge.lpwan import LpwanConfigError, LpwanWebhook
+from metering.readings import Quality
 from metering.store import ReadingWriter, Store
 from tests.lpwan.conftest import Rig, make_rig
 from tests.lpwan.messages import chirpstack_up, tts_up, water_payload
@@ -313,3 +314,16 @@ async def test_a_crash_after_the_commit_leaves_the_frame_unknown_so_redelivery_i
         assert (status, answer["duplicate"]) == (200, False)
         assert (await _post(http, hook.url, _water(12, 100)))[1]["duplicate"] is True
     assert [r.value for r in await rig.readings("WM-1.volume")] == pytest.approx([0.1])
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "2062-03-01T00:00:00Z"])
+async def test_an_uplink_stamped_outside_the_time_bounds_is_stored_at_its_receive_time_and_flagged(
+    tmp_path: Path, store: Store, http: aiohttp.ClientSession, stamp: str
+) -> None:
+    site = write_site(tmp_path / "site", webhook=_site_yaml(free_tcp_port(), "token"))
+    rig = make_rig(site, store, None)
+    async with LpwanWebhook(rig.intake, environ={TOKEN_ENV: SECRET}) as hook:
+        assert (await _post(http, hook.url, _water(13, 100, time=stamp)))[0] == 200
+    [reading] = await rig.readings("WM-1.volume")
+    assert (reading.ts, reading.quality) == (rig.clock.now, Quality.QUESTIONABLE)
+    assert rig.intake.stats.clock_faults == 1
