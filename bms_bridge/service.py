@@ -82,7 +82,10 @@ class Service:
         async with contextlib.AsyncExitStack() as stack:
             store = await stack.enter_async_context(Store.open(self.db_url))
             self.store = store
-            writer = await stack.enter_async_context(ReadingWriter(store, queue_size=model.acquisition.queue_size))
+            journal = self.site.state_dir / "unwritten-readings.jsonl"  # what a failing database refused at stop
+            writer = await stack.enter_async_context(
+                ReadingWriter(store, queue_size=model.acquisition.queue_size, journal=journal)
+            )
             points = exposed_points(self.site, clock().astimezone(model.site.zone).date())
             feed = ExposureFeed(
                 points,

@@ -13,11 +13,15 @@ nothing more from the queue, for as long as the writer runs; the error is logged
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-from metering.readings import Reading
+from metering.readings import Quality, Reading
 from metering.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,7 @@ class ReadingWriter:
         retry_initial: float = 0.1,
         retry_max: float = 5.0,
         close_attempts: int = 3,
+        journal: Path | None = None,
     ) -> None:
         if max_batch < 1 or queue_size < 1 or flush_interval < 0 or close_attempts < 1:
             raise ValueError("max_batch, queue_size and close_attempts must be >= 1, flush_interval >= 0")
@@ -69,6 +74,8 @@ class ReadingWriter:
         self.duplicates = 0  # readings already stored for their (point_id, ts)
         self.failed_attempts = 0
         self.unwritten: list[Reading] = []  # only filled when closing against a failing database
+        # Readings still unwritten at close are appended here and stored on the next start.
+        self._journal = journal
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -76,6 +83,13 @@ class ReadingWriter:
         if self._task is not None:
             raise WriterError("a ReadingWriter can be started once")
         self._task = asyncio.create_task(self._run(), name="reading-writer")
+        if self._journal is not None and self._journal.exists():
+            kept = await asyncio.to_thread(read_journal, self._journal)
+            log.info("storing %d readings kept in %s at the last stop", len(kept), self._journal)
+            await self.put_many(kept)
+            await self.flush()
+            if not self._gave_up and self.last_error is None:
+                self._journal.unlink()
         return self
 
     async def __aexit__(
@@ -93,6 +107,15 @@ class ReadingWriter:
         self._closing = True
         await self._queue.put(_STOP)  # after everything already queued: the queue drains first
         await task
+        if self.unwritten and self._journal is not None:
+            await asyncio.to_thread(append_journal, self._journal, self.unwritten)
+            log.error(
+                "the database refused %d readings at stop (%r); kept in %s, stored on the next start",
+                len(self.unwritten),
+                self.last_error,
+                self._journal,
+            )
+            return
         if self.unwritten:
             message = f"{len(self.unwritten)} readings could not be stored: {self.last_error!r}"
             log.error("reading writer closed with %s", message)
@@ -201,3 +224,27 @@ class ReadingWriter:
                 log.info("storing readings works again after %d failed attempts", attempt - 1)
                 self.last_error = None
             return
+
+
+def append_journal(path: Path, readings: list[Reading]) -> None:
+    """Append readings as JSON lines and fsync, so a stop loses none of them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as journal:
+        for r in readings:
+            row = {"point": r.point_id, "ts": r.ts.isoformat(), "value": r.value, "quality": r.quality.value}
+            journal.write(json.dumps({**row, "source": r.source}) + "\n")
+        journal.flush()
+        os.fsync(journal.fileno())
+
+
+def read_journal(path: Path) -> list[Reading]:
+    """The journal's readings; a line torn by a crash mid-write is skipped with a warning."""
+    readings = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            row = json.loads(line)
+            ts = datetime.fromisoformat(row["ts"])
+            readings.append(Reading(row["point"], ts, float(row["value"]), Quality(row["quality"]), row["source"]))
+        except (ValueError, KeyError, TypeError) as error:
+            log.warning("%s:%d: unreadable journal line skipped: %s", path, number, error)
+    return readings

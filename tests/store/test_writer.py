@@ -3,11 +3,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from metering.readings import Reading
 from metering.store import ReadingWriter, Store, WriterError
+from metering.store.writer import append_journal, read_journal
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -141,6 +143,38 @@ async def test_closing_against_a_dead_database_keeps_and_reports_the_rest(
             monkeypatch.setattr(store, "insert_readings", dead)
             await writer.put_many(rows)
     assert writer.unwritten == rows
+
+
+async def test_what_a_dead_database_refused_at_stop_is_journaled_and_stored_on_the_next_start(
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    journal = tmp_path / "state" / "unwritten-readings.jsonl"
+    real = store.insert_readings
+
+    async def dead(readings: Iterable[Reading]) -> int:
+        raise ConnectionError("gone")
+
+    rows = series(25)
+    writer = ReadingWriter(
+        store, max_batch=10, retry_initial=0.001, close_attempts=2, flush_interval=60, journal=journal
+    )
+    async with writer:
+        monkeypatch.setattr(store, "insert_readings", dead)
+        await writer.put_many(rows)
+    assert len(journal.read_text().splitlines()) == 25  # nothing raised: nothing is lost either
+    monkeypatch.setattr(store, "insert_readings", real)
+    async with ReadingWriter(store, journal=journal):
+        pass
+    assert await store.readings("p", T0, END) == rows
+    assert not journal.exists()
+
+
+async def test_a_torn_journal_line_is_skipped(store: Store, tmp_path: Path) -> None:
+    journal = tmp_path / "unwritten-readings.jsonl"
+    append_journal(journal, series(2))
+    with journal.open("a") as torn:
+        torn.write('{"point": "p", "ts": "2026-')
+    assert read_journal(journal) == series(2)
 
 
 async def test_put_outside_the_context_is_an_error(store: Store) -> None:
