@@ -51,6 +51,8 @@ class Uplink:
     payload: bytes
     decoded: dict[str, Any] | None  # what the network server's codec made of the payload
     network: Network
+    session: str | None = None  # the device address of its current session (a rejoin gets a new one)
+    delivery_id: str | None = None  # the network server's id of this uplink (ChirpStack deduplicationId)
 
     def __post_init__(self) -> None:
         if not _EUI.match(self.dev_eui) or self.dev_eui != self.dev_eui.lower():
@@ -79,7 +81,24 @@ def parse_chirpstack_v4(message: Any, received_at: datetime) -> Uplink:
         payload=_base64(body.get("data", ""), "data"),
         decoded=decoded,
         network="chirpstack",
+        session=_optional_text(body.get("devAddr"), "devAddr"),
+        delivery_id=_optional_text(body.get("deduplicationId"), "deduplicationId"),
     )
+
+
+def _optional_text(value: Any, where: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 100:
+        raise UplinkError(f"{where} must be a string of at most 100 characters")
+    return value.lower()
+
+
+def _first_correlation(value: Any) -> str | None:
+    """TTS's application-server uplink id (`as:up:…`), which stays the same on a retried delivery."""
+    if not isinstance(value, list):
+        return None
+    return next((v for v in value if isinstance(v, str) and v.startswith("as:up:") and len(v) <= 100), None)
 
 
 def parse_tts_v3(message: Any, received_at: datetime) -> Uplink:
@@ -102,6 +121,8 @@ def parse_tts_v3(message: Any, received_at: datetime) -> Uplink:
         payload=_base64(up.get("frm_payload", ""), "uplink_message.frm_payload"),
         decoded=decoded,
         network="tts",
+        session=_optional_text(ids.get("dev_addr"), "end_device_ids.dev_addr"),
+        delivery_id=_first_correlation(body.get("correlation_ids")),
     )
 
 

@@ -45,7 +45,15 @@ class UnknownDevice(UplinkError):
 class FrameLog(Protocol):
     """Where seen frames are noted; `metering.store.Store` is one."""
 
-    async def frame_seen(self, dev_eui: str, f_cnt: int, *, replace_older_than: datetime | None = None) -> bool: ...
+    async def frame_seen(
+        self,
+        dev_eui: str,
+        f_cnt: int,
+        *,
+        session: str | None = None,
+        delivery_id: str | None = None,
+        replace_older_than: datetime | None = None,
+    ) -> bool: ...
 
     async def remember_frame(
         self,
@@ -55,6 +63,8 @@ class FrameLog(Protocol):
         received_at: datetime,
         *,
         replace_older_than: datetime | None = None,
+        session: str | None = None,
+        delivery_id: str | None = None,
     ) -> bool: ...
 
 
@@ -167,7 +177,14 @@ class UplinkIntake:
             raise
 
         cutoff = uplink.received_at - self._session_gap
-        if await self._frames.frame_seen(uplink.dev_eui, uplink.f_cnt, replace_older_than=cutoff):
+        known = await self._frames.frame_seen(
+            uplink.dev_eui,
+            uplink.f_cnt,
+            session=uplink.session,
+            delivery_id=uplink.delivery_id,
+            replace_older_than=cutoff,
+        )
+        if known:
             self.stats.duplicates += 1
             log.debug("duplicate uplink %s f_cnt %d via %s", uplink.dev_eui, uplink.f_cnt, transport or "?")
             return IntakeResult(uplink.dev_eui, uplink.f_cnt, duplicate=True, readings=0)
@@ -177,7 +194,13 @@ class UplinkIntake:
         await self._sink.put_many(readings)
         await self._sink.flush()
         await self._frames.remember_frame(
-            uplink.dev_eui, uplink.f_cnt, uplink.device_time, uplink.received_at, replace_older_than=cutoff
+            uplink.dev_eui,
+            uplink.f_cnt,
+            uplink.device_time,
+            uplink.received_at,
+            replace_older_than=cutoff,
+            session=uplink.session,
+            delivery_id=uplink.delivery_id,
         )
         self.stats.accepted += 1
         log.debug(

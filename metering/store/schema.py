@@ -91,7 +91,10 @@ lpwan_frames = Table(
     Column("f_cnt", BigInteger, nullable=False),
     Column("device_time", BigInteger, nullable=True),
     Column("received_at", BigInteger, nullable=False),
+    Column("session", String(100), nullable=True),  # device address of the session (a rejoin changes it)
+    Column("delivery_id", String(100), nullable=True),  # the network server's uplink id
     PrimaryKeyConstraint("dev_eui", "f_cnt", name="pk_lpwan_frames"),
+    Index("ix_lpwan_frames_delivery_id", "delivery_id"),
     sqlite_with_rowid=False,
 )
 

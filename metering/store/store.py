@@ -376,15 +376,31 @@ class Store:
 
     # -- LPWAN frames -----------------------------------------------------------------------------
 
-    async def frame_seen(self, dev_eui: str, f_cnt: int, *, replace_older_than: datetime | None = None) -> bool:
-        """True when (dev_eui, f_cnt) is remembered, and not from before `replace_older_than` (a rejoin)."""
+    async def frame_seen(
+        self,
+        dev_eui: str,
+        f_cnt: int,
+        *,
+        session: str | None = None,
+        delivery_id: str | None = None,
+        replace_older_than: datetime | None = None,
+    ) -> bool:
+        """True when this uplink is already stored: the same network-server uplink id, or the same
+        (dev_eui, f_cnt) in the same session. Frame counters restart at 0 when a device rejoins; a new
+        session (device address) tells a rejoin apart however late it comes. Only where a session is
+        unknown is an entry from before `replace_older_than` taken for an earlier session."""
         c = t.lpwan_frames.c
+        if delivery_id is not None and await self._fetch(select(c.f_cnt).where(c.delivery_id == delivery_id).limit(1)):
+            return True
         rows = await self._fetch(
-            select(c.received_at).where(c.dev_eui == dev_eui.lower(), c.f_cnt == f_cnt).limit(1)
+            select(c.received_at, c.session).where(c.dev_eui == dev_eui.lower(), c.f_cnt == f_cnt).limit(1)
         )
         if not rows:
             return False
-        return replace_older_than is None or rows[0].received_at >= to_ms(replace_older_than)
+        stored = rows[0]
+        if session is not None and stored.session is not None:
+            return bool(stored.session == session)
+        return replace_older_than is None or stored.received_at >= to_ms(replace_older_than)
 
     async def remember_frame(
         self,
@@ -394,6 +410,8 @@ class Store:
         received_at: datetime,
         *,
         replace_older_than: datetime | None = None,
+        session: str | None = None,
+        delivery_id: str | None = None,
     ) -> bool:
         """Note an uplink; False when (dev_eui, f_cnt) was already seen (a duplicate delivery).
 
@@ -407,6 +425,8 @@ class Store:
             "f_cnt": f_cnt,
             "device_time": opt_to_ms(device_time),
             "received_at": to_ms(received_at),
+            "session": session,
+            "delivery_id": delivery_id,
         }
         stmt = (
             self._insert(t.lpwan_frames)
@@ -417,16 +437,22 @@ class Store:
         async with self._write() as conn:
             if (await conn.execute(stmt)).first() is not None:
                 return True
-            if replace_older_than is None:
+            same_frame = (c.dev_eui == values["dev_eui"], c.f_cnt == f_cnt)
+            if session is not None:  # a rejoin: the new session's frame replaces the old session's
+                newer = and_(*same_frame, c.session.is_not(None), c.session != session)
+            elif replace_older_than is not None:
+                newer = and_(*same_frame, c.received_at < to_ms(replace_older_than))
+            else:
                 return False
             result = await conn.execute(
                 update(t.lpwan_frames)
-                .where(
-                    c.dev_eui == values["dev_eui"],
-                    c.f_cnt == f_cnt,
-                    c.received_at < to_ms(replace_older_than),
+                .where(newer)
+                .values(
+                    device_time=values["device_time"],
+                    received_at=values["received_at"],
+                    session=session,
+                    delivery_id=delivery_id,
                 )
-                .values(device_time=values["device_time"], received_at=values["received_at"])
             )
             return bool(result.rowcount == 1)
 

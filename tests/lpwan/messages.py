@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import base64
 import struct
+import uuid
 from typing import Any
+
+# A network server gives every uplink its own id, the same on each redelivery of that uplink.
+_IDS = uuid.UUID("6c0b9d1e-3f59-4d4e-9f0e-2a7d3b1c5e88")
+
+
+def delivery_id(dev_eui: str, f_cnt: int, session: str = "") -> str:
+    return str(uuid.uuid5(_IDS, f"{dev_eui.lower()}:{f_cnt}:{session}"))
 
 
 def water_payload(litres: int, temperature_centi: int) -> bytes:
@@ -13,7 +21,7 @@ def water_payload(litres: int, temperature_centi: int) -> bytes:
 
 def chirpstack_up(dev_eui: str, f_cnt: int, payload: bytes, time: str, **extra: Any) -> dict[str, Any]:
     message: dict[str, Any] = {
-        "deduplicationId": "3ac7e3c4-4401-4b8d-9386-a5c902f9202d",
+        "deduplicationId": delivery_id(dev_eui, f_cnt, str(extra.get("devAddr", ""))),
         "time": time,
         "deviceInfo": {
             "tenantId": "52f14cd4-c6f1-4fbd-8f87-4025e1d49242",
@@ -46,7 +54,10 @@ def tts_up(dev_eui: str, f_cnt: int, decoded: dict[str, Any], received_at: str) 
             "join_eui": "800000000000000C",
             "dev_addr": "00BCB929",
         },
-        "correlation_ids": ["as:up:01E0WZGT6Y7657CPFPE5WEYDSQ"],
+        "correlation_ids": [
+            f"as:up:{delivery_id(dev_eui, f_cnt).replace('-', '').upper()}",
+            "rpc:/ttn.lorawan.v3.AppAs/Up",
+        ],
         "received_at": received_at.replace("00Z", "02Z"),
         "uplink_message": {
             "session_key_id": "AXA50...",

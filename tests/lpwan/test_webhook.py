@@ -192,15 +192,31 @@ async def test_duplicate_frame_is_answered_but_not_stored_again(
     assert rig.intake.stats.duplicates == 1
 
 
-async def test_counter_restart_after_the_session_gap_is_a_new_frame(
+async def test_a_rejoin_with_a_new_session_restarts_the_counter(
     token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession
 ) -> None:
     rig, hook = token_hook
     await _post(http, hook.url, _water(0, 100))
-    rig.clock.advance(timedelta(hours=3))  # the device rejoined; its counter starts at 0 again
-    status, answer = await _post(http, hook.url, _water(0, 150, "2025-03-04T13:00:00Z"))
+    rig.clock.advance(timedelta(minutes=20))  # the device rejoined: new device address, counter from 0
+    rejoined = chirpstack_up(WATER_EUI, 0, water_payload(150, 2150), "2025-03-04T10:35:00Z", devAddr="0018abcd")
+    status, answer = await _post(http, hook.url, rejoined)
     assert (status, answer["duplicate"]) == (200, False)
     assert [r.value for r in await rig.readings("WM-1.volume")] == pytest.approx([0.1, 0.15])
+
+
+async def test_a_replay_of_a_stored_frame_is_refused_however_late(
+    token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession
+) -> None:
+    rig, hook = token_hook
+    assert (await _post(http, hook.url, _water(5, 100)))[0] == 200
+    rig.clock.advance(timedelta(days=30))  # same session, same counter: a replay, not a rejoin
+    status, answer = await _post(http, hook.url, _water(5, 900, "2025-04-03T10:15:00Z"))
+    assert (status, answer["duplicate"]) == (200, True)
+    # the network server's own uplink id is recognised too, whatever the frame counter says
+    again = chirpstack_up(WATER_EUI, 6, water_payload(900, 2150), "2025-04-03T10:30:00Z")
+    again["deduplicationId"] = _water(5, 100)["deduplicationId"]
+    assert (await _post(http, hook.url, again))[1]["duplicate"] is True
+    assert [r.value for r in await rig.readings("WM-1.volume")] == pytest.approx([0.1])
 
 
 async def test_late_and_out_of_order_uplinks_are_accepted(

@@ -6,6 +6,8 @@
   written in the same transaction as the readings.
 - `billing_periods.start`/`end`: the UTC bounds of a frozen period.
 - `meter_replacements.source`: where the exchange was recorded (yaml, cli).
+- `lpwan_frames.session`/`delivery_id`: the device's session (device address) and the network server's
+  uplink id, so a replay is refused however late and a rejoin is told apart by its new session.
 
 Revision ID: 0002
 Revises: 0001
@@ -48,9 +50,17 @@ def upgrade() -> None:
         batch.add_column(sa.Column("end", sa.BigInteger, nullable=True))
     with op.batch_alter_table("meter_replacements") as batch:
         batch.add_column(sa.Column("source", sa.String(20), nullable=False, server_default=""))
+    with op.batch_alter_table("lpwan_frames") as batch:
+        batch.add_column(sa.Column("session", sa.String(100), nullable=True))
+        batch.add_column(sa.Column("delivery_id", sa.String(100), nullable=True))
+    op.create_index("ix_lpwan_frames_delivery_id", "lpwan_frames", ["delivery_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_lpwan_frames_delivery_id", "lpwan_frames")
+    with op.batch_alter_table("lpwan_frames") as batch:
+        batch.drop_column("delivery_id")
+        batch.drop_column("session")
     with op.batch_alter_table("meter_replacements") as batch:
         batch.drop_column("source")
     with op.batch_alter_table("billing_periods") as batch:
