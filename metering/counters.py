@@ -199,7 +199,11 @@ def normalise(
             # A register never falls, so a drop is a glitch whenever the old course resumes. A rise
             # above the cap that the following readings carry on from is a real (if implausible) jump:
             # taking it for a glitch would drop every reading after it one by one.
-            carried_on = bool(later) and cur.value > prev.value and walk.advance(cur, later[0]) is not None
+            # (Carried on without a wrap: a garbage value near the top of the range would otherwise
+            # "roll over" into the real course.)
+            carried_on = (
+                bool(later) and prev.value < cur.value <= later[0].value and walk.advance(cur, later[0]) is not None
+            )
             if resume is not None and not carried_on:  # the course returns: the readings between were glitches
                 for bad in clean[j : j + 1 + resume]:
                     faults.append(_glitch(bad, prev))
@@ -386,13 +390,15 @@ class _Walk:
         raw, start = 0.0, prev.value
         chosen = tuple(self.exchanges[i] for i in indices)
         for exchange in chosen:
-            if exchange.old_final < start:
+            moved = self._forward(start, exchange.old_final)
+            if moved is None:
                 return None
-            raw += exchange.old_final - start
+            raw += moved
             start = exchange.new_initial
-        if cur.value < start:
+        moved = self._forward(start, cur.value)
+        if moved is None:
             return None
-        raw += cur.value - start
+        raw += moved
         if not self._plausible(raw, prev, cur):
             return None
         faults: tuple[CounterFault, ...] = ()
@@ -401,6 +407,15 @@ class _Walk:
             message = f"exchange written at {written} applied to the step where the register changed meters"
             faults = (_fault(cur, FaultKind.EXCHANGE_TIME_ADJUSTED, message, prev.value),)
         return _Step(prev, cur, raw, worst(quality, Quality.MANUAL), chosen, faults)
+
+    def _forward(self, start: float, end: float) -> float | None:
+        """How far a register moved from `start` to `end`: a rise, or a wrap near the top of its range."""
+        if end >= start:
+            return end - start
+        wrap, window = self.spec.wrap, self.spec.rollover_window
+        if wrap is not None and start >= (1 - window) * wrap and end < window * wrap:
+            return (end - start) % wrap
+        return None
 
     def _plausible(self, raw: float, prev: Reading, cur: Reading) -> bool:
         return raw * self.spec.multiplier <= self._cap(prev, cur)

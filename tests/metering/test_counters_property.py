@@ -71,8 +71,9 @@ def meters(draw: st.DrawFn) -> Meter:
         )
         # A glitch breaks the course: below the reading before it, or beyond it by more than the cap.
         # A wrong value that still lies on the course cannot be told from the truth by anyone.
-        previous = readings[i - 1].value
-        if bad < previous or bad - previous > CAP:
+        previous = readings[i - 1]
+        hours = max(readings[i].ts - previous.ts, timedelta(minutes=15)) / timedelta(hours=1)
+        if bad < previous.value or bad - previous.value > CAP * hours:
             readings[i] = Reading("P", readings[i].ts, bad)
     return Meter(readings, exchanges, total)
 
