@@ -21,6 +21,7 @@ from point_mapping.model import (
 )
 from point_mapping.model.meters import Resource
 from point_mapping.registers import point_measure, registers_of
+from point_mapping.tariff_checks import check_tariffs
 from point_mapping.units import Quantity, unit_info
 
 Path = tuple[str | int, ...]
@@ -44,6 +45,7 @@ def check_references(site: SiteModel, at: Locator, profiles: Mapping[str, MeterP
     problems += _meters(site, at)
     problems += _points(site, at, profiles)
     problems += _contracts(site, at)
+    problems += check_tariffs(site, at)
     problems += _bms(site, at)
     return problems
 
