@@ -30,7 +30,8 @@ SLOT = timedelta(minutes=15)
 
 
 def render(line: StatementLine) -> str:
-    text = f"{line.kind.value} {line.point_id or '-'} {line.zone or '-'}: {line.quantity} {line.unit} x {line.unit_price}"
+    text = f"{line.kind.value} {line.point_id or '-'} {line.zone or '-'}: "
+    text += f"{line.quantity} {line.unit} x {line.unit_price}"
     text += f" = {line.net} + {line.vat_percent} % VAT {line.vat}"
     if line.opening is not None or line.closing is not None:
         text += f" | {line.meter_serial} {line.opening} -> {line.closing}"
@@ -56,7 +57,8 @@ def render_statement(statement: Statement) -> dict[str, Any]:
 
 def render_reconciliation(r: Reconciliation) -> str:
     flag = " FLAGGED" if r.flagged else ""
-    return f"{r.pool}: main {r.main} = billed {r.billed} + common {r.common} + losses {r.losses} ({r.losses_percent} %){flag}"
+    parts = f"billed {r.billed} + common {r.common} + losses {r.losses} ({r.losses_percent} %)"
+    return f"{r.pool}: main {r.main} = {parts}{flag}"
 
 
 def render_result(result: CloseResult) -> dict[str, Any]:
@@ -97,7 +99,8 @@ async def load_into(store: Store, data: dict[str, Any], zone: ZoneInfo) -> None:
         Reading(r["point"], _local(r["at"], zone), float(r["value"])) for r in data.get("readings", [])
     )
     for r in data.get("replacements", []):
-        await store.add_replacement(MeterReplacement(r["meter"], _local(r["at"], zone), r["old_final"], r["new_initial"]))
+        replacement = MeterReplacement(r["meter"], _local(r["at"], zone), r["old_final"], r["new_initial"])
+        await store.add_replacement(replacement)
 
 
 async def close_case(case: Path, tmp: Path) -> dict[str, Any]:
@@ -114,7 +117,6 @@ async def close_case(case: Path, tmp: Path) -> dict[str, Any]:
             again = await close_period(site, period, StoreIntervalSource(store))
             issued = {s.contract: s for s in result.statements}
             rendered["corrections"] = {
-                s.contract: [render(line) for line in correction_lines(issued[s.contract], s)]
-                for s in again.statements
+                s.contract: [render(line) for line in correction_lines(issued[s.contract], s)] for s in again.statements
             }
     return rendered
