@@ -113,7 +113,8 @@ def allocate(
             share = metered.get(contract.id, ZERO) / total if total else ZERO
             start, end = spans[contract.id]
             parts = tuple(Slot(s.start, s.quantity * share, s.quality) for s in pool_series if start <= s.start < end)
-            basis = f"metered share {quantity(share * 100)} % ({metered.get(contract.id, ZERO)} of {total})"
+            own = quantity(metered.get(contract.id, ZERO))
+            basis = f"metered share {quantity(share * 100)} % ({own} of {quantity(total)})"
             result.append(Allocation(contract.id, parts, basis))
         return result
     areas = {c.id: leased_area(site, c, pool.building) for c in members}
