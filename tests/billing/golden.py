@@ -18,6 +18,7 @@ from billing_export.allocation import Reconciliation
 from billing_export.close import CloseResult, close_period
 from billing_export.corrections import correction_lines
 from billing_export.period import Period
+from billing_export.prices_file import load_dynamic_prices
 from billing_export.source import StoreIntervalSource
 from billing_export.statement import Statement, StatementLine
 from bms_bridge.sites import open_site
@@ -105,16 +106,18 @@ async def load_into(store: Store, data: dict[str, Any], zone: ZoneInfo) -> None:
 
 async def close_case(case: Path, tmp: Path) -> dict[str, Any]:
     data = json.loads((case / "input.json").read_text())
-    site = open_site(build_site(case, tmp)).model
+    site_dir = build_site(case, tmp)
+    site = open_site(site_dir).model
+    dynamic = load_dynamic_prices(site, site_dir)
     zone = site.site.zone
     async with Store.open(f"sqlite+aiosqlite:///{tmp / 'golden.db'}") as store:
         await load_into(store, data, zone)
         period = Period.parse(data["period"], zone)
-        result = await close_period(site, period, StoreIntervalSource(store))
+        result = await close_period(site, period, StoreIntervalSource(store), dynamic)
         rendered = render_result(result)
         if "late" in data:  # data arriving after the close: correction lines for the next period
             await load_into(store, data["late"], zone)
-            again = await close_period(site, period, StoreIntervalSource(store))
+            again = await close_period(site, period, StoreIntervalSource(store), dynamic)
             issued = {s.contract: s for s in result.statements}
             rendered["corrections"] = {
                 s.contract: [render(line) for line in correction_lines(issued[s.contract], s)] for s in again.statements
