@@ -7,7 +7,7 @@ references are errors, never warnings.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import datetime, time, timedelta
 
 from point_mapping.errors import SiteProblem
 from point_mapping.formula import CycleError, Formula, FormulaError, evaluation_order, parse_formula
@@ -20,7 +20,9 @@ from point_mapping.model import (
     SiteModel,
 )
 from point_mapping.model.meters import Resource
+from point_mapping.model.tenants import Contract
 from point_mapping.registers import point_measure, registers_of
+from point_mapping.tariff_checks import check_tariffs
 from point_mapping.units import Quantity, unit_info
 
 Path = tuple[str | int, ...]
@@ -44,6 +46,7 @@ def check_references(site: SiteModel, at: Locator, profiles: Mapping[str, MeterP
     problems += _meters(site, at)
     problems += _points(site, at, profiles)
     problems += _contracts(site, at)
+    problems += check_tariffs(site, at)
     problems += _bms(site, at)
     return problems
 
@@ -269,36 +272,47 @@ def _contracts(site: SiteModel, at: Locator) -> list[SiteProblem]:
 
 
 def _shares(site: SiteModel, at: Locator) -> list[SiteProblem]:
-    """On any day, the contracts in force may bill at most 100 % of a point."""
+    """At any moment, the contracts in force may bill at most 100 % of a point.
+
+    Contracts are in force from move-in (start day at `move_in`, default 00:00) until move-out (end
+    day at `move_out`, default the end of the day), in local time: a tenant may move out at noon and
+    the next one move in at the same instant.
+    """
     problems: list[SiteProblem] = []
     by_point: dict[str, list[tuple[int, int, float]]] = {}
     for i, contract in enumerate(site.contracts):
         for p, share in enumerate(contract.points):
             by_point.setdefault(share.point, []).append((i, p, share.share))
+    spans = [_span(contract) for contract in site.contracts]
     for point_id, entries in by_point.items():
-        # the total is a step function of the date; its maximum is reached on some contract's start day
+        # the total is a step function of time; its maximum is reached at some contract's move-in
         for i, p, _ in entries:
-            day = site.contracts[i].start
-            active = [
-                (j, q, s) for j, q, s in entries if _in_force(site.contracts[j].start, site.contracts[j].end, day)
-            ]
+            moment = spans[i][0]
+            active = [(j, q, s) for j, q, s in entries if spans[j][0] <= moment < spans[j][1]]
             total = sum(s for _, _, s in active)
-            # reported once per day, at the last-listed contract starting that day (which one is listed
+            # reported once per moment, at the last-listed contract starting then (which one is listed
             # first in the YAML says nothing about which one tipped the point over 100 %)
-            starting = [j for j, _, _ in active if site.contracts[j].start == day]
+            starting = [j for j, _, _ in active if spans[j][0] == moment]
             if total > 100.0 + 1e-9 and max(starting) == i:
                 names = ", ".join(f"{site.contracts[j].id} {s:g} %" for j, _, s in active)
+                when = moment.date() if moment.time() == time(0) else moment
                 problems.append(
                     at.problem(
                         ("contracts", i, "points", p, "share"),
-                        f"point '{point_id}' is billed {total:g} % on {day} ({names}); at most 100 %",
+                        f"point '{point_id}' is billed {total:g} % on {when} ({names}); at most 100 %",
                     )
                 )
     return problems
 
 
-def _in_force(start: date, end: date | None, day: date) -> bool:
-    return start <= day and (end is None or day <= end)
+def _span(contract: Contract) -> tuple[datetime, datetime]:
+    """[move-in, move-out) in naive local time."""
+    start = datetime.combine(contract.start, contract.move_in or time(0))
+    if contract.end is None:
+        return start, datetime.max
+    if contract.move_out is None:
+        return start, datetime.combine(contract.end + timedelta(days=1), time(0))
+    return start, datetime.combine(contract.end, contract.move_out)
 
 
 def _bms(site: SiteModel, at: Locator) -> list[SiteProblem]:

@@ -17,6 +17,7 @@ from point_mapping.model.devices import (
     ModbusTcpConnection,
 )
 from point_mapping.model.meters import Meter, Point, Resource
+from point_mapping.model.pools import CommonPool
 from point_mapping.model.profiles import MeterProfile
 from point_mapping.model.services import Acquisition, Exposure, Lpwan, Web
 from point_mapping.model.site import Building, Floor, SiteInfo, Space
@@ -34,6 +35,7 @@ LIST_SECTIONS = (
     "tenants",
     "contracts",
     "tariffs",
+    "common_pools",
     "bms_devices",
     "bms_points",
     "profiles",
@@ -50,6 +52,7 @@ class SiteModel(Frozen):
     tenants: list[Tenant] = Field(default_factory=list)
     contracts: list[Contract] = Field(default_factory=list)
     tariffs: list[Tariff] = Field(default_factory=list)
+    common_pools: list[CommonPool] = Field(default_factory=list)
     bms_devices: list[BmsDevice] = Field(default_factory=list)
     bms_points: list[BmsPoint] = Field(default_factory=list)
     profiles: list[MeterProfile] = Field(default_factory=list, description="custom register maps")
@@ -111,6 +114,7 @@ __all__ = [
     "BmsPoint",
     "Building",
     "Bus",
+    "CommonPool",
     "Contract",
     "ContractPoint",
     "Device",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 from pydantic import Field, model_validator
 
@@ -27,6 +27,8 @@ class Contract(Frozen):
     tenant: Id
     start: date
     end: date | None = Field(default=None, description="last day of the lease, inclusive; open if absent")
+    move_in: time | None = Field(default=None, description="local time of the move-in on `start`; default 00:00")
+    move_out: time | None = Field(default=None, description="local time of the move-out on `end`; default 24:00")
     spaces: list[Id] = Field(default_factory=list)
     points: list[ContractPoint] = Field(default_factory=list)
     tariffs: dict[Resource, Id] = Field(default_factory=dict, description="tariff plan per resource")
