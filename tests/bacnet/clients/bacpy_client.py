@@ -1,6 +1,6 @@
 """An independent BACnet client on the bac-py stack (shares no code with our bacpypes3 server).
 
-Runs under its own Python 3.13 venv (`make peers` creates .peers/bacpy):
+Runs under its own Python 3.13 venv in .peers/bacpy (see tests/bacnet/peers.py for the install command):
 
     .peers/bacpy/bin/python bacpy_client.py --port PORT --server 127.0.0.1:PORT 'STEPS_JSON'
 
