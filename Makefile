@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean peers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Independent protocol peers for the conformance tests (not needed by `make test`, which skips those
+# tests with this hint when they are absent): bac-py needs Python >= 3.13, so it gets a venv of its own.
+PY313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13.*/bin/python3) $(shell command -v python3.13))
+peers:
+	@test -x .peers/bacpy/bin/python || { test -n "$(PY313)" || { echo "peers: no Python 3.13 found (set PY313=...)"; exit 1; }; \
+	  $(PY313) -m venv .peers/bacpy && .peers/bacpy/bin/pip install --quiet bac-py==1.5.7; }
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache sites/*/.state

@@ -17,8 +17,9 @@ Float32 precision: a REAL holds integers exactly only up to 2^24 = 16,777,216, s
 1 kWh or more. Use accumulator or large-analog-value for cumulative totals; analog-input/-value only for
 instantaneous values and small results.
 
-Our points are read-only on the wire: the value comes from the meter, a BMS write would only be
-overwritten by the next reading, so WriteProperty is refused (write-access-denied).
+Our points are read-only on the wire unless YAML says `writable: true` for one: the value comes from
+the meter, a BMS write would only be overwritten by the next reading, so WriteProperty is refused
+(write-access-denied).
 """
 
 from __future__ import annotations
@@ -61,12 +62,18 @@ STATUS_MAP: dict[PointStatus, tuple[Reliability, bool]] = {
 
 
 class _ReadOnly:
-    """Refuse every WriteProperty: the value belongs to the meter, not to the BMS."""
+    """Refuse every write but Present_Value of a point YAML made writable (a last line of defence:
+    GatewayApplication already refuses before decoding the value)."""
+
+    _writable_properties: frozenset[str] = frozenset()
 
     async def write_property(
         self, attr: int | str, value: Any, index: int | None = None, priority: int | None = None
     ) -> None:
-        raise PropertyError("writeAccessDenied")
+        name = attr if isinstance(attr, str) else getattr(attr, "attr", str(attr))
+        if name not in self._writable_properties:
+            raise PropertyError("writeAccessDenied")
+        await super().write_property(attr, value, index, priority)  # type: ignore[misc]
 
 
 class MeterAnalogInput(_ReadOnly, AnalogInputObject):  # type: ignore[misc]
@@ -181,4 +188,6 @@ def build_object(point: ExposedPoint, *, accumulator_decimals: int = 3) -> Point
         obj = cls(presentValue=0.0, units=_units(point), covIncrement=point.cov_increment, **common)
         if point.eu_range is not None:
             obj.minPresValue, obj.maxPresValue = (float(v) for v in point.eu_range)
+    # only Present_Value, and only when YAML says `writable: true` (GatewayApplication checks this)
+    obj._writable_properties = frozenset({"presentValue"}) if point.writable else frozenset()
     return PointObject(point=point, obj=obj, accumulator_decimals=accumulator_decimals)

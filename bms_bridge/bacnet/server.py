@@ -4,9 +4,10 @@
         server.update(PointValue(...))      # Present_Value + status; COV goes out by itself
         server.add_object(later_point)      # tenant consumption, flags, ... after start
 
-bacpypes3's Application serves ReadProperty, ReadPropertyMultiple (all/required/optional), Who-Is/I-Am,
-Who-Has/I-Have and SubscribeCOV (confirmed/unconfirmed, with lifetimes, 13.14); this module builds the
-device, checks that the UDP sockets really bound and maps domain statuses onto the objects.
+`GatewayApplication` serves ReadProperty, ReadPropertyMultiple (all/required/optional), Who-Is/I-Am,
+Who-Has/I-Have, SubscribeCOV (confirmed/unconfirmed, with lifetimes, 13.14) and refuses writes that
+YAML did not allow; this module builds the device, checks that the UDP sockets really bound and maps
+domain statuses onto the objects.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
-from bacpypes3.app import Application
 from bacpypes3.basetypes import BDTEntry, HostNPort, IPMode, ObjectTypesSupported, Segmentation
 from bacpypes3.local.device import DeviceObject
 from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.primitivedata import ObjectType
 
+from bms_bridge.bacnet.application import GatewayApplication
 from bms_bridge.bacnet.objects import PointObject, build_object
 from bms_bridge.bacnet.settings import BacnetDeviceSettings
 from bms_bridge.exposure.points import ExposedPoint, PointValue
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # Annex J: the largest APDU that fits one BACnet/IP datagram
 MAX_APDU_BIP = 1476
+# The revision bacpypes3's object and property tables follow (Network Port object, rev. >= 17)
+PROTOCOL_REVISION = 22
 
 
 class BacnetBindError(RuntimeError):
@@ -70,7 +73,7 @@ class BacnetServer:
         device, port = self._device_object(), self._network_port_object()
         # bacpypes3 objects schedule work on the running loop when created: build them here, not in
         # __init__, which may run outside a loop
-        app = Application.from_object_list([device, port])
+        app = GatewayApplication.from_object_list([device, port])
         self._app = app
         self._link_layer = app.link_layers[port.objectIdentifier]
         try:
@@ -249,6 +252,7 @@ class BacnetServer:
             firmwareRevision="n/a",
             applicationSoftwareVersion=_software_version(),
             maxApduLengthAccepted=MAX_APDU_BIP,
+            protocolRevision=PROTOCOL_REVISION,
             # segmentation lets Object_List and RPM 'all' answers exceed one datagram (5.2)
             segmentationSupported=Segmentation.segmentedBoth,
         )
