@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
+
+from metering.events import Acknowledgement, EvidenceSample
 
 
 def _require_aware(owner: str, name: str, moment: datetime | None) -> None:
@@ -32,8 +35,20 @@ class Event:
     cost: float | None = None  # money wasted, in `currency`
     currency: str | None = None  # ISO 4217
     id: int | None = None  # set by the store
+    # HVAC and anomaly findings; all optional so a plain event stays as simple as before
+    equipment: str | None = None  # the AHU, FCU, circuit or meter involved
+    zone: str | None = None  # the zone group it serves
+    tenants: tuple[str, ...] = ()  # tenants whose leased spaces it affects
+    evidence: tuple[EvidenceSample, ...] = ()  # the values that triggered it, as a short series
+    cost_exact: Decimal | None = None  # money wasted, exact; `cost` carries the same as a float
+    acknowledgement: Acknowledgement | None = None
 
     def __post_init__(self) -> None:
+        if self.cost_exact is not None:
+            if self.currency is None:
+                raise ValueError(f"event {self.dedup_key}: cost and currency go together")
+            if self.cost is None:
+                object.__setattr__(self, "cost", float(self.cost_exact))
         _require_aware(f"event {self.dedup_key}", "started_at", self.started_at)
         _require_aware(f"event {self.dedup_key}", "ended_at", self.ended_at)
         if (self.energy is None) != (self.energy_unit is None):

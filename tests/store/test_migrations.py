@@ -22,6 +22,7 @@ TABLES = {
     "lpwan_frames",
     "meter_replacements",
     "billing_periods",
+    "bms_trends",
 }
 
 
