@@ -8,6 +8,7 @@ tariff price in force. The clock is `end`: a finding still in fault at `end` sta
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -198,11 +199,8 @@ def _hunting_findings(inputs: HvacInputs, trends: Trends, settings: RuleSettings
         roles = [OPERATING_MODE] if eq.has(OPERATING_MODE) else [HEATING_VALVE, COOLING_VALVE]
         instants = sorted({s.ts for r in roles for s in inputs.trends.get(eq.points[r], ())})
         steps: list[Step] = []
-        lo = 0
         for t in _grid(inputs):
-            while lo < len(instants) and instants[lo] <= t - hour:
-                lo += 1
-            window = [i for i in instants[lo:] if i <= t]
+            window = instants[bisect_right(instants, t - hour) : bisect_right(instants, t)]
             modes = [_mode(eq, trends, i, settings.valve_open_pct) for i in window]
             known = [m for m in modes if m is not None]
             if not known:
@@ -225,7 +223,7 @@ def _waste(found: _Found, all_found: list[_Found], inputs: HvacInputs) -> tuple[
     mine = conflict_hours(found.episode.fault_times, inputs.step)
     per_meter: dict[str, object] = {}
     energy = 0.0
-    cost: Decimal | None = Decimal(0)
+    cost: Decimal | None = None
     unit = next(iter(shares.values())).unit
     for point_id, share in sorted(shares.items()):
         hourly = inputs.hourly.get(point_id)
@@ -241,10 +239,16 @@ def _waste(found: _Found, all_found: list[_Found], inputs: HvacInputs) -> tuple[
         meter_cost = priced(hours, _price_of(inputs, point_id))
         if meter_cost is not None:
             meter_cost = (meter_cost * Decimal(repr(share.share))).quantize(Decimal("0.01"))
-        per_meter[point_id] = {"energy": round(excess, 3), "unit": share.unit, "share": share.share}
+        per_meter[point_id] = {
+            "energy": round(excess, 3),
+            "unit": share.unit,
+            "share": share.share,
+            "cost": str(meter_cost) if meter_cost is not None else None,  # None: no tariff prices this meter
+        }
         if share.unit == unit:
             energy += excess
-            cost = None if cost is None or meter_cost is None else cost + meter_cost
+            if meter_cost is not None:
+                cost = meter_cost if cost is None else cost + meter_cost
     return Waste(round(energy, 3), unit, cost, inputs.currency if cost is not None else None), per_meter
 
 

@@ -9,9 +9,10 @@ start such a day unoccupied, as a controller would at midnight (Schedule_Default
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 Change = tuple[time, bool]  # from this local time on: occupied or not
@@ -77,3 +78,45 @@ def windows_schedule(
                 days[weekday].append((end, False))
     exceptions = (ScheduleException((), dates=holidays, priority=1),) if holidays else ()
     return OccupancySchedule(tuple(tuple(d) for d in days), zone, exceptions, source="yaml")
+
+
+def _changes_json(changes: tuple[Change, ...]) -> list[list[Any]]:
+    return [[at.isoformat(), value] for at, value in changes]
+
+
+def _changes_from(items: Sequence[Sequence[Any]]) -> tuple[Change, ...]:
+    return tuple((time.fromisoformat(str(at)), bool(value)) for at, value in items)
+
+
+def schedule_to_json(schedule: OccupancySchedule) -> dict[str, Any]:
+    return {
+        "name": schedule.name,
+        "source": schedule.source,
+        "default": schedule.default,
+        "weekly": [_changes_json(day) for day in schedule.weekly],
+        "exceptions": [
+            {
+                "changes": _changes_json(e.changes),
+                "dates": sorted(d.isoformat() for d in e.dates),
+                "ranges": [[a.isoformat(), b.isoformat()] for a, b in e.ranges],
+                "priority": e.priority,
+            }
+            for e in schedule.exceptions
+        ],
+    }
+
+
+def schedule_from_json(data: Mapping[str, Any], zone: ZoneInfo) -> OccupancySchedule:
+    exceptions = tuple(
+        ScheduleException(
+            _changes_from(e["changes"]),
+            dates=frozenset(date.fromisoformat(d) for d in e["dates"]),
+            ranges=tuple((date.fromisoformat(a), date.fromisoformat(b)) for a, b in e["ranges"]),
+            priority=int(e["priority"]),
+        )
+        for e in data["exceptions"]
+    )
+    weekly = tuple(_changes_from(day) for day in data["weekly"])
+    return OccupancySchedule(
+        weekly, zone, exceptions, default=bool(data["default"]), source=str(data["source"]), name=str(data["name"])
+    )

@@ -106,6 +106,16 @@ bms_trends = Table(
     sqlite_with_rowid=False,
 )
 
+# revision 0005: the BMS's Schedule objects as last read, decoded (weekly + exceptions, JSON)
+bms_schedules = Table(
+    "bms_schedules",
+    metadata,
+    Column("point_id", String(200), nullable=False),
+    Column("read_at", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    PrimaryKeyConstraint("point_id", name="pk_bms_schedules"),
+)
+
 lpwan_frames = Table(
     "lpwan_frames",
     metadata,

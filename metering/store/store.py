@@ -403,6 +403,20 @@ class Store:
         rows = await self._fetch(select(t.bms_trends.c.point_id).distinct().order_by(t.bms_trends.c.point_id))
         return [row.point_id for row in rows]
 
+    async def save_schedule(self, point_id: str, read_at: datetime, body: dict[str, Any]) -> None:
+        """Keep the latest decoded Schedule object of a point (JSON from `metering.hvac.schedule`)."""
+        values = {"point_id": point_id, "read_at": to_ms(read_at), "body": json.dumps(body, sort_keys=True)}
+        stmt = self._insert(t.bms_schedules).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["point_id"], set_={"read_at": values["read_at"], "body": values["body"]}
+        )
+        async with self._write() as conn:
+            await conn.execute(stmt)
+
+    async def schedules(self) -> dict[str, tuple[datetime, dict[str, Any]]]:
+        rows = await self._fetch(select(t.bms_schedules))
+        return {row.point_id: (from_ms(row.read_at), json.loads(row.body)) for row in rows}
+
     # -- LPWAN frames -----------------------------------------------------------------------------
 
     async def remember_frame(

@@ -23,6 +23,7 @@ TABLES = {
     "meter_replacements",
     "billing_periods",
     "bms_trends",
+    "bms_schedules",
 }
 
 

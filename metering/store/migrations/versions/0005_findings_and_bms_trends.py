@@ -1,4 +1,4 @@
-"""Findings (equipment, zone, tenants, evidence, exact cost, acknowledgement) and typed BMS trends.
+"""Findings (equipment, zone, tenants, evidence, exact cost, acknowledgement), typed BMS trends, BMS schedules.
 
 Revision ID: 0005
 Revises: 0001
@@ -42,9 +42,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("point_id", "ts", name="pk_bms_trends"),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "bms_schedules",
+        sa.Column("point_id", sa.String(200), nullable=False),
+        sa.Column("read_at", sa.BigInteger, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.PrimaryKeyConstraint("point_id", name="pk_bms_schedules"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("bms_schedules")
     op.drop_table("bms_trends")
     with op.batch_alter_table("events") as batch:
         for name, _kind in reversed(_EVENT_COLUMNS):
