@@ -313,7 +313,9 @@ def _bms(site: SiteModel, at: Locator) -> list[SiteProblem]:
     for i, eq in enumerate(site.hvac_equipment):
         for j, meter in enumerate(eq.meters):
             if meter.point not in points:
-                problems.append(at.problem(("hvac_equipment", i, "meters", j, "point"), f"unknown point '{meter.point}'"))
+                problems.append(
+                    at.problem(("hvac_equipment", i, "meters", j, "point"), f"unknown point '{meter.point}'")
+                )
         for j, space in enumerate(eq.spaces):
             if space not in spaces:
                 problems.append(at.problem(("hvac_equipment", i, "spaces", j), f"unknown space '{space}'"))
