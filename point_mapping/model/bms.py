@@ -102,3 +102,12 @@ class HvacRules(Frozen):
     max_mode_switches_per_hour: int = Field(default=7, ge=1)
     max_sample_age: Duration = Field(default=timedelta(minutes=20))
     min_outdoor_air_pct: float = Field(default=20.0, ge=0, lt=100)
+
+
+class BmsClientSettings(Frozen):
+    """Where the bridge's own BACnet client binds to read the BMS (a UDP port of its own, not the server's)."""
+
+    enabled: bool = True
+    address: str = Field(default="127.0.0.1/8:47820", description="'HOST/MASK:PORT' to bind")
+    schedule_refresh: Duration = Field(default=timedelta(hours=1))
+    findings_refresh: Duration = Field(default=timedelta(minutes=15))
