@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--json", action="store_true")
     events.add_argument("--kind", help="only events of this kind, e.g. counter_fault")
     events.add_argument("--since", help="only events from this day on, YYYY-MM-DD (site time)")
+    events.add_argument("--ack", type=int, metavar="ID", help="acknowledge event ID (with --by and --comment)")
+    events.add_argument("--by", help="who acknowledges (with --ack)")
+    events.add_argument("--comment", default="", help="why, what was done (with --ack)")
 
     swap = sub.add_parser("replace-meter", help="record a meter exchange (old final and new initial readings)")
     swap.add_argument("site")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -110,6 +110,7 @@ class Service:
 
                 await stack.enter_async_context(SimulatedMeters(self.site, clock=clock, model=simulation))
             await stack.enter_async_context(ModbusAcquisition(self.site, hub.put, on_health, clock))
+            await self._start_bms(stack, store, on_health, simulate=simulation is not None)
             await self._start_lpwan(stack, store, hub)
             if simulation is not None and model.lpwan.webhook is not None and model.lpwan.webhook.enabled:
                 from bms_bridge.simulate.lpwan_sender import SimulatedLpwan
@@ -161,6 +162,26 @@ class Service:
                 OpcUaServer(opcua_settings(exposure.opcua, self.site.folder), points, history=history)
             )
             feed.add_sink(opcua.update_many)
+
+    async def _start_bms(
+        self,
+        stack: contextlib.AsyncExitStack,
+        store: Store,
+        on_health: Callable[[DeviceHealth], Awaitable[None]],
+        *,
+        simulate: bool,
+    ) -> None:
+        """Read the BMS back (issue 9): the simulated controller first when simulating."""
+        model = self.site.model
+        if not model.bms_devices or not model.bms_client.enabled:
+            return
+        if simulate:
+            from bms_bridge.simulate.bms_process import SimulatedBmsProcess
+
+            await stack.enter_async_context(SimulatedBmsProcess(self.site.folder))
+        from bms_bridge.bms_client.acquisition import BmsAcquisition
+
+        await stack.enter_async_context(BmsAcquisition(self.site, store, on_health, self.options.clock))
 
     async def _start_lpwan(self, stack: contextlib.AsyncExitStack, store: Store, hub: ReadingHub) -> None:
         lpwan = self.site.model.lpwan

@@ -321,4 +321,16 @@ def _bms(site: SiteModel, at: Locator) -> list[SiteProblem]:
     for i, point in enumerate(site.bms_points):
         if point.device not in devices:
             problems.append(at.problem(("bms_points", i, "device"), f"unknown BMS device '{point.device}'"))
+    _unique(at, "HVAC equipment", _indexed("hvac_equipment", site.hvac_equipment), problems)
+    points = {p.id for p in site.points}
+    spaces = {s.id for b in site.buildings for f in b.floors for s in f.spaces}
+    for i, eq in enumerate(site.hvac_equipment):
+        for j, meter in enumerate(eq.meters):
+            if meter.point not in points:
+                problems.append(
+                    at.problem(("hvac_equipment", i, "meters", j, "point"), f"unknown point '{meter.point}'")
+                )
+        for j, space in enumerate(eq.spaces):
+            if space not in spaces:
+                problems.append(at.problem(("hvac_equipment", i, "spaces", j), f"unknown space '{space}'"))
     return problems

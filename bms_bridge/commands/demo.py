@@ -58,7 +58,33 @@ async def fill_history(site: LoadedSite, db_url: str, now: datetime, model: Load
         intervals = await refresh_intervals(site, repo, start, slot_start(now))
         await repo.take_dirty()  # every slot of the history was just computed
         print(f"stored {total:,} readings and {intervals:,} 15-minute intervals", flush=True)
+        await fill_bms_history(site, store, start, now, model)
         return total
+
+
+async def fill_bms_history(site: LoadedSite, store: Store, start: datetime, now: datetime, model: LoadModel) -> None:
+    """The simulated BMS's trends and Schedule objects, then the HVAC findings they contain."""
+    from bms_bridge.hvac.findings import refresh_findings
+    from bms_bridge.simulate.bms_plant import BmsPlant
+    from bms_bridge.simulate.history import bms_history
+    from metering.hvac.schedule import schedule_to_json
+
+    if not site.model.bms_points:
+        return
+    plant = BmsPlant(site.model, model)
+    holidays = plant.holidays(start.year, now.year + 1)
+    for point in site.model.bms_points:
+        if point.role == "schedule":
+            await store.save_schedule(point.id, now, schedule_to_json(plant.schedule(point.equipment, holidays)))
+    stored, batch = 0, []
+    for sample in bms_history(site, start, now, model):
+        batch.append(sample)
+        if len(batch) >= BATCH:
+            stored += await store.insert_trends(batch)
+            batch = []
+    stored += await store.insert_trends(batch)
+    found = await refresh_findings(site, store, start, slot_start(now))
+    print(f"stored {stored:,} BMS trend values; {found.opened} HVAC findings", flush=True)
 
 
 def banner(site: LoadedSite, db_url: str) -> str:

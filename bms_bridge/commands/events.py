@@ -1,4 +1,5 @@
-"""`bms-bridge events SITE [--json] [--kind K] [--since DATE]`: what the service found (counter faults, ...)."""
+"""`bms-bridge events SITE [--json] [--kind K] [--since DATE]`: what the service found (counter faults, HVAC
+conflicts, ...); `--ack ID --by WHO [--comment TEXT]` acknowledges one (it stays open until it clears)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.sites import database_url, open_site
+from metering.events import Acknowledgement
 from metering.store import Event, Store
 from point_mapping.errors import SiteInvalid
 
@@ -28,6 +30,20 @@ def as_json(event: Event) -> dict[str, Any]:
         "energy_unit": event.energy_unit,
         "cost": event.cost,
         "currency": event.currency,
+        "cost_exact": str(event.cost_exact) if event.cost_exact is not None else None,
+        "equipment": event.equipment,
+        "zone": event.zone,
+        "tenants": list(event.tenants),
+        "evidence": [sample.as_json() for sample in event.evidence],
+        "acknowledged": (
+            {
+                "by": event.acknowledgement.by,
+                "at": event.acknowledgement.at.isoformat(),
+                "comment": event.acknowledgement.comment,
+            }
+            if event.acknowledgement
+            else None
+        ),
         "details": event.details,
     }
 
@@ -37,11 +53,30 @@ async def _events(db_url: str, kind: str | None, since: datetime | None) -> list
         return await store.events(kind=kind, since=since)
 
 
+async def _acknowledge(db_url: str, event_id: int, ack: Acknowledgement) -> bool:
+    async with Store.open(db_url) as store:
+        return await store.acknowledge_event(event_id, ack)
+
+
+def _ack(args: argparse.Namespace, db_url: str) -> int:
+    if not args.by or not args.by.strip():
+        print("error: --ack needs --by WHO", file=sys.stderr)
+        return 2
+    ack = Acknowledgement(args.by.strip(), datetime.now(UTC), args.comment)
+    if not asyncio.run(_acknowledge(db_url, args.ack, ack)):
+        print(f"error: there is no event {args.ack}", file=sys.stderr)
+        return 1
+    print(f"event {args.ack} acknowledged by {ack.by}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         site = open_site(args.site)
     except SiteInvalid as error:
         return report_invalid(error)
+    if args.ack is not None:
+        return _ack(args, database_url(site, args.db))
     since = None
     if args.since:
         try:
@@ -56,6 +91,13 @@ def run(args: argparse.Namespace) -> int:
     zone = site.model.site.zone
     for event in events:
         start = event.started_at.astimezone(zone)
-        print(f"{start:%Y-%m-%d %H:%M}  {event.severity:<8} {event.kind:<24} {event.subject:<24} {event.title}")
+        waste = f"  {event.energy:,.0f} {event.energy_unit}" if event.energy is not None else ""
+        cost = f" {event.cost_exact or event.cost} {event.currency}" if event.cost is not None else ""
+        ack = f"  [ack {event.acknowledgement.by}]" if event.acknowledgement else ""
+        open_ = "" if event.ended_at else "  (open)"
+        print(
+            f"{event.id:>5} {start:%Y-%m-%d %H:%M}  {event.severity:<8} {event.kind:<24} {event.subject:<24} "
+            f"{event.title}{waste}{cost}{open_}{ack}"
+        )
     print(f"{len(events)} events")
     return 0

@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from bms_bridge.simulate.load_model import EPOCH, STEP, LoadModel
 from bms_bridge.simulate.registers import MeterRegisters
 from metering.readings import Quality, Reading
+from metering.trends import TrendSample
 from point_mapping.loader import LoadedSite
 from point_mapping.model import LpwanConnection, ManualConnection, ModbusRtuConnection, ModbusTcpConnection, Point
 from point_mapping.registers import point_measure
@@ -94,3 +95,18 @@ def manual_history(site: LoadedSite, start: datetime, end: datetime, model: Load
             for point in points:
                 yield Reading(point.id, t, round(model.cumulative(point.id, t), 1), Quality.MANUAL, "manual:notebook")
         month = (month + timedelta(days=32)).replace(day=1)
+
+
+def bms_history(site: LoadedSite, start: datetime, end: datetime, model: LoadModel) -> Iterator[TrendSample]:
+    """The simulated BMS's trends at every 15-minute boundary in [start, end], typed by object type."""
+    from bms_bridge.simulate.bms_plant import BmsPlant, kind_of
+
+    plant = BmsPlant(site.model, model)
+    kinds = {p.id: kind_of(p) for p in plant.points}
+    t = EPOCH + STEP * -((EPOCH - max(start, EPOCH)) // STEP)
+    while t <= end:
+        for point_id, value in plant.values(t).items():
+            kind = kinds[point_id]
+            if kind is not None:
+                yield TrendSample(point_id, t, kind, value)
+        t += STEP

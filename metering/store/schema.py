@@ -79,9 +79,41 @@ events = Table(
     Column("cost", Float, nullable=True),
     Column("currency", String(3), nullable=True),
     Column("dedup_key", String(300), nullable=False),
+    # revision 0005: findings with equipment, tenants, evidence, exact cost and acknowledgement
+    Column("equipment", String(200), nullable=True),
+    Column("zone", String(200), nullable=True),
+    Column("tenants", Text, nullable=True),  # JSON list
+    Column("evidence", Text, nullable=True),  # JSON list of {ts, values}
+    Column("cost_exact", String(40), nullable=True),  # Decimal as text: exact on both backends
+    Column("acked_by", String(200), nullable=True),
+    Column("acked_at", BigInteger, nullable=True),
+    Column("ack_comment", Text, nullable=True),
     PrimaryKeyConstraint("id", name="pk_events"),
     UniqueConstraint("dedup_key", name="uq_events_dedup_key"),
     Index("ix_events_started_at", "started_at"),
+)
+
+# revision 0005: values read back from the BMS, typed (analog REAL, binary 0/1, multistate 1..n)
+bms_trends = Table(
+    "bms_trends",
+    metadata,
+    Column("point_id", String(200), nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("kind", String(20), nullable=False),  # "analog" | "binary" | "multistate"
+    Column("value", Float, nullable=False),
+    Column("quality", String(20), nullable=False),
+    PrimaryKeyConstraint("point_id", "ts", name="pk_bms_trends"),
+    sqlite_with_rowid=False,
+)
+
+# revision 0005: the BMS's Schedule objects as last read, decoded (weekly + exceptions, JSON)
+bms_schedules = Table(
+    "bms_schedules",
+    metadata,
+    Column("point_id", String(200), nullable=False),
+    Column("read_at", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    PrimaryKeyConstraint("point_id", name="pk_bms_schedules"),
 )
 
 lpwan_frames = Table(

@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from metering.events import Acknowledgement, EvidenceSample
 from metering.exchanges import MeterExchange, format_register
 from metering.health import DeviceHealth, after_attempt
 from metering.readings import Interval, Quality, Reading
@@ -32,6 +34,7 @@ from metering.store.migrate import upgrade
 from metering.store.records import Event
 from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms
 from metering.store.urls import is_sqlite, normalise_db_url
+from metering.trends import TrendKind, TrendSample
 
 log = logging.getLogger(__name__)
 
@@ -330,6 +333,7 @@ class Store:
             "cost": event.cost,
             "currency": event.currency,
             "dedup_key": event.dedup_key,
+            **_finding_columns(event),
         }
         c = t.events.c
         stmt = (
@@ -349,6 +353,51 @@ class Store:
                 update(t.events).where(c.dedup_key == dedup_key, c.ended_at.is_(None)).values(ended_at=to_ms(ended_at))
             )
         return bool(result.rowcount == 1)
+
+    async def update_finding(self, event: Event) -> bool:
+        """Refresh an open finding (stored under `event.dedup_key`): end, evidence, wasted energy and cost.
+
+        The start, kind and acknowledgement stay as stored; False when there is no open finding by that key.
+        """
+        c = t.events.c
+        values: dict[str, Any] = {
+            "ended_at": opt_to_ms(event.ended_at),
+            "energy": event.energy,
+            "energy_unit": event.energy_unit,
+            "cost": event.cost,
+            "currency": event.currency,
+            "details": json.dumps(event.details, sort_keys=True),
+            **_finding_columns(event),
+        }
+        for untouched in ("acked_by", "acked_at", "ack_comment"):
+            values.pop(untouched)
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(t.events).where(c.dedup_key == event.dedup_key, c.ended_at.is_(None)).values(values)
+            )
+        return bool(result.rowcount == 1)
+
+    async def acknowledge_event(self, event_id: int, ack: Acknowledgement) -> bool:
+        """Record who acknowledged an event, when and why; False when there is no such event.
+
+        A second acknowledgement replaces the first (the latest word counts); the event stays open.
+        """
+        c = t.events.c
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(t.events)
+                .where(c.id == event_id)
+                .values(acked_by=ack.by, acked_at=to_ms(ack.at), ack_comment=ack.comment)
+            )
+        return bool(result.rowcount == 1)
+
+    async def open_events(self, *, kind_prefix: str | None = None) -> list[Event]:
+        """Events that have not ended, optionally only those whose kind starts with `kind_prefix`."""
+        c = t.events.c
+        query = select(t.events).where(c.ended_at.is_(None)).order_by(c.started_at, c.id)
+        if kind_prefix is not None:
+            query = query.where(c.kind.startswith(kind_prefix, autoescape=True))
+        return [_event(row) for row in await self._fetch(query)]
 
     async def events(
         self,
@@ -373,6 +422,56 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         return [_event(row) for row in await self._fetch(query)]
+
+    # -- BMS trends -------------------------------------------------------------------------------
+
+    async def insert_trends(self, samples: Iterable[TrendSample]) -> int:
+        """Insert BMS values; one already stored for (point_id, ts) keeps its first value."""
+        rows = {
+            (s.point_id, to_ms(s.ts)): {
+                "point_id": s.point_id,
+                "ts": to_ms(s.ts),
+                "kind": s.kind.value,
+                "value": s.value,
+                "quality": s.quality.value,
+            }
+            for s in samples
+        }
+        if not rows:
+            return 0
+        stmt = self._insert(t.bms_trends).on_conflict_do_nothing(index_elements=["point_id", "ts"])
+        async with self._write() as conn:
+            # RETURNING counts the rows really inserted (asyncpg gives no executemany row count)
+            result = await conn.execute(stmt.returning(t.bms_trends.c.ts), list(rows.values()))
+            return len(result.all())
+
+    async def trends(self, point_id: str, start: datetime, end: datetime) -> list[TrendSample]:
+        c = t.bms_trends.c
+        query = (
+            select(t.bms_trends).where(c.point_id == point_id, c.ts >= to_ms(start), c.ts < to_ms(end)).order_by(c.ts)
+        )
+        return [
+            TrendSample(row.point_id, from_ms(row.ts), TrendKind(row.kind), row.value, Quality(row.quality))
+            for row in await self._fetch(query)
+        ]
+
+    async def trend_points(self) -> list[str]:
+        rows = await self._fetch(select(t.bms_trends.c.point_id).distinct().order_by(t.bms_trends.c.point_id))
+        return [row.point_id for row in rows]
+
+    async def save_schedule(self, point_id: str, read_at: datetime, body: dict[str, Any]) -> None:
+        """Keep the latest decoded Schedule object of a point (JSON from `metering.hvac.schedule`)."""
+        values = {"point_id": point_id, "read_at": to_ms(read_at), "body": json.dumps(body, sort_keys=True)}
+        stmt = self._insert(t.bms_schedules).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["point_id"], set_={"read_at": values["read_at"], "body": values["body"]}
+        )
+        async with self._write() as conn:
+            await conn.execute(stmt)
+
+    async def schedules(self) -> dict[str, tuple[datetime, dict[str, Any]]]:
+        rows = await self._fetch(select(t.bms_schedules))
+        return {row.point_id: (from_ms(row.read_at), json.loads(row.body)) for row in rows}
 
     # -- LPWAN frames -----------------------------------------------------------------------------
 
@@ -538,7 +637,31 @@ def _event(row: Row[Any]) -> Event:
         cost=row.cost,
         currency=row.currency,
         dedup_key=row.dedup_key,
+        equipment=row.equipment,
+        zone=row.zone,
+        tenants=tuple(json.loads(row.tenants)) if row.tenants else (),
+        evidence=tuple(EvidenceSample.from_json(e) for e in json.loads(row.evidence)) if row.evidence else (),
+        cost_exact=Decimal(row.cost_exact) if row.cost_exact is not None else None,
+        acknowledgement=(
+            Acknowledgement(row.acked_by, from_ms(row.acked_at), row.ack_comment or "")
+            if row.acked_by is not None and row.acked_at is not None
+            else None
+        ),
     )
+
+
+def _finding_columns(event: Event) -> dict[str, Any]:
+    ack = event.acknowledgement
+    return {
+        "equipment": event.equipment,
+        "zone": event.zone,
+        "tenants": json.dumps(list(event.tenants)) if event.tenants else None,
+        "evidence": json.dumps([e.as_json() for e in event.evidence]) if event.evidence else None,
+        "cost_exact": str(event.cost_exact) if event.cost_exact is not None else None,
+        "acked_by": ack.by if ack else None,
+        "acked_at": to_ms(ack.at) if ack else None,
+        "ack_comment": ack.comment if ack else None,
+    }
 
 
 def _exchange(row: Row[Any]) -> MeterExchange:

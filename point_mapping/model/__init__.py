@@ -6,7 +6,7 @@ from functools import cached_property
 
 from pydantic import Field
 
-from point_mapping.model.bms import BmsDevice, BmsPoint
+from point_mapping.model.bms import BmsClientSettings, BmsDevice, BmsPoint, HvacEquipment, HvacRules
 from point_mapping.model.common import Frozen
 from point_mapping.model.devices import (
     Bus,
@@ -25,7 +25,7 @@ from point_mapping.model.tariffs import Tariff
 from point_mapping.model.tenants import Contract, ContractPoint, Tenant
 
 # Sections that hold one mapping (defined in one file) and sections that hold lists (merged across files).
-MAPPING_SECTIONS = ("site", "exposure", "acquisition", "lpwan", "web")
+MAPPING_SECTIONS = ("site", "exposure", "acquisition", "lpwan", "web", "hvac_rules", "bms_client")
 LIST_SECTIONS = (
     "buildings",
     "buses",
@@ -39,6 +39,7 @@ LIST_SECTIONS = (
     "bms_devices",
     "bms_points",
     "profiles",
+    "hvac_equipment",
 )
 
 
@@ -55,6 +56,9 @@ class SiteModel(Frozen):
     common_pools: list[CommonPool] = Field(default_factory=list)
     bms_devices: list[BmsDevice] = Field(default_factory=list)
     bms_points: list[BmsPoint] = Field(default_factory=list)
+    hvac_equipment: list[HvacEquipment] = Field(default_factory=list)
+    hvac_rules: HvacRules = Field(default_factory=HvacRules)
+    bms_client: BmsClientSettings = Field(default_factory=BmsClientSettings)
     profiles: list[MeterProfile] = Field(default_factory=list, description="custom register maps")
     exposure: Exposure = Field(default_factory=Exposure)
     acquisition: Acquisition = Field(default_factory=Acquisition)

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from point_mapping.model.common import Duration, Frozen, Id, UnitSymbol
+from point_mapping.model.tariffs import TimeWindow
 
 BmsRole = Literal[
     "heating-valve",
@@ -26,6 +27,9 @@ BmsRole = Literal[
     "operating-mode",
     "occupancy",
     "schedule",
+    "calendar",
+    "return-air-temperature",
+    "damper",
 ]
 
 _OBJECT_REF = re.compile(r"^[a-z-]+,\d+$")
@@ -38,6 +42,13 @@ class BmsDevice(Frozen):
     device_instance: int = Field(ge=0, le=4194302)
     poll_interval: Duration = Field(default=timedelta(seconds=60))
     max_properties_per_request: int = Field(default=25, ge=1, le=500)
+    # what the controller accepts, when it cannot be read from its Device object (or to be stricter)
+    max_apdu_length: int | None = Field(default=None, ge=50, le=1476)
+    segmentation: bool | None = Field(default=None, description="None: ask the device")
+    max_requests_in_flight: int = Field(default=2, ge=1, le=16)
+    timeout: Duration = Field(default=timedelta(seconds=2))
+    cov: bool = Field(default=True, description="subscribe to COV where the device supports it")
+    cov_lifetime: Duration = Field(default=timedelta(minutes=10))
 
 
 class BmsPoint(Frozen):
@@ -57,3 +68,46 @@ class BmsPoint(Frozen):
         if not _OBJECT_REF.match(value):
             raise ValueError(f"{value!r} is not an object reference; write 'analog-value,12'")
         return value
+
+
+HvacKind = Literal["ahu", "fcu", "perimeter-heating", "chiller", "other"]
+
+
+class HvacMeter(Frozen):
+    point: Id = Field(description="a cumulative energy point (kWh, MJ) whose consumption the conflicts waste")
+    share: float = Field(default=1.0, gt=0, le=1, description="this equipment's share of a shared meter")
+
+
+class HvacEquipment(Frozen):
+    """What the rules need to know about an AHU, FCU group or radiator circuit beyond its BMS points."""
+
+    id: Id
+    name: str = ""
+    kind: HvacKind = "ahu"
+    zone: Id | None = None
+    spaces: list[Id] = Field(default_factory=list, description="served spaces; empty: the zone's building")
+    meters: list[HvacMeter] = Field(default_factory=list)
+    occupancy: list[TimeWindow] = Field(
+        default_factory=list, description="YAML fallback when the BMS has no Schedule object for it"
+    )
+
+
+class HvacRules(Frozen):
+    """Thresholds of the HVAC conflict rules; defaults from NIST APAR and ASHRAE Guideline 36."""
+
+    enabled: bool = True
+    valve_open_pct: float = Field(default=2.0, gt=0, lt=50)
+    persistence: Duration = Field(default=timedelta(minutes=60))
+    min_deadband_k: float = Field(default=1.0, ge=0)
+    max_mode_switches_per_hour: int = Field(default=7, ge=1)
+    max_sample_age: Duration = Field(default=timedelta(minutes=20))
+    min_outdoor_air_pct: float = Field(default=20.0, ge=0, lt=100)
+
+
+class BmsClientSettings(Frozen):
+    """Where the bridge's own BACnet client binds to read the BMS (a UDP port of its own, not the server's)."""
+
+    enabled: bool = True
+    address: str = Field(default="127.0.0.1/8:47820", description="'HOST/MASK:PORT' to bind")
+    schedule_refresh: Duration = Field(default=timedelta(hours=1))
+    findings_refresh: Duration = Field(default=timedelta(minutes=15))

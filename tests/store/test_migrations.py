@@ -22,6 +22,8 @@ TABLES = {
     "lpwan_frames",
     "meter_replacements",
     "billing_periods",
+    "bms_trends",
+    "bms_schedules",
 }
 
 
