@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 
 from metering.consumption import DirtySpan, FrozenPeriod, IntervalCorrection, ReplaceOutcome
 from metering.events import Event
@@ -94,23 +94,22 @@ class ConsumptionStore:
             if removed:
                 await conn.execute(delete(t.intervals).where(c.point_id == point_id, c.start.in_(removed)))
             if upserts:
-                stmt = self.store._insert(t.intervals)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["point_id", "start"],
-                    set_={name: stmt.excluded[name] for name in ("value", "quality", "updated_at")},
-                )
-                await conn.execute(stmt, upserts)
+                await conn.execute(self._upsert(t.intervals, ("value", "quality", "updated_at")), upserts)
             k = t.interval_corrections.c
             if cleared:  # the recomputation agrees with the frozen number again: nothing to correct
                 await conn.execute(delete(t.interval_corrections).where(k.point_id == point_id, k.start.in_(cleared)))
-            if corrections:
-                stmt = self.store._insert(t.interval_corrections)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["point_id", "start"],
-                    set_={name: stmt.excluded[name] for name in ("value", "quality", "detected_at")},
+            if corrections:  # the frozen side is kept as first recorded; the recomputed side follows
+                await conn.execute(
+                    self._upsert(t.interval_corrections, ("value", "quality", "detected_at")), corrections
                 )
-                await conn.execute(stmt, corrections)
         return ReplaceOutcome(written=len(upserts), removed=len(removed), corrections=len(corrections))
+
+    def _upsert(self, table: Table, updated: tuple[str, ...]) -> Any:
+        """Insert rows keyed by (point_id, start), or update `updated` columns of the existing ones."""
+        stmt = self.store._insert(table)
+        return stmt.on_conflict_do_update(
+            index_elements=["point_id", "start"], set_={name: stmt.excluded[name] for name in updated}
+        )
 
     # -- frozen periods ---------------------------------------------------------------------------
 
