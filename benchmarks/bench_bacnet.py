@@ -1,7 +1,7 @@
 """BACnet server benchmark: RPM throughput vs bare bacpypes3, memory per point, COV latency.
 
 Run: .venv/bin/python -c "import benchmarks.bench_bacnet as b; b.main()"   (about 15-30 s)
-Client and servers share one process on different loopback ports (interop.md); absolute numbers move
+Client and servers share one process on different loopback ports (docs/testing-peers.md); absolute numbers move
 from run to run, the ratio measured side by side is the figure to compare.
 """
 

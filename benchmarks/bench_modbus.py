@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_modbus
 
-Rows, all measured side by side in one run (absolute numbers vary, ratios do — performance.md):
+Rows, all measured side by side in one run (absolute numbers vary, ratios do — docs/performance.md):
 - 20 SDM630 units behind one local pymodbus TCP server, every profile register wanted: our pollers
   (plan, lanes, decode, point values) vs a bare pymodbus client reading the same blocks in a loop.
   The bare loop only reads; "bare + decode" also decodes every value with `metering.decoding.decode`,
@@ -38,7 +38,7 @@ from point_mapping.loader import LoadedSite, load_site
 PROFILE = "eastron-sdm630"
 UNITS = 20
 ROUNDS = 100
-TURNAROUND_S = 0.005  # the fastest device turnaround of the 5-45 ms range (performance.md)
+TURNAROUND_S = 0.005  # the fastest device turnaround of the 5-45 ms range (docs/performance.md)
 
 
 def _free_port() -> int:
@@ -155,7 +155,7 @@ async def _bare_decode_rounds(port: int, rounds: int) -> tuple[float, int, int]:
 
 
 def _wire_time(registers: int, baud: int) -> float:
-    """Modbus RTU read transaction on a real line (performance.md); t3.5 fixed at 1.75 ms above 19200 baud."""
+    """Modbus RTU read transaction on a real line (docs/performance.md); t3.5 fixed at 1.75 ms above 19200 baud."""
     char = 11 / baud
     t35 = 3.5 * char if baud <= 19200 else 0.00175
     return (13 + 2 * registers) * char + 2 * t35 + TURNAROUND_S

@@ -44,7 +44,7 @@ def to_intervals(
 ) -> list[Interval]:
     """Attribute deltas to the slots their span (start_ts, end_ts] overlaps, summing per slot.
 
-    A reading at 10:15:00 closes the 10:00 slot (standards.md: consumption belongs to the interval that
+    A reading at 10:15:00 closes the 10:00 slot (docs/vee.md: consumption belongs to the interval that
     ended), because the delta ending there has no overlap with the 10:15 slot. A delta over several
     slots is split in proportion to time; the last part takes the remainder so the parts add up to the
     delta. Splitting a delta no longer than `max_measured_span` (two consecutive polls, e.g. 10:14:30 →

@@ -9,7 +9,7 @@ Pure: no I/O and no clock (the receive time is passed in). Two network servers a
 
 Both servers leave out protobuf default values (0, "", false) from their JSON, so a missing frame
 counter or port means 0 and missing payload bytes mean an empty payload; a value of the wrong type is
-an error. LPWAN meters often report late or in batches (performance.md, "LoRaWAN"), so the device's
+an error. LPWAN meters often report late or in batches (docs/performance.md, "LoRaWAN"), so the device's
 own time is kept apart from our receive time: readings carry the device time.
 """
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 # "a.b.c.d/mask:port": the mask is required, without it bacpypes3 opens no broadcast socket and
-# never hears a broadcast Who-Is (see interop.md).
+# never hears a broadcast Who-Is (see docs/testing-peers.md).
 _ADDRESS_RE = re.compile(r"^(?P<host>\d{1,3}(?:\.\d{1,3}){3})/(?P<mask>\d{1,2}):(?P<port>\d{1,5})$")
 _HOST_PORT_RE = re.compile(r"^(?P<host>\d{1,3}(?:\.\d{1,3}){3}):(?P<port>\d{1,5})$")
 

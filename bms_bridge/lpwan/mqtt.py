@@ -1,6 +1,6 @@
 """MQTT intake: subscribe to the network server's uplink topic and feed every message to the intake.
 
-ChirpStack v4 publishes on `application/<appId>/device/<devEui>/event/up` (interop.md); a topic
+ChirpStack v4 publishes on `application/<appId>/device/<devEui>/event/up` (docs/testing-peers.md); a topic
 filter with wildcards may also match other events (`.../event/join`, `.../event/status`), which are
 skipped. A message that cannot be used is logged with the reason and counted by the intake; it never
 stops the loop. A lost broker connection is retried with exponential back-off, reset once connected.

@@ -1,7 +1,7 @@
 """pymodbus clients, one per endpoint (serial port, TCP host:port), connected lazily and again after a loss.
 
 Every client is made with `retries=0` and no automatic reconnection: pymodbus's defaults (3 s timeout,
-3 retries, background reconnects) cost ~12 s of bus time per dead meter (interop.md). The poller owns
+3 retries, background reconnects) cost ~12 s of bus time per dead meter (docs/testing-peers.md). The poller owns
 retry policy (back-off), the lanes own concurrency; a client only performs one request.
 """
 

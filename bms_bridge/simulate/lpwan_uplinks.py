@@ -1,7 +1,7 @@
 """Uplinks of the site's simulated LPWAN meters, as ChirpStack v4 publishes them on MQTT.
 
 `{"deviceInfo": {... "devEui"}, "fCnt", "fPort", "data": base64, "time", ...}` on
-`application/<applicationId>/device/<devEui>/event/up` (interop.md). Byte-decoded fields are packed
+`application/<applicationId>/device/<devEui>/event/up` (docs/testing-peers.md). Byte-decoded fields are packed
 into `data`; object-decoded fields are put in `object` at their dotted path. Pure: time is an argument.
 """
 

@@ -3,7 +3,7 @@
 One server per gateway bus (all unit ids of that bus) and one per direct Modbus TCP host:port, each
 device's registers laid out by its profile and refreshed from the load model every few seconds at the
 injected clock's time. RTU-over-TCP buses are served with RTU framing; serial buses are skipped (a pty
-pair is a test concern, interop.md).
+pair is a test concern, docs/testing-peers.md).
 
     async with SimulatedMeters(site) as meters:   # ports as the site says, or port_map={15020: 40123}
         ...

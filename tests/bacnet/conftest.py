@@ -149,7 +149,7 @@ async def spawn(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=full_env,
-            cwd=str(tmp_path),  # BAC0 reads .env from its CWD (interop.md)
+            cwd=str(tmp_path),  # BAC0 reads .env from its CWD (docs/testing-peers.md)
         )
         client = ClientProcess(proc)
         procs.append(client)

@@ -1,4 +1,4 @@
-"""A virtual RS-485 line: a socat pty pair with a pymodbus RTU server on one end (interop.md)."""
+"""A virtual RS-485 line: a socat pty pair with a pymodbus RTU server on one end (docs/testing-peers.md)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@
 
 Blocks are {start address: [16-bit words]}; addresses outside every block are undefined and answer
 exception 02 (illegal data address), as a real meter does. Input (function 4) and holding (function 3)
-registers are separate maps (SimDevice's 4-tuple form, interop.md).
+registers are separate maps (SimDevice's 4-tuple form, docs/testing-peers.md).
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def free_tcp_port() -> int:
 
 
 def free_udp_port() -> int:
-    """A UDP port free right now; bound plainly, without SO_REUSEPORT (see interop.md)."""
+    """A UDP port free right now; bound plainly, without SO_REUSEPORT (see docs/testing-peers.md)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

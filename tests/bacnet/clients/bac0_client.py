@@ -3,7 +3,7 @@
     HOME=<tmp> python bac0_client.py --port PORT --server 127.0.0.1:PORT analog-input:1 accumulator:1 ...
 
 Reads presentValue, units and statusFlags of each object with one ReadPropertyMultiple (request_dict=,
-see interop.md) and prints {"object": ..., "values": {...}} JSON lines, then {"event": "done"}.
+see docs/testing-peers.md) and prints {"object": ..., "values": {...}} JSON lines, then {"event": "done"}.
 Run with HOME set to a temporary folder (BAC0 writes ~/.BAC0/) and a temporary CWD (it reads .env).
 """
 

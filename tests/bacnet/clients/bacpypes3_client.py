@@ -131,7 +131,7 @@ async def run(args: argparse.Namespace) -> None:
 
 
 async def subscribe(app: Application, server: Address, step: dict[str, Any]) -> None:
-    # change_of_value needs an ObjectIdentifier, not a string, or notifications are dropped (interop.md)
+    # change_of_value needs an ObjectIdentifier, not a string, or notifications are dropped (docs/testing-peers.md)
     objid = ObjectIdentifier(step["object"])
     received = 0
     deadline = time.monotonic() + step.get("timeout", 10)
