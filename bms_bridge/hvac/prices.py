@@ -1,30 +1,18 @@
-"""The tariff price in force at an instant for a point's resource (time-of-use windows, site holidays)."""
+"""The tariff price in force at an instant for a point's resource, as billing would charge it.
+
+The zone and version lookup is billing's own (`billing_export.tariff_calendar`), so the money a finding
+says was wasted is priced exactly as the tenant's statement prices that energy.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
 
-import holidays as holidays_lib
-
+from billing_export.tariff_calendar import TariffCalendar, public_holidays
 from point_mapping.model import SiteModel
-from point_mapping.model.tariffs import Tariff, TimeWindow
-
-_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _window_holds(window: TimeWindow, local: datetime, holiday: bool) -> bool:
-    name = _DAY_NAMES[local.weekday()]
-    day_ok = (
-        name in window.days
-        or ("weekdays" in window.days and local.weekday() < 5 and not holiday)
-        or ("weekend" in window.days and local.weekday() >= 5)
-        or ("holidays" in window.days and holiday)
-    )
-    now = local.time().replace(tzinfo=None)
-    end_ok = window.end == time(0) or now < window.end
-    return day_ok and window.start <= now and end_ok
+from point_mapping.model.tariffs import Tariff
 
 
 def price_lookup(site: SiteModel) -> Callable[[str, datetime], Decimal | None]:
@@ -33,11 +21,13 @@ def price_lookup(site: SiteModel) -> Callable[[str, datetime], Decimal | None]:
     for tariff in site.tariffs:
         by_resource.setdefault(tariff.resource.value, tariff)
     info = site.site
-    public = (
-        holidays_lib.country_holidays(info.holidays_country, subdiv=info.holidays_subdivision)
-        if info.holidays_country
-        else {}
-    )
+    calendars: dict[int, TariffCalendar] = {}  # by local year: holidays are looked up once a year
+
+    def calendar(year: int) -> TariffCalendar:
+        if year not in calendars:
+            days = public_holidays(info.holidays_country, info.holidays_subdivision, [year])
+            calendars[year] = TariffCalendar(info.zone, days)
+        return calendars[year]
 
     def price(point_id: str, moment: datetime) -> Decimal | None:
         point = site.point_by_id.get(point_id)
@@ -46,10 +36,12 @@ def price_lookup(site: SiteModel) -> Callable[[str, datetime], Decimal | None]:
         tariff = by_resource.get(site.resource_of(point).value)
         if tariff is None or (point.unit and point.unit != tariff.unit):
             return None
-        local = moment.astimezone(info.zone)
-        holiday = local.date() in public
-        default = next((z for z in tariff.zones if not z.windows), tariff.zones[-1])
-        zone = next((z for z in tariff.zones if any(_window_holds(w, local, holiday) for w in z.windows)), default)
-        return Decimal(str(zone.price))  # Decimal in the tariff model; str keeps it exact either way
+        cal = calendar(moment.astimezone(info.zone).year)
+        version = cal.version_at(tariff, moment)
+        if version is None:
+            return None
+        terms = version[1]
+        zone_id = cal.zone_of(terms, moment)
+        return next(z.price for z in terms.zones if z.id == zone_id)
 
     return price
