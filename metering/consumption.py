@@ -182,6 +182,17 @@ async def affected_range(repo: ConsumptionRepository, span: DirtySpan) -> tuple[
     return slot_start(first), slot_start(last) + SLOT
 
 
+async def readings_with_context(
+    repo: ConsumptionRepository, point_id: str, start: datetime, end: datetime
+) -> list[Reading]:
+    """Readings in [start, end) plus `CONTEXT` on each side: the outer ones complete the first and last
+    slots and let the validation decide suspect readings near the edges."""
+    before = await repo.readings_around(point_id, start, before=CONTEXT, after=0)
+    inside = await repo.readings(point_id, start, end)
+    after = await repo.readings_around(point_id, end, before=0, after=CONTEXT)
+    return [*before, *inside, *after]
+
+
 def exchange_span(site: LoadedSite, meter_id: str, exchange: MeterExchange) -> list[DirtySpan]:
     """The dirty spans an added exchange makes: every point of the meter around the exchange time."""
     tolerance = EXCHANGE_TIME_TOLERANCE
@@ -381,9 +392,4 @@ class _Run:
         )
 
     async def _readings(self, point_id: str) -> list[Reading]:
-        """Readings in [start, end) plus `CONTEXT` on each side: the outer ones complete the first and
-        last slots and let the validation decide suspect readings near the edges."""
-        before = await self.repo.readings_around(point_id, self.start, before=CONTEXT, after=0)
-        inside = await self.repo.readings(point_id, self.start, self.end)
-        after = await self.repo.readings_around(point_id, self.end, before=0, after=CONTEXT)
-        return [*before, *inside, *after]
+        return await readings_with_context(self.repo, point_id, self.start, self.end)

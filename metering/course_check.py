@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from metering.consumption import CONTEXT, ConsumptionRepository, counter_spec, cumulative_point, declared_exchanges
+from metering.consumption import (
+    ConsumptionRepository,
+    counter_spec,
+    cumulative_point,
+    declared_exchanges,
+    readings_with_context,
+)
 from metering.counters import FaultKind, normalise
 from metering.exchanges import EXCHANGE_TIME_TOLERANCE, MeterExchange, format_register, merge_exchanges
 from metering.readings import Reading
@@ -76,10 +82,7 @@ async def exchange_contradictions(site: LoadedSite, repo: ConsumptionRepository,
 
 
 async def _stored_around(repo: ConsumptionRepository, point_id: str, first: datetime, last: datetime) -> list[Reading]:
-    before = await repo.readings_around(point_id, first, before=CONTEXT, after=0)
-    inside = await repo.readings(point_id, first, last + _TICK)
-    after = await repo.readings_around(point_id, last + _TICK, before=0, after=CONTEXT)
-    return [*before, *inside, *after]
+    return await readings_with_context(repo, point_id, first, last + _TICK)  # `last` included
 
 
 def _neighbours(stored: Sequence[Reading], ts: datetime) -> str:
