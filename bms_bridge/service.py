@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bms_bridge.exposure.build import devices_of_points, exposed_points, virtual_terms
+from bms_bridge.exposure.build import devices_of_points, exposed_points
 from bms_bridge.exposure.feed import ExposureFeed
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
@@ -24,6 +24,7 @@ from bms_bridge.modbus.acquisition import ModbusAcquisition
 from bms_bridge.tasks import cancel_and_wait
 from metering.consumption import refresh_dirty
 from metering.health import DeviceHealth
+from metering.live_virtual import live_totals
 from metering.readings import Reading
 from metering.store import ConsumptionStore, ReadingWriter, Store
 from point_mapping.loader import LoadedSite
@@ -92,7 +93,7 @@ class Service:
                 devices_of_points(self.site),
                 model.exposure.stale_after,
                 clock,
-                virtual=virtual_terms(self.site),
+                virtual=await live_totals(self.site, store),
             )
             self.feed = feed
             await self._start_exposure(stack, store, feed, points)
