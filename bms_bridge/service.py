@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bms_bridge.exposure.build import devices_of_points, exposed_points
@@ -22,6 +22,7 @@ from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
 from bms_bridge.modbus.acquisition import ModbusAcquisition
 from bms_bridge.tasks import cancel_and_wait
+from metering.clock import Clock, utc_now
 from metering.consumption import refresh_dirty
 from metering.health import DeviceHealth
 from metering.live_virtual import live_totals
@@ -33,12 +34,6 @@ if TYPE_CHECKING:
     from bms_bridge.simulate.load_model import LoadModel
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

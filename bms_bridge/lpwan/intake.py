@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from metering.clock import Clock, utc_now
 from metering.lpwan import Network, UplinkError, lpwan_connection, parse_chirpstack_v4, parse_tts_v3, parse_uplink
 from metering.lpwan import uplink_readings as readings_of
 from metering.readings import Quality, Reading
@@ -25,17 +25,12 @@ from point_mapping.model import Meter
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 
 # A frame counter seen again after this long is taken as a new session (the device rejoined and
 # restarted at 0), not as a duplicate: network servers retry deliveries within minutes.
 DEFAULT_SESSION_GAP = timedelta(hours=1)
 # Frames noted in the frame log whose readings the sink then refused (answered 503): a retry of one of
 # them is not a duplicate. Bounded; the oldest are forgotten first.
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class UnknownDevice(UplinkError):
