@@ -49,8 +49,8 @@ class _Course:
         if reading.ts <= self.last.ts:
             return False
         series = normalise([self.last, reading], self.counter.spec, self.counter.exchanges)
-        if series.deltas:
-            self.consumed += sum(d.value for d in series.deltas)
+        if len(series.columns):
+            self.consumed += series.columns.total()
             self.last, self.refused = reading, 0
             return True
         self.refused += 1
