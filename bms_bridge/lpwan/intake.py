@@ -1,10 +1,11 @@
 """One path for every uplink, whichever transport brought it: parse, check, dedup, write readings.
 
-Order matters: everything that can reject an uplink (parsing, unknown device, decoding) runs before
-the frame is remembered, so a bad delivery that the network server retries after a fix is not
-mistaken for a duplicate. Duplicates are recognised by (dev_eui, f_cnt) in the store's frame log;
-the reading insert is idempotent on (point, ts) as well, so a duplicate that slips through (e.g. one
-delivered once by the webhook and once over MQTT after the session gap) still stores nothing twice.
+Order matters (docs/lpwan-intake.md): everything that can reject an uplink (parsing, unknown device,
+decoding) runs first; the readings are committed next; the frame is remembered last, so neither a bad
+delivery retried after a fix nor a delivery interrupted by a crash is mistaken for a duplicate.
+Duplicates are recognised by the network server's uplink id, or by (dev_eui, f_cnt) within the
+device's session; the reading insert is idempotent on (point, ts) as well, so a duplicate that slips
+through stores nothing twice.
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ from point_mapping.model import Meter
 log = logging.getLogger(__name__)
 
 
-# A frame counter seen again after this long is taken as a new session (the device rejoined and
-# restarted at 0), not as a duplicate: network servers retry deliveries within minutes.
+# Only for uplinks that carry no session (device address): a frame counter seen again after this long
+# is taken as a new session (the device rejoined and restarted at 0), not as a duplicate.
 DEFAULT_SESSION_GAP = timedelta(hours=1)
-# Frames noted in the frame log whose readings the sink then refused (answered 503): a retry of one of
-# them is not a duplicate. Bounded; the oldest are forgotten first.
 
 
 class UnknownDevice(UplinkError):
