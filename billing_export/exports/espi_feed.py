@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby, pairwise
@@ -88,14 +88,19 @@ def point_lines(statement: Statement, point_id: str) -> list[StatementLine]:
 class _Feed:
     """Builds the Atom document; every id is a UUID derived from the statement, point and resource."""
 
-    def __init__(self, statement: Statement, point_id: str, updated: datetime) -> None:
-        self.statement, self.point_id = statement, point_id
+    def __init__(
+        self, statement: Statement, point_id: str, line: StatementLine, zone: ZoneInfo, updated: datetime
+    ) -> None:
+        self.statement, self.point_id, self.line, self.zone = statement, point_id, line, zone
         self.stamp = _atom_time(updated)
         self.root = ET.Element(_a("feed"))
-        tenant = quote(statement.tenant, safe="")
-        self.usage_point = f"/espi/1_1/resource/RetailCustomer/{tenant}/UsagePoint/{quote(point_id, safe='')}"
+        tenant, point = quote(statement.tenant, safe=""), quote(self.point_id, safe="")
+        self.usage_point = f"/espi/1_1/resource/RetailCustomer/{tenant}/UsagePoint/{point}"
+        self.reading = f"{self.usage_point}/MeterReading/1"
+        self.reading_type = f"/espi/1_1/resource/ReadingType/{self.urn('ReadingType').removeprefix('urn:uuid:')}"
+        self.time_rules = f"/espi/1_1/resource/LocalTimeParameters/{quote(zone.key, safe='')}"
         _add(self.root, _a("id"), self.urn("feed"))
-        _add(self.root, _a("title"), f"{statement.tenant} {point_id} {statement.period}")
+        _add(self.root, _a("title"), f"{statement.tenant} {self.point_id} {statement.period}")
         _add(self.root, _a("updated"), self.stamp)
         self.link(self.root, "self", f"/espi/1_1/resource/Batch/Statement/{quote(statement.id, safe='')}", "Feed")
 
@@ -118,6 +123,113 @@ class _Feed:
         _add(entry, _a("updated"), self.stamp)
         return content
 
+    def add_usage_point(self) -> None:
+        line, share = self.line, self.line.share_percent
+        serial = f", meter {line.meter_serial}" if line.meter_serial else ""
+        part = f" ({share} % to {self.statement.contract})" if share != 100 else ""
+        content = self.entry(
+            "UsagePoint",
+            f"{self.point_id}{serial}{part}",
+            [
+                ("self", self.usage_point, "UsagePoint"),
+                ("up", self.usage_point.rsplit("/", 1)[0], "UsagePoint"),
+                ("related", f"{self.usage_point}/MeterReading", "MeterReading"),
+                ("related", self.time_rules, "LocalTimeParameters"),
+            ],
+        )
+        category = _add(_add(content, _e("UsagePoint")), _e("ServiceCategory"))
+        _add(category, _e("kind"), resource_codes(line.resource).service_kind)
+
+    def add_local_time(self, year: int) -> None:
+        rules = local_time_rules(self.zone, year)
+        links = [
+            ("self", self.time_rules, "LocalTimeParameters"),
+            ("up", self.time_rules.rsplit("/", 1)[0], "LocalTimeParameters"),
+        ]
+        params = _add(self.entry("LocalTimeParameters", self.zone.key, links), _e("LocalTimeParameters"))
+        _add(params, _e("dstEndRule"), f"{rules.dst_end_rule:08X}")
+        _add(params, _e("dstOffset"), rules.dst_offset)
+        _add(params, _e("dstStartRule"), f"{rules.dst_start_rule:08X}")
+        _add(params, _e("tzOffset"), rules.tz_offset)
+
+    def add_meter_reading(self) -> None:
+        content = self.entry(
+            "MeterReading",
+            f"15-minute {self.line.resource} consumption, {self.statement.period}",
+            [
+                ("self", self.reading, "MeterReading"),
+                ("up", f"{self.usage_point}/MeterReading", "MeterReading"),
+                ("related", f"{self.reading}/IntervalBlock", "IntervalBlock"),
+                ("related", self.reading_type, "ReadingType"),
+            ],
+        )
+        _add(content, _e("MeterReading"))
+
+    def add_reading_type(self, with_cost: bool) -> None:
+        codes, unit = resource_codes(self.line.resource), unit_code(self.line.unit)
+        links = [("self", self.reading_type, "ReadingType"), ("up", self.reading_type.rsplit("/", 1)[0], "ReadingType")]
+        kind = _add(self.entry("ReadingType", f"{self.line.unit} per 15 minutes", links), _e("ReadingType"))
+        # in the schema's sequence order
+        _add(kind, _e("accumulationBehaviour"), ACCUMULATION_DELTA)
+        _add(kind, _e("commodity"), codes.commodity)
+        if with_cost:
+            _add(kind, _e("currency"), currency_code(self.statement.currency))
+        _add(kind, _e("dataQualifier"), DATA_QUALIFIER_NORMAL)
+        _add(kind, _e("defaultQuality"), QUALITY_VALID)
+        _add(kind, _e("flowDirection"), FLOW_FORWARD)
+        _add(kind, _e("intervalLength"), INTERVAL_SECONDS)
+        _add(kind, _e("kind"), codes.measurement_kind)
+        _add(kind, _e("powerOfTenMultiplier"), unit.exponent - VALUE_PLACES)
+        _add(kind, _e("timeAttribute"), TIME_ATTRIBUTE_NONE)
+        _add(kind, _e("uom"), unit.uom)
+        _add(kind, _e("measuringPeriod"), MEASURING_PERIOD_15_MIN)
+
+    def add_day(self, day: date, readings: Iterable[tuple[Interval, Decimal | None]]) -> None:
+        """The IntervalBlock of one local day: 96 readings, 92 or 100 on the days clocks change."""
+        start, end = local_midnight(day, self.zone), local_midnight(day + timedelta(days=1), self.zone)
+        href = f"{self.reading}/IntervalBlock/{day:%Y%m%d}"
+        links = [("self", href, "IntervalBlock"), ("up", f"{self.reading}/IntervalBlock", "IntervalBlock")]
+        block = _add(
+            self.entry(f"IntervalBlock|{day.isoformat()}", f"{day} ({self.zone.key})", links), _e("IntervalBlock")
+        )
+        span = _add(block, _e("interval"))
+        _add(span, _e("duration"), int((end - start).total_seconds()))
+        _add(span, _e("start"), _epoch(start))
+        share = self.line.share_percent
+        for interval, price in readings:
+            part = quantity(interval.value) * share / 100
+            element = _add(block, _e("IntervalReading"))
+            if price is not None:
+                _add(element, _e("cost"), _scaled(part * price, COST_PLACES))
+            if interval.quality is not Quality.MEASURED:
+                _add(_add(element, _e("ReadingQuality")), _e("quality"), interval.quality.espi_code)
+            period = _add(element, _e("timePeriod"))
+            _add(period, _e("duration"), INTERVAL_SECONDS)
+            _add(period, _e("start"), _epoch(interval.start))
+            _add(element, _e("value"), _scaled(part, VALUE_PLACES))
+
+    def to_bytes(self) -> bytes:
+        ET.indent(self.root, space="  ")
+        body: bytes = ET.tostring(self.root, encoding="utf-8", xml_declaration=True)
+        return body + b"\n"
+
+
+def _in_order(
+    point_id: str, intervals: Sequence[Interval], prices: Sequence[Decimal] | None
+) -> list[tuple[Interval, Decimal | None]]:
+    """(interval, unit price) by start; refuses intervals of another point and repeated starts."""
+    if prices is not None and len(prices) != len(intervals):
+        raise EspiError(f"{len(prices)} prices for {len(intervals)} intervals of {point_id}")
+    unit_prices: list[Decimal | None] = list(prices) if prices is not None else [None] * len(intervals)
+    ordered = sorted(zip(intervals, unit_prices, strict=True), key=lambda pair: pair[0].start)
+    for interval, _ in ordered:
+        if interval.point_id != point_id:
+            raise EspiError(f"an interval of {interval.point_id} is among those of {point_id}")
+    for (earlier, _), (later, _) in pairwise(ordered):
+        if earlier.start == later.start:
+            raise EspiError(f"two intervals of {point_id} start at {later.start.isoformat()}")
+    return ordered
+
 
 def espi_feed(
     statement: Statement,
@@ -138,111 +250,13 @@ def espi_feed(
         raise EspiError(f"statement {statement.id} has no energy line for point {point_id}")
     if updated.tzinfo is None:
         raise EspiError("the feed's updated time must be an aware datetime")
-    if prices is not None and len(prices) != len(intervals):
-        raise EspiError(f"{len(prices)} prices for {len(intervals)} intervals of {point_id}")
-    unit_prices: list[Decimal | None] = list(prices) if prices is not None else [None] * len(intervals)
-    ordered = sorted(zip(intervals, unit_prices, strict=True), key=lambda pair: pair[0].start)
-    for (earlier, _), (later, _) in pairwise(ordered):
-        if earlier.start == later.start:
-            raise EspiError(f"two intervals of {point_id} start at {later.start.isoformat()}")
-    for interval, _ in ordered:
-        if interval.point_id != point_id:
-            raise EspiError(f"an interval of {interval.point_id} is among those of {point_id}")
-    first = lines[0]
-    share = first.share_percent
-    codes, unit = resource_codes(first.resource), unit_code(first.unit)
-
-    feed = _Feed(statement, point_id, updated)
-    reading = f"{feed.usage_point}/MeterReading/1"
-    reading_type = f"/espi/1_1/resource/ReadingType/{feed.urn('ReadingType')[9:]}"
-    time_rules = f"/espi/1_1/resource/LocalTimeParameters/{quote(zone.key, safe='')}"
-    serial = f", meter {first.meter_serial}" if first.meter_serial else ""
-
-    content = feed.entry(
-        "UsagePoint",
-        f"{point_id}{serial}" + (f" ({share} % to {statement.contract})" if share != 100 else ""),
-        [
-            ("self", feed.usage_point, "UsagePoint"),
-            ("up", feed.usage_point.rsplit("/", 1)[0], "UsagePoint"),
-            ("related", f"{feed.usage_point}/MeterReading", "MeterReading"),
-            ("related", time_rules, "LocalTimeParameters"),
-        ],
-    )
-    category = _add(_add(content, _e("UsagePoint")), _e("ServiceCategory"))
-    _add(category, _e("kind"), codes.service_kind)
-
-    year = ordered[0][0].start.astimezone(zone).year if ordered else int(statement.period[:4])
-    rules = local_time_rules(zone, year)
-    content = feed.entry(
-        "LocalTimeParameters",
-        zone.key,
-        [("self", time_rules, "LocalTimeParameters"), ("up", time_rules.rsplit("/", 1)[0], "LocalTimeParameters")],
-    )
-    params = _add(content, _e("LocalTimeParameters"))
-    _add(params, _e("dstEndRule"), f"{rules.dst_end_rule:08X}")
-    _add(params, _e("dstOffset"), rules.dst_offset)
-    _add(params, _e("dstStartRule"), f"{rules.dst_start_rule:08X}")
-    _add(params, _e("tzOffset"), rules.tz_offset)
-
-    content = feed.entry(
-        "MeterReading",
-        f"15-minute {first.resource} consumption, {statement.period}",
-        [
-            ("self", reading, "MeterReading"),
-            ("up", f"{feed.usage_point}/MeterReading", "MeterReading"),
-            ("related", f"{reading}/IntervalBlock", "IntervalBlock"),
-            ("related", reading_type, "ReadingType"),
-        ],
-    )
-    _add(content, _e("MeterReading"))
-
-    content = feed.entry(
-        "ReadingType",
-        f"{first.unit} per 15 minutes",
-        [("self", reading_type, "ReadingType"), ("up", reading_type.rsplit("/", 1)[0], "ReadingType")],
-    )
-    kind = _add(content, _e("ReadingType"))
-    _add(kind, _e("accumulationBehaviour"), ACCUMULATION_DELTA)
-    _add(kind, _e("commodity"), codes.commodity)
-    if prices is not None:
-        _add(kind, _e("currency"), currency_code(statement.currency))
-    _add(kind, _e("dataQualifier"), DATA_QUALIFIER_NORMAL)
-    _add(kind, _e("defaultQuality"), QUALITY_VALID)
-    _add(kind, _e("flowDirection"), FLOW_FORWARD)
-    _add(kind, _e("intervalLength"), INTERVAL_SECONDS)
-    _add(kind, _e("kind"), codes.measurement_kind)
-    _add(kind, _e("powerOfTenMultiplier"), unit.exponent - VALUE_PLACES)
-    _add(kind, _e("timeAttribute"), TIME_ATTRIBUTE_NONE)
-    _add(kind, _e("uom"), unit.uom)
-    _add(kind, _e("measuringPeriod"), MEASURING_PERIOD_15_MIN)
-
-    def local_day(pair: tuple[Interval, Decimal | None]) -> date:
-        return pair[0].start.astimezone(zone).date()
-
-    for day, day_pairs in groupby(ordered, key=local_day):
-        start, end = local_midnight(day, zone), local_midnight(day + timedelta(days=1), zone)
-        block_href = f"{reading}/IntervalBlock/{day:%Y%m%d}"
-        content = feed.entry(
-            f"IntervalBlock|{day.isoformat()}",
-            f"{day.isoformat()} ({zone.key})",
-            [("self", block_href, "IntervalBlock"), ("up", f"{reading}/IntervalBlock", "IntervalBlock")],
-        )
-        block = _add(content, _e("IntervalBlock"))
-        span = _add(block, _e("interval"))
-        _add(span, _e("duration"), int((end - start).total_seconds()))  # 82800 or 90000 on DST days
-        _add(span, _e("start"), _epoch(start))
-        for interval, price in day_pairs:
-            part = quantity(interval.value) * share / 100
-            element = _add(block, _e("IntervalReading"))
-            if price is not None:
-                _add(element, _e("cost"), _scaled(part * price, COST_PLACES))
-            if interval.quality is not Quality.MEASURED:
-                _add(_add(element, _e("ReadingQuality")), _e("quality"), interval.quality.espi_code)
-            period = _add(element, _e("timePeriod"))
-            _add(period, _e("duration"), INTERVAL_SECONDS)
-            _add(period, _e("start"), _epoch(interval.start))
-            _add(element, _e("value"), _scaled(part, VALUE_PLACES))
-
-    ET.indent(feed.root, space="  ")
-    body: bytes = ET.tostring(feed.root, encoding="utf-8", xml_declaration=True)
-    return body + b"\n"
+    ordered = _in_order(point_id, intervals, prices)
+    unit_code(lines[0].unit)  # refuse an unknown unit before building anything
+    feed = _Feed(statement, point_id, lines[0], zone, updated)
+    feed.add_usage_point()
+    feed.add_local_time(ordered[0][0].start.astimezone(zone).year if ordered else int(statement.period[:4]))
+    feed.add_meter_reading()
+    feed.add_reading_type(with_cost=prices is not None)
+    for day, readings in groupby(ordered, key=lambda pair: pair[0].start.astimezone(zone).date()):
+        feed.add_day(day, readings)
+    return feed.to_bytes()
