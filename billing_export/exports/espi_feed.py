@@ -8,8 +8,9 @@ against the schema.
 
 Values are the contract's part of the point: the interval times the statement line's share, so the
 readings of a point at 100 % add up to the statement's quantity exactly (in 1/1000 of the billing
-unit, the resolution billing works in). Costs are quantity × unit price in hundred-thousandths of the
-currency, rounded half-up per interval; the statement's rounded lines stay what is billed.
+unit, the resolution billing works in; finer for a share, see `value_places`). Costs are quantity ×
+unit price in hundred-thousandths of the currency, rounded half-up per interval; the statement's
+rounded lines stay what is billed.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from metering.readings import Interval, Quality
 ATOM = "http://www.w3.org/2005/Atom"
 ESPI = "http://naesb.org/espi"
 INTERVAL_SECONDS = 900
-VALUE_PLACES = QUANTITY_PLACES  # values are integers in 10**-3 of the billing unit
+MAX_VALUE_PLACES = 9
 COST_PLACES = 5  # IntervalReading.cost: hundred-thousandths of the currency
 _IDS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:bms-bridge:espi")
 _ONE = Decimal(1)
@@ -78,6 +79,22 @@ def _epoch(instant: datetime) -> int:
 
 def _atom_time(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def value_places(share_percent: Decimal) -> int:
+    """Decimal places of the billing unit that values are integers of.
+
+    A whole point: QUANTITY_PLACES (3, Wh or L), exactly billing's resolution. A contract's share of a
+    point: enough places for quantity × share / 100 to be exact, rounded up to a multiple of 3 so the
+    multiplier is an SI prefix (50 % -> 6, 3.81 % -> 9), at most 9: rounding a small share of a
+    common meter to whole Wh or L would lose most of it.
+    """
+    if share_percent == 100:
+        return QUANTITY_PLACES
+    exponent = share_percent.normalize().as_tuple().exponent
+    share_places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    exact = QUANTITY_PLACES + share_places + 2
+    return min(MAX_VALUE_PLACES, -(-exact // 3) * 3)
 
 
 def point_lines(statement: Statement, point_id: str) -> list[StatementLine]:
@@ -179,7 +196,7 @@ class _Feed:
         _add(kind, _e("flowDirection"), FLOW_FORWARD)
         _add(kind, _e("intervalLength"), INTERVAL_SECONDS)
         _add(kind, _e("kind"), codes.measurement_kind)
-        _add(kind, _e("powerOfTenMultiplier"), unit.exponent - VALUE_PLACES)
+        _add(kind, _e("powerOfTenMultiplier"), unit.exponent - value_places(self.line.share_percent))
         _add(kind, _e("timeAttribute"), TIME_ATTRIBUTE_NONE)
         _add(kind, _e("uom"), unit.uom)
         _add(kind, _e("measuringPeriod"), MEASURING_PERIOD_15_MIN)
@@ -196,6 +213,7 @@ class _Feed:
         _add(span, _e("duration"), int((end - start).total_seconds()))
         _add(span, _e("start"), _epoch(start))
         share = self.line.share_percent
+        places = value_places(share)
         for interval, price in readings:
             part = quantity(interval.value) * share / 100
             element = _add(block, _e("IntervalReading"))
@@ -206,7 +224,7 @@ class _Feed:
             period = _add(element, _e("timePeriod"))
             _add(period, _e("duration"), INTERVAL_SECONDS)
             _add(period, _e("start"), _epoch(interval.start))
-            _add(element, _e("value"), _scaled(part, VALUE_PLACES))
+            _add(element, _e("value"), _scaled(part, places))
 
     def to_bytes(self) -> bytes:
         ET.indent(self.root, space="  ")

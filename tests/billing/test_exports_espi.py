@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from billing_export.exports.espi_codes import EspiError, local_time_rules
-from billing_export.exports.espi_feed import espi_feed, point_lines
+from billing_export.exports.espi_feed import espi_feed, point_lines, value_places
 from billing_export.exports.espi_validation import espi_problems
 from billing_export.exports.interval_prices import interval_prices
 from billing_export.period import occupancy
@@ -194,7 +194,7 @@ def _interval(minute: int, value: float, quality: Quality = Quality.MEASURED) ->
 
 
 def test_shared_point_values_are_the_contracts_part() -> None:
-    # 50 % of 0.25 kWh = 125 Wh; 50 % of 0.333 kWh = 166.5 Wh -> 167 (half-up); manual reading -> quality 7
+    # 50 % of 0.25 kWh = 125 Wh, of 0.333 kWh = 166.5 Wh: exact in mWh (multiplier -3); manual -> quality 7
     intervals = [_interval(0, 0.25), _interval(15, 0.333, Quality.MANUAL)]
     data = espi_feed(
         _statement(Decimal(50)),
@@ -206,10 +206,38 @@ def test_shared_point_values_are_the_contracts_part() -> None:
     )
     assert espi_problems(data) == []
     doc = etree.fromstring(data)
-    assert _ints(doc, ".//e:IntervalReading/e:value") == [125, 167]
+    assert _texts(doc, ".//e:ReadingType/e:powerOfTenMultiplier") == ["-3"]
+    assert _ints(doc, ".//e:IntervalReading/e:value") == [125_000, 166_500]
     assert _ints(doc, ".//e:IntervalReading/e:cost") == [2500, 3330]  # 0.125 x 0.2, 0.1665 x 0.2 EUR
     assert _texts(doc, ".//e:IntervalReading/e:ReadingQuality/e:quality") == ["7"]
     assert doc.findtext("a:entry/a:title", namespaces=NS) == "srv.energy (50 % to C9)"
+
+
+def test_a_small_share_of_a_water_point_keeps_its_litres() -> None:
+    # 3.81 % of 0.012 m3 = 0.0004572 m3 = 0.4572 L: in whole litres it would be 0, in 1e-9 m3 it is exact
+    data = espi_feed(
+        _statement(Decimal("3.81"), unit="m3", resource="cold_water"),
+        "srv.energy",
+        [_interval(0, 0.012)],
+        zone=ZoneInfo("Europe/Berlin"),
+        updated=UPDATED,
+    )
+    assert espi_problems(data) == []
+    doc = etree.fromstring(data)
+    assert _texts(doc, ".//e:ReadingType/e:powerOfTenMultiplier") == ["-9"]
+    assert _ints(doc, ".//e:IntervalReading/e:value") == [457_200]
+
+
+def test_value_places() -> None:
+    assert [value_places(Decimal(s)) for s in ("100", "100.0", "50", "50.0", "33.3", "3.81", "33.33333")] == [
+        3,
+        3,
+        6,
+        6,
+        6,
+        9,
+        9,
+    ]
 
 
 def test_water_in_litres_and_no_cost_without_prices() -> None:
