@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from bms_bridge.sites import DB_ENV
+from metering.store import StoreUnavailable
 
 # command name -> module in bms_bridge.commands (imported lazily: `check` need not load pymodbus)
 COMMANDS = {
@@ -97,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = module.run(args)
     except KeyboardInterrupt:
         return 130
+    except StoreUnavailable as error:  # any command: one sentence with the fix, not a traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stderr.close()
         return 0

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Row, Table, and_, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from metering.clock import Clock, utc_now
@@ -34,6 +35,7 @@ from metering.store.engine import WRITE_OPTION, create_engine
 from metering.store.migrate import upgrade
 from metering.store.records import Event
 from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms
+from metering.store.unavailable import explain
 from metering.store.urls import is_sqlite, normalise_db_url
 from metering.trends import TrendKind, TrendSample
 
@@ -71,15 +73,18 @@ class Store:
         can then hold several sites. `engine_kwargs` go to `create_async_engine`.
         """
         parsed = normalise_db_url(url)
-        if is_sqlite(parsed):
-            _make_parent_dir(parsed)
         engine = create_engine(parsed, schema=schema, **engine_kwargs)
         try:
-            if schema is not None:
-                quoted = engine.dialect.identifier_preparer.quote_schema(schema)
-                async with engine.begin() as conn:
-                    await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
-            await upgrade(engine)
+            try:
+                if is_sqlite(parsed):
+                    _make_parent_dir(parsed)
+                if schema is not None:
+                    quoted = engine.dialect.identifier_preparer.quote_schema(schema)
+                    async with engine.begin() as conn:
+                        await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+                await upgrade(engine)
+            except (OSError, SQLAlchemyError) as error:
+                raise explain(parsed, error) from error
             yield cls(engine, clock=clock)
         finally:
             await engine.dispose()
