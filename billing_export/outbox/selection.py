@@ -1,0 +1,52 @@
+"""Which statements a scheduled export hands to the outbox.
+
+Only approved statements go to the billing system: an accountant has looked at them. A site that opts
+into `auto_approve` sends drafts and reviewed ones too, approving them on the way (recorded as such by
+whoever keeps the statements). Exported ones are in the outbox already; superseded ones are replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from billing_export.outbox.model import OutboxInput
+from billing_export.statement import StatementState
+
+_AUTO_APPROVABLE = frozenset({StatementState.DRAFT, StatementState.REVIEWED})
+
+
+@dataclass(frozen=True, slots=True)
+class ExportCandidate:
+    """A stored statement version and its rendered body, as the statement store gives it."""
+
+    statement_id: str
+    version: int
+    state: StatementState
+    body: bytes
+
+    def as_input(self) -> OutboxInput:
+        return OutboxInput(self.statement_id, self.version, self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    deliver: tuple[OutboxInput, ...]  # into the outbox
+    approve: tuple[ExportCandidate, ...]  # to approve first (auto_approve only)
+    held: tuple[ExportCandidate, ...]  # waiting for an accountant
+
+
+def select_for_delivery(candidates: Iterable[ExportCandidate], *, auto_approve: bool) -> Selection:
+    deliver: list[OutboxInput] = []
+    approve: list[ExportCandidate] = []
+    held: list[ExportCandidate] = []
+    for candidate in candidates:
+        if candidate.state is StatementState.APPROVED:
+            deliver.append(candidate.as_input())
+        elif candidate.state in _AUTO_APPROVABLE:
+            if auto_approve:
+                approve.append(candidate)
+                deliver.append(candidate.as_input())
+            else:
+                held.append(candidate)
+    return Selection(tuple(deliver), tuple(approve), tuple(held))
