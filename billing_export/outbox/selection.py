@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from billing_export.outbox.model import OutboxInput
+from billing_export.period import Period
 from billing_export.statement import StatementState
 
 _AUTO_APPROVABLE = frozenset({StatementState.DRAFT, StatementState.REVIEWED})
@@ -50,3 +52,15 @@ def select_for_delivery(candidates: Iterable[ExportCandidate], *, auto_approve: 
             else:
                 held.append(candidate)
     return Selection(tuple(deliver), tuple(approve), tuple(held))
+
+
+class StatementFeed(Protocol):
+    """What the statement store offers a scheduled export (implemented where statements are kept)."""
+
+    async def export_candidates(self, period: Period) -> list[ExportCandidate]:
+        """The current version of every statement of `period`, rendered as the body to deliver."""
+        ...
+
+    async def approve(self, candidate: ExportCandidate, by: str) -> None:
+        """Approve a draft or reviewed statement on behalf of `by` (recorded in the audit log)."""
+        ...
