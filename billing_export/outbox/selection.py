@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from billing_export.outbox.model import OutboxInput
 from billing_export.period import Period
@@ -63,4 +63,9 @@ class StatementFeed(Protocol):
 
     async def approve(self, candidate: ExportCandidate, by: str) -> None:
         """Approve a draft or reviewed statement on behalf of `by` (recorded in the audit log)."""
+        ...
+
+    async def exported(self, statement_id: str, version: int, receipt: dict[str, Any]) -> None:
+        """The billing system has this version (approved -> exported). The outbox row stays the record of
+        truth: a crash between the two leaves the row delivered, and this may be called again for it."""
         ...

@@ -171,8 +171,7 @@ class BillingDelivery:
             receipt = answer.receipt or {"status": answer.status}
             if await self.outbox.mark_delivered(entry.id, receipt, now):
                 log.info("statement %s delivered (HTTP %s)", entry.key, answer.status)
-                if self._on_delivered is not None:
-                    await self._on_delivered(entry, receipt)
+                await self._tell_delivered(entry, receipt)
                 return 1
             return 0
         if answer.outcome is Outcome.DEAD:
@@ -184,6 +183,14 @@ class BillingDelivery:
         log.warning("statement %s not delivered (%s); retry at %s", entry.key, answer.reason, retry_at.isoformat())
         await self.outbox.retry_later(entry.id, retry_at, answer.reason)
         return 0
+
+    async def _tell_delivered(self, entry: OutboxEntry, receipt: dict[str, Any]) -> None:
+        if self._on_delivered is None:
+            return
+        try:
+            await self._on_delivered(entry, receipt)
+        except Exception:  # delivered is committed; the statement's own state can be set again from the outbox
+            log.exception("statement %s delivered, but recording it as exported failed", entry.key)
 
     async def _post(self, entry: OutboxEntry) -> _Answer:
         assert self._session is not None, "use BillingDelivery in async with"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,7 +67,7 @@ class BillingScheduler:
         self._max_sleep = max_sleep
         self._checked: datetime | None = None
         self._task: asyncio.Task[None] | None = None
-        self.ran: list[Fire] = []  # what ran, in order (status and tests)
+        self.ran: deque[Fire] = deque(maxlen=100)  # the latest fires that ran, in order (status and tests)
 
     def _fire(self, index: int, at: datetime) -> Fire:
         schedule = self.settings.schedules[index]

@@ -8,8 +8,9 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from billing_export.outbox import OutboxEntry
 from billing_export.outbox.selection import StatementFeed, select_for_delivery
 from billing_export.outbox.store import OutboxStore
 from billing_export.period import Period
@@ -87,8 +88,17 @@ async def billing_running(
         return
     config = DeliveryConfig.from_settings(settings)
     outbox = OutboxStore(store)
+    on_delivered = None
+    if hooks is not None:
+        feed = hooks.statements
+
+        async def on_delivered(entry: OutboxEntry, receipt: dict[str, Any]) -> None:
+            await feed.exported(entry.statement_id, entry.version, receipt)
+
     async with contextlib.AsyncExitStack() as stack:
-        delivery = await stack.enter_async_context(BillingDelivery(config, outbox, store.add_event, clock=clock))
+        delivery = await stack.enter_async_context(
+            BillingDelivery(config, outbox, store.add_event, clock=clock, on_delivered=on_delivered)
+        )
         if settings.schedules and hooks is None:
             log.warning("billing_export.schedules are set, but nothing keeps statements yet: schedules do not run")
         elif settings.schedules and hooks is not None:

@@ -31,12 +31,21 @@ async def serve(site: LoadedSite, db_url: str, options: ServiceOptions, banner: 
 def startup_errors() -> tuple[type[BaseException], ...]:
     """Errors that stop the service from starting and that a person can fix (a port taken, a secret unset)."""
     from bms_bridge.bacnet.server import BacnetBindError
+    from bms_bridge.billing.delivery import DeliveryConfigError
     from bms_bridge.bms_client.client import BmsClientError
     from bms_bridge.exposure.settings import MissingSecret
     from bms_bridge.lpwan.webhook import LpwanConfigError
     from bms_bridge.opcua.errors import OpcUaServerError
 
-    return (BacnetBindError, BmsClientError, OpcUaServerError, LpwanConfigError, MissingSecret, OSError)
+    return (
+        BacnetBindError,
+        BmsClientError,
+        OpcUaServerError,
+        LpwanConfigError,
+        MissingSecret,
+        DeliveryConfigError,
+        OSError,
+    )
 
 
 def serve_or_explain(site: LoadedSite, db_url: str, options: ServiceOptions, banner: str = "") -> int:

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,6 +47,7 @@ class Statements:
     def __init__(self) -> None:
         self.closed: list[str] = []
         self.approved: list[tuple[str, str]] = []
+        self.exported_versions: list[tuple[str, str]] = []
         self.items = [
             ExportCandidate("ACME-2026-10", 1, StatementState.APPROVED, b'{"statement":"ACME-2026-10"}'),
             ExportCandidate("CAFE-2026-10", 1, StatementState.DRAFT, b'{"statement":"CAFE-2026-10"}'),
@@ -62,6 +64,9 @@ class Statements:
     async def approve(self, candidate: ExportCandidate, by: str) -> None:
         self.approved.append((candidate.statement_id, by))
 
+    async def exported(self, statement_id: str, version: int, receipt: dict[str, Any]) -> None:
+        self.exported_versions.append((f"{statement_id}:{version}", receipt["receipt_id"]))
+
 
 @pytest.fixture
 def receiver(tmp_path: Path) -> Iterator[ReceiverProcess]:
@@ -73,10 +78,11 @@ def receiver(tmp_path: Path) -> Iterator[ReceiverProcess]:
         process.stop()
 
 
-async def delivered_keys(outbox: OutboxStore, count: int) -> list[str]:
+async def delivered_keys(outbox: OutboxStore, statements: Statements, count: int) -> list[str]:
+    """Wait until `count` versions are delivered and the statement side has been told of each."""
     for _ in range(250):
         keys = [e.key for e in await outbox.entries(OutboxState.DELIVERED)]
-        if len(keys) >= count:
+        if len(keys) >= count and len(statements.exported_versions) >= count:
             return keys
         await asyncio.sleep(0.02)
     raise AssertionError(f"fewer than {count} delivered")
@@ -105,13 +111,15 @@ async def test_scheduled_close_and_export_deliver_what_is_approved(
     async with Store.open(f"sqlite:///{site_dir / 'state.db'}") as store:
         async with billing_running(site, store, FakeClock(NOW), hooks) as delivery:
             assert delivery is not None
-            keys = await delivered_keys(OutboxStore(store), len(expected))
+            keys = await delivered_keys(OutboxStore(store), statements, len(expected))
         entries = await OutboxStore(store).entries()
     assert statements.closed == ["2026-10"]
     assert statements.approved == approved
     assert keys == expected == receiver.booked_keys()
     assert [e.key for e in entries] == expected  # held drafts and superseded versions never enter the outbox
-    assert all(e.receipt and e.receipt["receipt_id"].startswith("R-") for e in entries)
+    receipts = [(e.key, e.receipt["receipt_id"]) for e in entries if e.receipt]
+    assert statements.exported_versions == receipts  # each statement told once, with its receipt
+    assert [r for _, r in receipts] == ["R-0001", "R-0002"][: len(expected)]
 
 
 async def test_the_service_does_not_start_billing_without_its_secret(
