@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+MAX_STATEMENT_ID = 200  # the column's width (export_outbox.statement_id)
+
 
 class OutboxState(StrEnum):
     PENDING = "pending"  # waiting for its next attempt
@@ -30,6 +32,8 @@ class OutboxInput:
     def __post_init__(self) -> None:
         if not self.statement_id.strip():
             raise ValueError("an outbox entry needs a statement id")
+        if len(self.statement_id) > MAX_STATEMENT_ID:
+            raise ValueError(f"statement id {self.statement_id[:40]!r}... is longer than {MAX_STATEMENT_ID} characters")
         if self.version < 1:
             raise ValueError(f"statement {self.statement_id}: version {self.version} must be 1 or more")
 

@@ -216,19 +216,54 @@ async def test_a_deliverer_killed_mid_request_loses_and_duplicates_nothing(
     ]
 
 
-async def test_background_task_delivers_what_is_queued_when_woken(tmp_path: Path, receiver: ReceiverProcess) -> None:
+async def test_a_dropped_connection_and_503_with_a_date_are_retried(db: Backend, receiver: ReceiverProcess) -> None:
     receiver.start()
-    async with Store.open(f"sqlite:///{tmp_path / 'bg.db'}") as store:
-        config = DeliveryConfig(receiver.url, SECRET.encode(), timedelta(seconds=5), POLICY)
-        async with BillingDelivery(config, OutboxStore(store), store.add_event) as sender:
-            await sender.outbox.enqueue([statement("ACME-2026-11")], datetime.now(UTC))
-            sender.wake()
-            await receiver.wait_accepted(1)
-            for _ in range(100):
-                entry = await sender.outbox.entry("ACME-2026-11:1")
-                if entry is not None and entry.state is OutboxState.DELIVERED:
-                    break
-                await asyncio.sleep(0.02)
+    clock = FakeClock(T0)
+    # Retry-After as an HTTP date (RFC 9110 §10.2.3): 10 minutes after T0
+    await receiver.script({"drop": True}, {"status": 503, "retry_after": "Tue, 01 Dec 2026 05:10:00 GMT"})
+    async with db.open() as store, delivery(store, receiver.url, clock) as sender:
+        await sender.outbox.enqueue([statement("ACME-2026-11")], clock.now)
+        await sender.deliver_due()
+        [entry] = await sender.outbox.entries()
+        assert entry.last_error is not None and "Disconnected" in entry.last_error
+        assert entry.next_attempt_at == T0 + 30 * SECONDS
+        clock.move_to(entry.next_attempt_at)
+        await sender.deliver_due()
+        [entry] = await sender.outbox.entries()
+        assert (entry.last_error, entry.next_attempt_at) == ("HTTP 503", datetime(2026, 12, 1, 5, 10, tzinfo=UTC))
+        await rounds_until_settled(sender, clock)
+        [entry] = await sender.outbox.entries()
+    assert (entry.state, entry.attempts) == (OutboxState.DELIVERED, 3)
+    assert receiver.booked_keys() == ["ACME-2026-11:1"]
+
+
+async def test_background_task_delivers_what_is_queued_when_woken(tmp_path: Path) -> None:
+    # the real clock here, and a receiver that refuses timestamps more than 5 minutes off its own
+    receiver = ReceiverProcess(tmp_path, tolerance=300)
+    receiver.start()
+    try:
+        async with Store.open(f"sqlite:///{tmp_path / 'bg.db'}") as store:
+            config = DeliveryConfig(receiver.url, SECRET.encode(), timedelta(seconds=5), POLICY)
+            async with BillingDelivery(config, OutboxStore(store), store.add_event) as sender:
+                await sender.outbox.enqueue([statement("ACME-2026-11")], datetime.now(UTC))
+                sender.wake()
+                await receiver.wait_accepted(1)
+                for _ in range(100):
+                    entry = await sender.outbox.entry("ACME-2026-11:1")
+                    if entry is not None and entry.state is OutboxState.DELIVERED:
+                        break
+                    await asyncio.sleep(0.02)
+            # signed with a timestamp a day old: a replay, refused although the signature matches
+            stale = FakeClock(datetime.now(UTC) - timedelta(days=1))
+            async with delivery(store, receiver.url, stale) as old:
+                await old.outbox.enqueue([statement("CAFE-2026-11")], stale.now)
+                await old.deliver_due()
+                replayed = await old.outbox.entry("CAFE-2026-11:1")
+    finally:
+        receiver.stop()
+    assert replayed is not None
+    assert (replayed.state, replayed.last_error) == (OutboxState.DEAD, 'HTTP 401: {"error": "bad signature"}')
+    assert receiver.booked_keys() == ["ACME-2026-11:1"]
     assert entry is not None and entry.state is OutboxState.DELIVERED
     assert entry.receipt == {"receipt_id": "R-0001", "idempotency_key": "ACME-2026-11:1"}
     assert json.loads(statement("ACME-2026-11").body)["total"] == "100.00"

@@ -20,6 +20,8 @@ from billing_export.outbox import (
     verify,
 )
 from billing_export.outbox.dead_letter import DEAD_LETTER_KIND, dead_letter_event
+from billing_export.outbox.selection import ExportCandidate, select_for_delivery
+from billing_export.statement import StatementState as St
 
 NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
@@ -133,3 +135,27 @@ def test_an_input_needs_an_id_and_a_positive_version() -> None:
         OutboxInput("S", 0, b"")
     with pytest.raises(ValueError, match="statement id"):
         OutboxInput(" ", 1, b"")
+
+
+def test_a_statement_id_must_fit_its_column() -> None:
+    OutboxInput("S" * 200, 1, b"")
+    with pytest.raises(ValueError, match="longer than 200"):
+        OutboxInput("S" * 201, 1, b"")
+
+
+def test_only_approved_statements_are_selected_unless_the_site_auto_approves() -> None:
+    candidates = [
+        ExportCandidate("A", 1, St.APPROVED, b"a"),
+        ExportCandidate("B", 1, St.DRAFT, b"b"),
+        ExportCandidate("C", 2, St.REVIEWED, b"c"),
+        ExportCandidate("D", 1, St.EXPORTED, b"d"),
+        ExportCandidate("E", 1, St.SUPERSEDED, b"e"),
+    ]
+    manual = select_for_delivery(candidates, auto_approve=False)
+    assert [i.key for i in manual.deliver] == ["A:1"]
+    assert [c.statement_id for c in manual.held] == ["B", "C"]
+    assert manual.approve == ()
+    auto = select_for_delivery(candidates, auto_approve=True)
+    assert [i.key for i in auto.deliver] == ["A:1", "B:1", "C:2"]
+    assert [c.statement_id for c in auto.approve] == ["B", "C"]
+    assert auto.held == ()
