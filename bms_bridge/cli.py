@@ -21,6 +21,7 @@ COMMANDS = {
     "events": "events",
     "replace-meter": "replace_meter",
     "verify": "verify",
+    "outbox": "outbox",
 }
 
 
@@ -78,6 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     check_intervals.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: first reading)")
     check_intervals.add_argument("--to", dest="end", help="last day, inclusive (default: last reading)")
     check_intervals.add_argument("--json", action="store_true")
+
+    outbox = sub.add_parser("outbox", help="statements on their way to the billing system")
+    outbox.add_argument("site")
+    outbox.add_argument("--state", choices=["pending", "delivered", "dead"])
+    outbox.add_argument("--json", action="store_true")
+    outbox.add_argument(
+        "--requeue-dead", nargs="*", metavar="KEY", help="send dead statement versions again (all, or these keys)"
+    )
     return parser
 
 

@@ -118,6 +118,24 @@ class OutboxStore:
     async def mark_dead(self, entry_id: int, error: str) -> bool:
         return await self._change(entry_id, {"state": OutboxState.DEAD.value, "last_error": error})
 
+    async def requeue_dead(self, now: datetime, keys: Iterable[str] | None = None) -> list[OutboxEntry]:
+        """Give dead entries (all, or those of `keys`) a new delivery window from `now`, once the cause is
+        fixed (a key mismatch, a tenant unknown to the billing system). Same key and body: a receiver
+        that did book one answers 409. Returns the entries as they were when dead."""
+        query = select(t.export_outbox).where(_c.state == OutboxState.DEAD.value).order_by(_c.id)
+        if keys is not None:
+            query = query.where(_c.idempotency_key.in_(sorted(set(keys))))
+        revived: list[OutboxEntry] = []
+        async with self._write() as conn:
+            for row in (await conn.execute(query)).all():
+                await conn.execute(
+                    update(t.export_outbox)
+                    .where(_c.id == row.id, _c.state == OutboxState.DEAD.value)
+                    .values(state=OutboxState.PENDING.value, next_attempt_at=to_ms(now), created_at=to_ms(now))
+                )
+                revived.append(_entry(row))
+        return revived
+
     async def entry(self, key: str) -> OutboxEntry | None:
         rows = await self._fetch(select(t.export_outbox).where(_c.idempotency_key == key))
         return _entry(rows[0]) if rows else None

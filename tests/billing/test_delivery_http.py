@@ -141,8 +141,8 @@ async def test_refusals_are_dead_at_once_with_the_reason_and_an_event(db: Backen
         ("CAFE-2026-11:1", OutboxState.DEAD, 1, 'HTTP 401: {"error": "bad signature"}'),
     ]
     assert [(e.subject, e.severity, e.dedup_key) for e in events] == [
-        ("ACME-2026-11", "alarm", "export-dead-letter:ACME-2026-11:1"),
-        ("CAFE-2026-11", "alarm", "export-dead-letter:CAFE-2026-11:1"),
+        ("ACME-2026-11", "alarm", "export-dead-letter:ACME-2026-11:1:2026-12-01T05:00:00+00:00"),
+        ("CAFE-2026-11", "alarm", "export-dead-letter:CAFE-2026-11:1:2026-12-01T05:00:00+00:00"),
     ]
     assert receiver.booked_keys() == []
 

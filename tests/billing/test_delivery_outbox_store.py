@@ -79,3 +79,23 @@ async def test_bodies_come_back_byte_for_byte(db: Backend) -> None:
         await outbox.enqueue([OutboxInput("C", 1, body)], NOW)
         [entry] = await outbox.due(NOW)
     assert entry.body == body
+
+
+async def test_requeue_gives_dead_entries_a_new_window(db: Backend) -> None:
+    async with db.open() as store:
+        outbox = OutboxStore(store)
+        await outbox.enqueue([statement("A"), statement("B")], NOW)
+        a, _b = await outbox.due(NOW)
+        await outbox.mark_dead(a.id, "HTTP 401")
+        later = NOW + 60 * MINUTE
+        assert await outbox.requeue_dead(later, ["B:1"]) == []  # B is not dead
+        [was] = await outbox.requeue_dead(later)
+        again = await outbox.entry("A:1")
+    assert (was.key, was.state, was.created_at) == ("A:1", OutboxState.DEAD, NOW)
+    assert again is not None
+    assert (again.state, again.created_at, again.next_attempt_at, again.last_error) == (
+        OutboxState.PENDING,
+        later,
+        later,
+        "HTTP 401",
+    )

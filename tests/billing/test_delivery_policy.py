@@ -125,7 +125,7 @@ def test_dead_letter_event_names_the_statement_version() -> None:
     assert idempotency_key("ACME-2026-11", 2) == "ACME-2026-11:2" == item.key
     assert event.kind == DEAD_LETTER_KIND == "export-dead-letter"
     assert event.subject == "ACME-2026-11"
-    assert event.dedup_key == "export-dead-letter:ACME-2026-11:2"
+    assert event.dedup_key == "export-dead-letter:ACME-2026-11:2:2026-11-28T06:00:00+00:00"
     assert event.details["attempts"] == 5
     assert "undelivered for 3 days" in event.title
 
