@@ -115,6 +115,41 @@ async def test_close_then_export_run_on_the_1st_moving_the_fake_clock() -> None:
     assert max(slept) == 6 * 3600  # never asleep longer than max_sleep, however far the next fire
 
 
+Call = tuple[str, str, datetime]
+
+
+async def run_scheduler(config: BillingExportSettings, start: datetime, until: datetime) -> list[Call]:
+    """Run the scheduler task from `start` until the fake clock passes `until`; time moves as it sleeps."""
+    clock = FakeClock(start)
+    actions = Recorder(clock)
+    passed = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        clock.move_to(clock.now + timedelta(seconds=seconds))
+        if clock.now >= until:
+            passed.set()
+        await asyncio.sleep(0)
+
+    async with BillingScheduler(config, BERLIN, actions, clock=clock, sleep=sleep, max_sleep=timedelta(hours=1)):
+        await asyncio.wait_for(passed.wait(), 10)
+    return actions.calls
+
+
+@pytest.mark.parametrize(
+    ("start", "fires"),
+    [
+        # spring: 02:30 CET (01:30 UTC); skipped on the 29th, so at the jump to 03:00 CEST; then 00:30 UTC
+        (utc(2026, 3, 27, 12), [utc(2026, 3, 28, 1, 30), utc(2026, 3, 29, 1), utc(2026, 3, 30, 0, 30)]),
+        # autumn: 02:30 CEST (00:30 UTC), on the 25th only the first of the two 02:30s, then CET 01:30 UTC
+        (utc(2026, 10, 23, 12), [utc(2026, 10, 24, 0, 30), utc(2026, 10, 25, 0, 30), utc(2026, 10, 26, 1, 30)]),
+    ],
+)
+async def test_a_nightly_export_fires_once_a_night_across_dst(start: datetime, fires: list[datetime]) -> None:
+    config = settings(("30 2 * * *", "export"), catch_up="1m")  # nothing to catch up at noon
+    calls = await run_scheduler(config, start, start + timedelta(days=3))
+    assert [at for _, _, at in calls] == fires
+
+
 async def test_a_fire_missed_while_stopped_runs_at_start_if_recent() -> None:
     config = settings(("0 6 1 * *", "close"), ("30 6 1 * *", "export"), catch_up="1d")
     clock = FakeClock(utc(2026, 11, 1, 8))  # 09:00 local: both fires of this morning were missed
