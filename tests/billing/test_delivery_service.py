@@ -4,23 +4,25 @@ receiver process. Only approved statements reach the billing system unless the s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from billing_export.outbox import OutboxState
+from billing_export.outbox import OutboxInput, OutboxState
 from billing_export.outbox.selection import ExportCandidate
 from billing_export.outbox.store import OutboxStore
 from billing_export.period import Period
 from billing_export.statement import StatementState
 from bms_bridge.billing.delivery import DeliveryConfigError
 from bms_bridge.billing.wiring import AUTO_APPROVER, BillingHooks, billing_running
+from bms_bridge.service import Service
 from bms_bridge.sites import open_site
 from metering.store import Store
 from tests.billing.outbox_support import SECRET, SECRET_ENV, FakeClock, ReceiverProcess
+from tests.support.services import free_tcp_port
 
 pytestmark = pytest.mark.slow
 
@@ -140,3 +142,19 @@ async def test_a_site_without_billing_export_runs_no_billing(site_dir: Path) -> 
         billing_running(open_site(site_dir), store, FakeClock(NOW)) as delivery,
     ):
         assert delivery is None
+
+
+async def test_the_running_service_delivers_its_outbox(
+    site_dir: Path, edit: Callable[[str, str, str], Path], receiver: ReceiverProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the whole service on the minimal site (its meters dead on free ports), with billing_export set
+    edit("devices.yaml", "port: 15020", f"port: {free_tcp_port()}")
+    edit("devices.yaml", "port: 15022", f"port: {free_tcp_port()}")
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    (site_dir / "billing.yaml").write_text(billing_yaml(receiver.url, auto_approve=False).split("  schedules:")[0])
+    url = f"sqlite:///{site_dir / 'state.db'}"
+    async with Store.open(url) as store:  # queued before the service starts, e.g. by a previous run
+        await OutboxStore(store).enqueue([OutboxInput("ACME-2026-10", 1, b"{}")], datetime.now(UTC))
+    async with Service(open_site(site_dir), url).running():
+        await receiver.wait_accepted(1)
+    assert receiver.booked_keys() == ["ACME-2026-10:1"]
