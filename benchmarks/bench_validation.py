@@ -37,8 +37,8 @@ def make_series(point: int) -> list[Reading]:
 def ours(series: list[list[Reading]]) -> float:
     total = 0.0
     for readings in series:
-        deltas = normalise(readings, SPEC).deltas
-        total += sum(i.value for i in to_intervals(readings[0].point_id, deltas))
+        columns = normalise(readings, SPEC).columns
+        total += sum(i.value for i in to_intervals(readings[0].point_id, columns))
     return total
 
 

@@ -21,6 +21,7 @@ COMMANDS = {
     "events": "events",
     "replace-meter": "replace_meter",
     "verify": "verify",
+    "export": "export",
     "outbox": "outbox",
 }
 
@@ -79,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     check_intervals.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: first reading)")
     check_intervals.add_argument("--to", dest="end", help="last day, inclusive (default: last reading)")
     check_intervals.add_argument("--json", action="store_true")
+
+    export = sub.add_parser("export", help="export a period's statements as files")
+    export.add_argument("site")
+    export.add_argument("--period", required=True, help="the month, YYYY-MM (site time)")
+    export.add_argument("--format", required=True, choices=["json", "csv", "xlsx", "espi"])
+    export.add_argument("--out", required=True, help="file for csv and xlsx; folder for json and espi")
 
     outbox = sub.add_parser("outbox", help="statements on their way to the billing system")
     outbox.add_argument("site")

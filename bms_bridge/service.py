@@ -14,17 +14,19 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bms_bridge.exposure.build import devices_of_points, exposed_points, virtual_terms
+from bms_bridge.exposure.build import devices_of_points, exposed_points
 from bms_bridge.exposure.feed import ExposureFeed
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
 from bms_bridge.modbus.acquisition import ModbusAcquisition
 from bms_bridge.tasks import cancel_and_wait
+from metering.clock import Clock, utc_now
 from metering.consumption import refresh_dirty
 from metering.health import DeviceHealth
+from metering.live_virtual import live_totals
 from metering.readings import Reading
 from metering.store import ConsumptionStore, ReadingWriter, Store
 from point_mapping.loader import LoadedSite
@@ -34,12 +36,6 @@ if TYPE_CHECKING:
     from bms_bridge.simulate.load_model import LoadModel
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -89,13 +85,16 @@ class Service:
             writer = await stack.enter_async_context(
                 ReadingWriter(store, queue_size=model.acquisition.queue_size, journal=journal)
             )
+            # Runs after acquisition, intake and timers have stopped: the last readings' intervals are
+            # computed before the process ends, so a stopped site verifies clean.
+            stack.push_async_callback(self._final_refresh, writer, store)
             points = exposed_points(self.site, clock().astimezone(model.site.zone).date())
             feed = ExposureFeed(
                 points,
                 devices_of_points(self.site),
                 model.exposure.stale_after,
                 clock,
-                virtual=virtual_terms(self.site),
+                virtual=await live_totals(self.site, store),
             )
             self.feed = feed
             await self._start_exposure(stack, store, feed, points)
@@ -216,6 +215,12 @@ class Service:
         # Exactly the slots that new, late or backfilled readings can change (dirty spans).
         count = await refresh_dirty(self.site, ConsumptionStore(store))
         log.info("recomputed %d intervals", count)
+
+    async def _final_refresh(self, writer: ReadingWriter, store: Store) -> None:
+        try:
+            await self._refresh_intervals(writer, store)
+        except Exception as exc:  # the spans stay marked: the next start recomputes them
+            log.warning("intervals not recomputed at stop (%s); the next start does it", exc)
 
     @staticmethod
     async def _every(period: timedelta, action: Callable[[], object]) -> None:

@@ -345,7 +345,7 @@ class _Run:
         readings = await self._readings(point.id)
         exchanges = merge_exchanges(declared_exchanges(meter), await self.repo.exchanges(meter.id))
         series = normalise(readings, counter_spec(self.site, meter, measure), exchanges)
-        intervals = to_intervals(point.id, series.deltas, window=(self.start, self.end))
+        intervals = to_intervals(point.id, series.columns, window=(self.start, self.end))
         # Faults found in the context readings outside the range belong to the computation of that range.
         faults = tuple(
             PointFault(point.id, f)

@@ -18,12 +18,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
+
+from metering.delta_columns import EPOCH, Delta, DeltaColumns, Floats, Ints, Ranks, microseconds
 from metering.exchanges import EXCHANGE_TIME_TOLERANCE, MeterExchange, format_register
-from metering.quality import worst
+from metering.quality import rank, worst
 from metering.readings import Quality, Reading
+
+__all__ = ["LOOKAHEAD", "CounterFault", "CounterSpec", "Delta", "FaultKind", "NormalisedSeries", "normalise"]
+
+Bools = npt.NDArray[np.bool_]
+_US = timedelta(microseconds=1)
 
 # A very short step would make a per-hour cap meaningless against the register's resolution
 # (1 kWh in a 10 s poll is "360 kWh/h"), so the cap is never scaled below one quarter hour.
@@ -129,16 +138,6 @@ class CounterSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class Delta:
-    """Consumption in engineering units between two readings, over (start_ts, end_ts]."""
-
-    start_ts: datetime
-    end_ts: datetime
-    value: float
-    quality: Quality = Quality.MEASURED
-
-
-@dataclass(frozen=True, slots=True)
 class CounterFault:
     """Something the register did that is not plain consumption.
 
@@ -156,8 +155,13 @@ class CounterFault:
 @dataclass(frozen=True, slots=True)
 class NormalisedSeries:
     point_id: str
-    deltas: tuple[Delta, ...] = field(default=())
+    columns: DeltaColumns = field(default_factory=DeltaColumns.empty)
     faults: tuple[CounterFault, ...] = field(default=())
+
+    @property
+    def deltas(self) -> tuple[Delta, ...]:
+        """The deltas as objects (the interval builder takes `columns` directly)."""
+        return self.columns.deltas()
 
 
 def normalise(
@@ -175,26 +179,33 @@ def normalise(
         raise ValueError(f"normalise takes readings of one point, got {sorted(point_ids)}")
     point_id = next(iter(point_ids), "")
     faults: list[CounterFault] = []
-    clean = _in_range_and_order(readings, spec, faults)
+    clean = _Clean.of(readings, spec, faults)
     walk = _Walk(spec, sorted((e.scaled(spec.register_scale) for e in exchanges), key=lambda e: e.ts))
-    deltas: list[Delta] = []
-    if clean:
-        fast = _FastPath(clean, spec, walk.exchanges)
-        prev, p, j = clean[0], 0, 1
-        while j < len(clean):
-            cur = clean[j]
-            rise = fast.plain_rise(p, j)
-            if rise is not None:  # the common case, decided on floats without building a step
-                quality = prev.quality if prev.quality is cur.quality else worst(prev.quality, cur.quality)
-                deltas.append(Delta(prev.ts, cur.ts, rise * spec.multiplier, quality))
-                prev, p, j = cur, j, j + 1
+    runs: list[tuple[int, int]] = []  # steps j-1 → j for j in [start, stop): plain rises
+    steps: list[tuple[int, int, float, int]] = []  # (from, to, value, quality rank) decided one by one
+    readings_ = clean.readings
+    if readings_:
+        plain = _Plain(clean, spec, walk.exchanges)
+        breaks = plain.breaks
+        p, j = 0, 1
+        while j < len(readings_):
+            if p == j - 1 and plain.adjacent[j]:  # a run of the common case, decided on arrays
+                k = int(breaks[np.searchsorted(breaks, j)]) if j <= breaks[-1] else len(readings_)
+                runs.append((j, k))
+                p, j = k - 1, k
+                continue
+            prev, cur = readings_[p], readings_[j]
+            rise = plain.rise(p, j)
+            if rise is not None:  # plain too, after readings skipped as glitches
+                steps.append((p, j, rise * spec.multiplier, max(int(clean.ranks[p]), int(clean.ranks[j]))))
+                p, j = j, j + 1
                 continue
             step = walk.advance(prev, cur)
-            if step is not None and not walk.is_spike(prev, cur, clean[j + 1 : j + 3]):
-                walk.accept(step, deltas, faults)
-                prev, p, j = cur, j, j + 1
+            if step is not None and not walk.is_spike(prev, cur, readings_[j + 1 : j + 3]):
+                steps.append((p, j, *walk.accept(step, faults)))
+                p, j = j, j + 1
                 continue
-            later = clean[j + 1 : j + 1 + LOOKAHEAD]
+            later = readings_[j + 1 : j + 1 + LOOKAHEAD]
             resume = next((k for k, r in enumerate(later) if walk.advance(prev, r) is not None), None)
             # A register never falls, so a drop is a glitch whenever the old course resumes. A rise
             # above the cap that the following readings carry on from is a real (if implausible) jump:
@@ -205,7 +216,7 @@ def normalise(
                 bool(later) and prev.value < cur.value <= later[0].value and walk.advance(cur, later[0]) is not None
             )
             if resume is not None and not carried_on:  # the course returns: the readings between were glitches
-                for bad in clean[j : j + 1 + resume]:
+                for bad in readings_[j : j + 1 + resume]:
                     faults.append(_glitch(bad, prev))
                 j += 1 + resume
                 continue
@@ -219,57 +230,122 @@ def normalise(
                 continue
             restart = walk.restart(prev, cur)
             if restart is not None:
-                walk.accept(restart, deltas, faults)
+                steps.append((p, j, *walk.accept(restart, faults)))
             else:
                 faults.append(walk.unexplained(prev, cur))
-            prev, p, j = cur, j, j + 1
-    faults.extend(walk.unused_exchanges(clean))
-    return NormalisedSeries(point_id, tuple(deltas), tuple(sorted(faults, key=lambda f: f.ts)))
+            p, j = j, j + 1
+    faults.extend(walk.unused_exchanges(readings_))
+    columns = clean.columns(runs, steps, spec.multiplier)
+    return NormalisedSeries(point_id, columns, tuple(sorted(faults, key=lambda f: f.ts)))
 
 
-def _in_range_and_order(readings: Sequence[Reading], spec: CounterSpec, faults: list[CounterFault]) -> list[Reading]:
-    wrap = spec.wrap
-    clean: list[Reading] = []
-    for cur in readings:
-        before = clean[-1].value if clean else None
-        if not math.isfinite(cur.value) or cur.value < 0 or (wrap is not None and cur.value >= wrap):
-            limit = f" (register range 0..{_fmt(wrap)})" if wrap is not None else ""
-            faults.append(_fault(cur, FaultKind.OUT_OF_RANGE, f"value {_fmt(cur.value)}{limit}; ignored", before))
-        elif clean and cur.ts <= clean[-1].ts:
-            message = f"timestamp {cur.ts.isoformat()} not after {clean[-1].ts.isoformat()}; ignored"
-            faults.append(_fault(cur, FaultKind.OUT_OF_ORDER, message, before))
+class _Clean:
+    """The readings that are in range and in time order, with their instants, values and quality ranks as
+    arrays. Out-of-range and out-of-order readings become faults here."""
+
+    def __init__(self, readings: list[Reading], us: Ints, values: Floats, ranks: Ranks) -> None:
+        self.readings, self.us, self.values, self.ranks = readings, us, values, ranks
+
+    @classmethod
+    def of(cls, readings: Sequence[Reading], spec: CounterSpec, faults: list[CounterFault]) -> _Clean:
+        given = list(readings)
+        us = microseconds([r.ts for r in given])
+        values = np.fromiter((r.value for r in given), dtype=np.float64, count=len(given))
+        wrap = spec.wrap
+        with np.errstate(invalid="ignore"):
+            in_range = np.isfinite(values) & (values >= 0)
+            if wrap is not None:
+                in_range &= values < wrap
+        # In order: later than every earlier reading kept (kept instants rise, so their running maximum).
+        earlier = np.maximum.accumulate(np.where(in_range, us, np.iinfo(np.int64).min))
+        kept = in_range.copy()
+        kept[1:] &= us[1:] > earlier[:-1]
+        if not kept.all():
+            cls._report(given, in_range, kept, wrap, faults)
+            index = np.flatnonzero(kept)
+            given, us, values = [given[i] for i in index.tolist()], us[index], values[index]
+        qualities = [r.quality for r in given]
+        if qualities.count(Quality.MEASURED) == len(qualities):
+            ranks = np.zeros(len(given), dtype=np.int8)
         else:
-            clean.append(cur)
-    return clean
+            ranks = np.array([rank(q) for q in qualities], dtype=np.int8)
+        return cls(given, us, values, ranks)
+
+    @staticmethod
+    def _report(
+        given: list[Reading], in_range: Bools, kept: Bools, wrap: float | None, faults: list[CounterFault]
+    ) -> None:
+        last: Reading | None = None
+        for i, cur in enumerate(given):
+            before = last.value if last is not None else None
+            if kept[i]:
+                last = cur
+            elif not in_range[i]:
+                limit = f" (register range 0..{_fmt(wrap)})" if wrap is not None else ""
+                faults.append(_fault(cur, FaultKind.OUT_OF_RANGE, f"value {_fmt(cur.value)}{limit}; ignored", before))
+            else:
+                assert last is not None  # a reading is out of order only after a kept one
+                message = f"timestamp {cur.ts.isoformat()} not after {last.ts.isoformat()}; ignored"
+                faults.append(_fault(cur, FaultKind.OUT_OF_ORDER, message, before))
+
+    def columns(
+        self, runs: list[tuple[int, int]], steps: list[tuple[int, int, float, int]], multiplier: float
+    ) -> DeltaColumns:
+        """The deltas of the plain runs and the steps decided one by one, in time order."""
+        if not runs and not steps:
+            return DeltaColumns.empty()
+        ends = [np.arange(a, b) for a, b in runs]
+        if steps:
+            ends.append(np.array([s[1] for s in steps], dtype=np.int64))
+        end = np.concatenate(ends)
+        start = end - 1
+        values = (self.values[end] - self.values[start]) * multiplier
+        ranks = np.maximum(self.ranks[start], self.ranks[end])
+        if steps:
+            tail = slice(len(end) - len(steps), None)
+            start[tail] = [s[0] for s in steps]
+            values[tail] = [s[2] for s in steps]
+            ranks[tail] = [s[3] for s in steps]
+        order = np.argsort(end, kind="stable")
+        start, end = start[order], end[order]
+        return DeltaColumns(self.us[start], self.us[end], values[order], ranks[order])
 
 
-class _FastPath:
-    """The plain case on floats: a rise within the cap, the next reading rising within the cap too (so
+class _Plain:
+    """The plain case on arrays: a rise within the cap, the next reading rising within the cap too (so
     the reading cannot be a spike), and no exchange near. Anything else goes the full way (`_Walk`)."""
 
-    def __init__(self, readings: Sequence[Reading], spec: CounterSpec, exchanges: Sequence[MeterExchange]) -> None:
-        epoch = datetime(1970, 1, 1, tzinfo=UTC)
-        self.seconds = [(r.ts - epoch).total_seconds() for r in readings]
-        self.values = [r.value for r in readings]
+    def __init__(self, clean: _Clean, spec: CounterSpec, exchanges: Sequence[MeterExchange]) -> None:
+        self.us, self.values = clean.us, clean.values
         per_hour = spec.max_plausible_delta
-        self.cap_per_second = math.inf if per_hour is None else per_hour / 3600.0 / spec.multiplier
-        self.min_span = _MIN_CAP_SPAN.total_seconds()
-        tolerance = EXCHANGE_TIME_TOLERANCE.total_seconds()
-        self.near_exchange = [
-            ((e.ts - epoch).total_seconds() - tolerance, (e.ts - epoch).total_seconds() + tolerance) for e in exchanges
-        ]
+        self.cap_per_us = math.inf if per_hour is None else per_hour / 3600e6 / spec.multiplier
+        self.min_span = _MIN_CAP_SPAN // _US
+        tolerance = EXCHANGE_TIME_TOLERANCE // _US
+        self.near_exchange = [((e.ts - EPOCH) // _US - tolerance, (e.ts - EPOCH) // _US + tolerance) for e in exchanges]
+        n = len(self.values)
+        rises = np.diff(self.values)
+        fits = (rises >= 0) & (rises <= self.cap_per_us * np.maximum(np.diff(self.us), self.min_span))
+        # adjacent[j]: the step j-1 → j is plain, and so is j → j+1 (the last reading has no next step)
+        adjacent = np.zeros(n, dtype=bool)
+        adjacent[1:] = fits
+        adjacent[1:-1] &= fits[1:]
+        for low, high in self.near_exchange:
+            adjacent[1:] &= ~((low <= self.us[1:]) & (self.us[:-1] <= high))
+        self.adjacent = adjacent
+        self.breaks = np.flatnonzero(~adjacent)  # always holds 0
 
-    def plain_rise(self, p: int, j: int) -> float | None:
-        values, seconds = self.values, self.seconds
-        rise = values[j] - values[p]
-        if rise < 0 or rise > self.cap_per_second * max(seconds[j] - seconds[p], self.min_span):
+    def rise(self, p: int, j: int) -> float | None:
+        """The rise p → j if it is plain (p need not be j - 1 after skipped glitches), else None."""
+        values, us = self.values, self.us
+        rise = float(values[j] - values[p])
+        if rise < 0 or rise > self.cap_per_us * max(int(us[j] - us[p]), self.min_span):
             return None
         if j + 1 < len(values):
-            after = values[j + 1] - values[j]
-            if after < 0 or after > self.cap_per_second * max(seconds[j + 1] - seconds[j], self.min_span):
+            after = float(values[j + 1] - values[j])
+            if after < 0 or after > self.cap_per_us * max(int(us[j + 1] - us[j]), self.min_span):
                 return None
         for low, high in self.near_exchange:
-            if low <= seconds[j] and seconds[p] <= high:
+            if low <= us[j] and us[p] <= high:
                 return None
         return rise
 
@@ -358,12 +434,13 @@ class _Walk:
         )
         return _fault(cur, FaultKind.IMPLAUSIBLE, message, prev.value)
 
-    def accept(self, step: _Step, deltas: list[Delta], faults: list[CounterFault]) -> None:
+    def accept(self, step: _Step, faults: list[CounterFault]) -> tuple[float, int]:
+        """Use the step: its consumption and quality rank."""
         for exchange in step.exchanges:
             self.used.add(self.exchanges.index(exchange))
         faults.extend(step.faults)
         value = step.raw * self.spec.multiplier  # scaled after differencing: no precision lost on totals
-        deltas.append(Delta(step.start.ts, step.end.ts, value, step.quality))
+        return value, rank(step.quality)
 
     def unused_exchanges(self, clean: Sequence[Reading]) -> list[CounterFault]:
         """Exchanges inside the readings' span that no step could use: they contradict the readings."""

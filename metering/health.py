@@ -64,3 +64,8 @@ def after_attempt(
         consecutive_failures=failures,
         updated_at=at,
     )
+
+
+def backoff_delay(failures: int, initial: float, maximum: float) -> float:
+    """Seconds before retrying a device after `failures` unanswered attempts in a row (≥ 1)."""
+    return min(initial * float(2 ** min(failures - 1, 62)), maximum)

@@ -14,8 +14,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from metering.counters import Delta
-from metering.quality import worst, worst_of
+import numpy as np
+import numpy.typing as npt
+
+from metering.delta_columns import Delta, DeltaColumns, Floats, Ints, instant
+from metering.quality import by_rank, rank, worst_of
 from metering.readings import Interval, Quality
 
 SLOT = timedelta(minutes=15)
@@ -25,6 +28,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Deltas up to one slot long come from ordinary polling (every 10 s to 15 min) and are split at slot
 # boundaries without losing MEASURED; anything longer is a gap filled by interpolation.
 MAX_MEASURED_SPAN = SLOT
+
+_ESTIMATED, _QUESTIONABLE = rank(Quality.ESTIMATED), rank(Quality.QUESTIONABLE)
 
 BucketSize = Literal["15min", "hour", "day", "month"]
 
@@ -37,7 +42,7 @@ def slot_start(ts: datetime) -> datetime:
 
 def to_intervals(
     point_id: str,
-    deltas: Iterable[Delta],
+    deltas: DeltaColumns | Iterable[Delta],
     *,
     max_measured_span: timedelta = MAX_MEASURED_SPAN,
     window: tuple[datetime, datetime] | None = None,
@@ -58,47 +63,103 @@ def to_intervals(
     """
     if max_measured_span < timedelta(0):
         raise ValueError(f"max_measured_span must not be negative, got {max_measured_span}")
-    # Integer microseconds since the epoch: exact slot arithmetic, and fast (no datetime per slot).
-    lo, hi = (_us(window[0]), _us(window[1])) if window is not None else (None, None)
-    max_measured = max_measured_span // _US
-    values: dict[int, float] = {}
-    qualities: dict[int, Quality] = {}
-    covered: dict[int, int] = {}
-    for delta in deltas:
-        start, end = _us(delta.start_ts), _us(delta.end_ts)
-        if end <= start:
-            ends, starts = delta.end_ts.isoformat(), delta.start_ts.isoformat()
-            raise ValueError(f"delta of {point_id} ends {ends}, not after {starts}")
-        first_slot = start - start % _SLOT_US
-        last_slot = (end - 1) - (end - 1) % _SLOT_US
-        quality = delta.quality
-        if first_slot == last_slot:  # the common case: two polls inside one quarter hour
-            if lo is not None and hi is not None and not lo <= first_slot < hi:
-                continue
-            values[first_slot] = values.get(first_slot, 0.0) + delta.value
-            qualities[first_slot] = worst(qualities.get(first_slot, Quality.MEASURED), quality)
-            covered[first_slot] = covered.get(first_slot, 0) + (end - start)
-            continue
+    columns = deltas if isinstance(deltas, DeltaColumns) else DeltaColumns.of(deltas)
+    start, end = columns.start_us, columns.end_us
+    backwards = np.flatnonzero(end <= start)
+    if len(backwards):
+        k = int(backwards[0])
+        ends, starts = instant(int(end[k])).isoformat(), instant(int(start[k])).isoformat()
+        raise ValueError(f"delta of {point_id} ends {ends}, not after {starts}")
+    parts = _Parts.split(columns, max_measured_span // _US, window)
+    return parts.intervals(point_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """Each delta's share of each slot it overlaps, in delta order (the order sums are taken in)."""
+
+    slots: npt.NDArray[np.int64]
+    shares: npt.NDArray[np.float64]
+    ranks: npt.NDArray[np.int8]
+    overlaps: npt.NDArray[np.int64]
+
+    @classmethod
+    def split(cls, columns: DeltaColumns, max_measured: int, window: tuple[datetime, datetime] | None) -> _Parts:
+        # Integer microseconds since the epoch: exact slot arithmetic.
+        start, end, values, ranks = columns.start_us, columns.end_us, columns.values, columns.ranks
+        first = start - start % _SLOT_US
+        last = (end - 1) - (end - 1) % _SLOT_US
         span = end - start
-        if span > max_measured:
-            quality = worst(quality, Quality.ESTIMATED)
-        slot = first_slot if lo is None else max(first_slot, lo)
-        stop = last_slot if hi is None else min(last_slot, hi - _SLOT_US)
-        # The delta's last slot takes the remainder, so the parts of a delta add up to it exactly.
-        assigned = delta.value * ((max(start, slot) - start) / span)
-        while slot <= stop:
-            overlap = min(end, slot + _SLOT_US) - max(start, slot)
-            share = delta.value - assigned if slot == last_slot else delta.value * (overlap / span)
+        ranks = np.where((first != last) & (span > max_measured), np.maximum(ranks, _ESTIMATED), ranks)
+        begin, stop = first, last
+        if window is not None:
+            begin = np.maximum(first, _us(window[0]))
+            stop = np.minimum(last, _us(window[1]) - _SLOT_US)
+        one = (first == last) & (begin <= stop)  # the common case: two polls inside one quarter hour
+        # Two slots and nothing cut by the window: the first part in proportion, the second the rest.
+        two = (last - first == _SLOT_US) & (begin == first) & (stop == last)
+        many = np.flatnonzero((first != last) & ~two & (begin <= stop))
+        i1, i2 = np.flatnonzero(one), np.flatnonzero(two)
+        edge = first[i2] + _SLOT_US
+        head = values[i2] * ((edge - start[i2]) / span[i2])
+        pieces = [
+            (i1, np.zeros(len(i1), np.int64), first[i1], values[i1], span[i1]),
+            (i2, np.zeros(len(i2), np.int64), first[i2], head, edge - start[i2]),
+            (i2, np.ones(len(i2), np.int64), edge, values[i2] - head, end[i2] - edge),
+        ]
+        if len(many):
+            pieces.append(_long_parts(many, start, end, values, first, last, begin, stop))
+        index = np.concatenate([p[0] for p in pieces])
+        part = np.concatenate([p[1] for p in pieces])
+        order = np.lexsort((part, index))
+        return cls(
+            np.concatenate([p[2] for p in pieces])[order],
+            np.concatenate([p[3] for p in pieces])[order],
+            ranks[index][order],
+            np.concatenate([p[4] for p in pieces])[order],
+        )
+
+    def intervals(self, point_id: str) -> list[Interval]:
+        slots, inverse = np.unique(self.slots, return_inverse=True)
+        sums = np.bincount(inverse, weights=self.shares, minlength=len(slots))
+        covered = np.bincount(inverse, weights=self.overlaps.astype(np.float64), minlength=len(slots))
+        ranks = np.zeros(len(slots), dtype=np.int8)
+        np.maximum.at(ranks, inverse, self.ranks)
+        ranks = np.where(covered < _SLOT_US, np.maximum(ranks, _QUESTIONABLE), ranks)
+        return [
+            Interval(point_id, instant(slot), value, by_rank[q])
+            for slot, value, q in zip(slots.tolist(), sums.tolist(), ranks.tolist(), strict=True)
+        ]
+
+
+def _long_parts(
+    many: npt.NDArray[np.intp], start: Ints, end: Ints, values: Floats, first: Ints, last: Ints, begin: Ints, stop: Ints
+) -> tuple[Ints, Ints, Ints, Floats, Ints]:
+    """Parts of the deltas over three slots or more, or cut by the window (gaps: few, walked one by one)."""
+    index, part, slots, shares, overlaps = [], [], [], [], []
+    for k in many.tolist():
+        s, e, value, final = int(start[k]), int(end[k]), float(values[k]), int(last[k])
+        span, slot, n = e - s, int(begin[k]), 0
+        assigned = value * ((max(s, slot) - s) / span)
+        while slot <= int(stop[k]):
+            overlap = min(e, slot + _SLOT_US) - max(s, slot)
+            share = value - assigned if slot == final else value * (overlap / span)
             assigned += share
-            values[slot] = values.get(slot, 0.0) + share
-            qualities[slot] = worst(qualities.get(slot, Quality.MEASURED), quality)
-            covered[slot] = covered.get(slot, 0) + overlap
+            index.append(k)
+            part.append(n)
+            slots.append(slot)
+            shares.append(share)
+            overlaps.append(overlap)
             slot += _SLOT_US
-    result = []
-    for slot in sorted(values):
-        quality = qualities[slot] if covered[slot] >= _SLOT_US else worst(qualities[slot], Quality.QUESTIONABLE)
-        result.append(Interval(point_id, _EPOCH + slot * _US, values[slot], quality))
-    return result
+            n += 1
+    ints = np.int64
+    return (
+        np.array(index, ints),
+        np.array(part, ints),
+        np.array(slots, ints),
+        np.array(shares, np.float64),
+        np.array(overlaps, ints),
+    )
 
 
 def _us(moment: datetime) -> int:

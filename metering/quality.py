@@ -34,3 +34,7 @@ def worst(first: Quality, *others: Quality) -> Quality:
 def worst_of(qualities: Iterable[Quality]) -> Quality:
     """The least trustworthy quality in `qualities`; MEASURED when there are none."""
     return worst(Quality.MEASURED, *qualities)
+
+
+# Qualities by rank, for code that keeps ranks in arrays (`by_rank[rank(q)] is q`).
+by_rank: tuple[Quality, ...] = tuple(sorted(_RANK, key=_RANK.__getitem__))

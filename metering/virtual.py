@@ -9,7 +9,7 @@ consumption onto the remainder's bill.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +28,15 @@ class MissingSlot:
 class VirtualSeries:
     intervals: tuple[Interval, ...]
     missing: tuple[MissingSlot, ...]
+
+
+def combine(formula: Formula, value_of: Callable[[str], float]) -> float:
+    """Σ coefficient × input: the one arithmetic of a virtual point, per slot and live."""
+    return sum(term.coefficient * value_of(term.point_id) for term in formula.terms)
+
+
+def _slot_value(by_slot: Mapping[str, Mapping[datetime, Interval]], start: datetime) -> Callable[[str], float]:
+    return lambda input_id: by_slot[input_id][start].value
 
 
 def evaluate(formula: Formula, intervals_by_point: Mapping[str, Sequence[Interval]], point_id: str) -> VirtualSeries:
@@ -55,7 +64,7 @@ def evaluate(formula: Formula, intervals_by_point: Mapping[str, Sequence[Interva
         if absent:
             missing.append(MissingSlot(start, absent))
             continue
-        value = sum(term.coefficient * by_slot[term.point_id][start].value for term in formula.terms)
+        value = combine(formula, _slot_value(by_slot, start))
         quality = worst_of(by_slot[i][start].quality for i in inputs)
         computed.append(Interval(point_id, start, value, quality))
     return VirtualSeries(tuple(computed), tuple(missing))

@@ -10,11 +10,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import TracebackType
 
 from bms_bridge.bms_client.client import BmsClient
 from bms_bridge.tasks import cancel_and_wait
+from metering.clock import Clock, utc_now
 from metering.health import DeviceHealth
 from metering.hvac.schedule import schedule_to_json
 from metering.store import Store
@@ -23,13 +24,8 @@ from point_mapping.loader import LoadedSite
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 HealthSink = Callable[[DeviceHealth], Awaitable[None]]
 FINDINGS_LOOKBACK = timedelta(days=2)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class BmsAcquisition:

@@ -18,7 +18,7 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -38,8 +38,8 @@ from bacpypes3.primitivedata import ObjectIdentifier
 from bms_bridge.bms_client.chunking import DeviceLimits, chunks
 from bms_bridge.bms_client.cov import CovBook, Subscription
 from bms_bridge.bms_client.decode import calendar_dates, schedule, trend_kind, trend_value
-from bms_bridge.modbus.device_poller import backoff_delay
-from metering.health import DeviceHealth, after_attempt
+from metering.clock import Clock, utc_now
+from metering.health import DeviceHealth, after_attempt, backoff_delay
 from metering.hvac.schedule import OccupancySchedule
 from metering.trends import TrendKind, TrendSample
 from point_mapping.model import SiteModel
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 
 TrendSink = Callable[[list[TrendSample]], Awaitable[None]]
 HealthSink = Callable[[DeviceHealth], Awaitable[None]]
-Clock = Callable[[], datetime]
 
 BACKOFF_INITIAL = 10.0
 BACKOFF_MAX = 600.0
@@ -59,10 +58,6 @@ SHRINKING_ABORTS = {"segmentation-not-supported", "buffer-overflow", "apdu-too-l
 
 class BmsClientError(RuntimeError):
     """The client could not start (its UDP port is taken)."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _object_id(point: BmsPoint) -> ObjectIdentifier:

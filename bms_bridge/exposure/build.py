@@ -9,7 +9,6 @@ from point_mapping.formula import evaluation_order, parse_formula
 from point_mapping.loader import LoadedSite
 from point_mapping.model import Point, SiteModel
 from point_mapping.registers import point_measure
-from point_mapping.units import convert
 
 COMMON = "Common areas"
 SHARED = "Shared"
@@ -83,20 +82,3 @@ def devices_of_points(site: LoadedSite) -> dict[str, frozenset[str]]:
     for point_id in evaluation_order(formulas):
         found[point_id] = frozenset().union(*(found.get(i, frozenset()) for i in formulas[point_id].dependencies))
     return found
-
-
-def virtual_terms(site: LoadedSite) -> dict[str, list[tuple[str, float]]]:
-    """Virtual points in evaluation order, each with its inputs and coefficients in the point's unit."""
-    model = site.model
-    formulas = {p.id: parse_formula(p.formula) for p in model.points if p.formula is not None}
-    terms: dict[str, list[tuple[str, float]]] = {}
-    for point_id in evaluation_order(formulas):
-        unit = model.point_by_id[point_id].unit
-        assert unit is not None  # required for virtual points by the model
-        scaled = []
-        for term in formulas[point_id].terms:
-            measure = point_measure(model, model.point_by_id[term.point_id], site.profiles)
-            factor = convert(1.0, measure.unit, unit) if measure else 1.0
-            scaled.append((term.point_id, term.coefficient * factor))
-        terms[point_id] = scaled
-    return terms

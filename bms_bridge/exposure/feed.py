@@ -1,25 +1,25 @@
 """Keeps the BMS's view honest: the latest value of every exposed point and whether it can be trusted.
 
 Readings and device health arrive from acquisition; a periodic `refresh()` turns silent points stale.
-Virtual totals (e.g. common areas = main − Σ tenants) are recomputed from their inputs' latest values,
-so the BMS sees them live too. Every change goes to the sinks (BACnet, OPC UA) as `PointValue`s.
+Virtual totals (e.g. common areas = main − Σ tenants) come from `metering.live_virtual`, which counts
+their inputs' validated consumption, so the BMS sees them live and they do not jump at a meter exchange.
+Every change goes to the sinks (BACnet, OPC UA) as `PointValue`s.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
 from bms_bridge.exposure.points import ExposedPoint, PointStatus, PointValue
 from metering.health import DeviceHealth
+from metering.live_virtual import LiveTotals
 from metering.readings import Reading
 
 log = logging.getLogger(__name__)
 
 Sink = Callable[[list[PointValue]], Awaitable[None]]
-# virtual point id -> (input point id, coefficient already scaled to the virtual point's unit)
-VirtualTerms = Mapping[str, Sequence[tuple[str, float]]]
 
 
 def point_status(
@@ -45,14 +45,14 @@ class ExposureFeed:
         stale_after: timedelta,
         clock: Callable[[], datetime],
         sinks: Iterable[Sink] = (),
-        virtual: VirtualTerms | None = None,  # in evaluation order: inputs before the points using them
+        virtual: LiveTotals | None = None,
     ) -> None:
         self._points = {p.point_id: p for p in points}
         self._devices_of_point = dict(devices_of_point)
         self._stale_after = stale_after
         self._clock = clock
         self._sinks = list(sinks)
-        self._virtual = dict(virtual or {})
+        self._virtual = virtual
         self._last: dict[str, tuple[datetime, float]] = {}
         self._offline: set[str] = set()
         self._published: dict[str, PointValue] = {}
@@ -61,6 +61,7 @@ class ExposureFeed:
         self._sinks.append(sink)
 
     async def on_readings(self, readings: Iterable[Reading]) -> None:
+        readings = list(readings)
         changed: set[str] = set()
         for reading in readings:
             previous = self._last.get(reading.point_id)
@@ -68,15 +69,9 @@ class ExposureFeed:
                 continue  # a late LPWAN uplink or a CSV import must not roll the live value back
             self._last[reading.point_id] = (reading.ts, reading.value)
             changed.add(reading.point_id)
-        for point_id, terms in self._virtual.items():
-            if changed.isdisjoint(i for i, _ in terms):
-                continue
-            inputs = [self._last.get(i) for i, _ in terms]
-            if all(inputs):
-                # as old as its oldest input: a virtual total is only as fresh as what it is made of
-                ts = min(last[0] for last in inputs if last)
-                value = sum(c * last[1] for (_, c), last in zip(terms, inputs, strict=True) if last)
-                self._last[point_id] = (ts, value)
+        if self._virtual is not None:
+            for point_id, latest in self._virtual.observe(readings).items():
+                self._last[point_id] = latest
                 changed.add(point_id)
         await self._publish([p for p in changed if p in self._points], force=True)
 

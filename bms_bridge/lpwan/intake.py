@@ -1,21 +1,22 @@
 """One path for every uplink, whichever transport brought it: parse, check, dedup, write readings.
 
-Order matters: everything that can reject an uplink (parsing, unknown device, decoding) runs before
-the frame is remembered, so a bad delivery that the network server retries after a fix is not
-mistaken for a duplicate. Duplicates are recognised by (dev_eui, f_cnt) in the store's frame log;
-the reading insert is idempotent on (point, ts) as well, so a duplicate that slips through (e.g. one
-delivered once by the webhook and once over MQTT after the session gap) still stores nothing twice.
+Order matters (docs/lpwan-intake.md): everything that can reject an uplink (parsing, unknown device,
+decoding) runs first; the readings are committed next; the frame is remembered last, so neither a bad
+delivery retried after a fix nor a delivery interrupted by a crash is mistaken for a duplicate.
+Duplicates are recognised by the network server's uplink id, or by (dev_eui, f_cnt) within the
+device's session; the reading insert is idempotent on (point, ts) as well, so a duplicate that slips
+through stores nothing twice.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from metering.clock import Clock, utc_now
 from metering.lpwan import Network, UplinkError, lpwan_connection, parse_chirpstack_v4, parse_tts_v3, parse_uplink
 from metering.lpwan import uplink_readings as readings_of
 from metering.readings import Quality, Reading
@@ -25,17 +26,10 @@ from point_mapping.model import Meter
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 
-# A frame counter seen again after this long is taken as a new session (the device rejoined and
-# restarted at 0), not as a duplicate: network servers retry deliveries within minutes.
+# Only for uplinks that carry no session (device address): a frame counter seen again after this long
+# is taken as a new session (the device rejoined and restarted at 0), not as a duplicate.
 DEFAULT_SESSION_GAP = timedelta(hours=1)
-# Frames noted in the frame log whose readings the sink then refused (answered 503): a retry of one of
-# them is not a duplicate. Bounded; the oldest are forgotten first.
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class UnknownDevice(UplinkError):
@@ -143,6 +137,10 @@ class UplinkIntake:
             message = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             error = UplinkError(f"the body is not JSON: {exc}")
+            self._count_rejected(error, transport)
+            raise error from None
+        except RecursionError:  # thousands of nested arrays: never an uplink, and never storable
+            error = UplinkError("the body nests too deeply to be an uplink")
             self._count_rejected(error, transport)
             raise error from None
         return await self.handle(message, network=network, transport=transport)

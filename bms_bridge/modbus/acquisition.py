@@ -13,14 +13,13 @@ from types import TracebackType
 from typing import Any
 
 from bms_bridge.modbus.device_poller import (
-    Clock,
     CycleOutcome,
     DevicePoller,
     HealthSink,
     ReadingSink,
-    utc_now,
 )
 from bms_bridge.modbus.network import ModbusNetwork
+from metering.clock import Clock, utc_now
 from metering.health import DeviceHealth
 from metering.readings import Reading
 from point_mapping.loader import LoadedSite

@@ -16,12 +16,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bms_bridge.modbus.errors import AcquisitionError, DeviceUnreachable
 from bms_bridge.modbus.network import DeviceLink
+from metering.clock import Clock, utc_now
 from metering.decoding import DecodeError
-from metering.health import DeviceHealth, after_attempt
+from metering.health import DeviceHealth, after_attempt, backoff_delay
 from metering.point_values import point_sources, registers_wanted, values_from
 from metering.read_plan import BlockDecoder, ReadBlock, plan_reads
 from metering.readings import Reading
@@ -32,13 +33,8 @@ log = logging.getLogger(__name__)
 
 ReadingSink = Callable[[Reading], Awaitable[None]]
 HealthSink = Callable[[DeviceHealth], Awaitable[None]]
-Clock = Callable[[], datetime]
 
 MAX_ERRORS_IN_HEALTH = 3  # keep the health text readable when every block fails
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +58,6 @@ def device_plan(site: SiteModel, device: Device, profiles: Mapping[str, MeterPro
     limit = min(profile.max_registers_per_read, device.max_registers_per_read or MODBUS_MAX_READ)
     wanted = [(name, profile.registers[name]) for name in registers_wanted(site, device.id)]
     return plan_reads(wanted, limit, profile.max_gap)
-
-
-def backoff_delay(failures: int, initial: float, maximum: float) -> float:
-    """Seconds before retrying a device after `failures` unanswered attempts in a row (≥ 1)."""
-    return min(initial * float(2 ** min(failures - 1, 62)), maximum)
 
 
 class DevicePoller:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 
 from pymodbus import FramerType
@@ -28,6 +28,7 @@ from bms_bridge.simulate.history import simulated_history
 from bms_bridge.simulate.load_model import LoadModel, Scenario
 from bms_bridge.simulate.registers import MeterRegisters, RegisterBlock
 from bms_bridge.tasks import cancel_and_wait
+from metering.clock import Clock, utc_now
 from point_mapping.loader import LoadedSite
 from point_mapping.model import Device, ModbusRtuConnection, ModbusTcpConnection
 from point_mapping.model.devices import ModbusTcpGatewayBus, RtuOverTcpBus
@@ -35,11 +36,9 @@ from point_mapping.model.devices import ModbusTcpGatewayBus, RtuOverTcpBus
 log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
-Clock = Callable[[], datetime]
 
 
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
+wall_clock = utc_now  # simulated meters count on the same clock as the service
 
 
 @dataclass

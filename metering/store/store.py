@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from metering.clock import Clock, utc_now
 from metering.events import Acknowledgement, EvidenceSample
 from metering.exchanges import MeterExchange, format_register
 from metering.health import DeviceHealth, after_attempt
@@ -38,16 +39,11 @@ from metering.trends import TrendKind, TrendSample
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 READING_COLUMNS = ("point_id", "ts", "value", "quality", "source", "received_at")
 
 
 class StoreConflict(ValueError):
     """A write contradicts a record already stored under the same key."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Store:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bms_bridge.modbus.acquisition import ModbusAcquisition, poll_once
-from bms_bridge.modbus.device_poller import DevicePoller, backoff_delay
+from bms_bridge.modbus.device_poller import DevicePoller
 from bms_bridge.modbus.network import ModbusNetwork
-from metering.health import DeviceHealth
+from metering.health import DeviceHealth, backoff_delay
 from metering.readings import Reading
 from tests.modbus.meters import meter_image
 from tests.modbus.sites import meter, point, tcp_device, write_site
