@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
+from metering.health import backoff_delay
+
 
 class Outcome(StrEnum):
     DELIVERED = "delivered"  # 2xx: the receiver took it; its answer is the receipt
@@ -54,11 +56,11 @@ def parse_retry_after(status: int, value: str | None, now: datetime) -> timedelt
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Delay before attempt n+1 after n failed attempts: initial × factor^(n-1), capped, minus up to
-    `jitter` of it. `dead_after`: how long a statement may stay undelivered before it is dead-lettered."""
+    """Delay before attempt n+1 after n failed attempts: the service's one back-off rule (initial × 2^(n-1),
+    capped; `metering.health.backoff_delay`), minus up to `jitter` of it. `dead_after`: how long a
+    statement may stay undelivered before it is dead-lettered."""
 
     initial: timedelta = timedelta(seconds=30)
-    factor: float = 2.0
     cap: timedelta = timedelta(hours=1)
     jitter: float = 0.2
     retry_after_max: timedelta = timedelta(hours=6)
@@ -67,8 +69,6 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.initial <= timedelta(0) or self.cap < self.initial:
             raise ValueError("retry policy: need 0 < initial <= cap")
-        if self.factor < 1:
-            raise ValueError("retry policy: factor must be at least 1")
         if not 0 <= self.jitter < 1:
             raise ValueError("retry policy: jitter is a fraction in [0, 1)")
         if self.dead_after <= timedelta(0):
@@ -78,14 +78,7 @@ class RetryPolicy:
         """The shortest and longest wait after `failures` failed attempts (1 or more)."""
         if failures < 1:
             raise ValueError("bounds are for one failed attempt or more")
-        cap = self.cap.total_seconds()
-        # stop multiplying once past the cap: factor ** 1000 would overflow a float
-        seconds = self.initial.total_seconds()
-        for _ in range(failures - 1):
-            if seconds >= cap:
-                break
-            seconds *= self.factor
-        longest = min(seconds, cap)
+        longest = backoff_delay(failures, self.initial.total_seconds(), self.cap.total_seconds())
         return timedelta(seconds=longest * (1 - self.jitter)), timedelta(seconds=longest)
 
     def delay(self, failures: int, draw: float, retry_after: timedelta | None = None) -> timedelta:

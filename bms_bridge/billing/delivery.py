@@ -16,7 +16,7 @@ import os
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
@@ -27,12 +27,12 @@ from billing_export.outbox.dead_letter import dead_letter_event
 from billing_export.outbox.signing import signed_headers
 from billing_export.outbox.store import OutboxStore
 from bms_bridge.tasks import cancel_and_wait
+from metering.clock import Clock, utc_now
 from metering.events import Event
 from point_mapping.model.billing_export import BillingExportSettings, delivery_url_problem
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 AddEvent = Callable[[Event], Awaitable[int]]
 OnDelivered = Callable[[OutboxEntry, dict[str, Any]], Awaitable[None]]
 _ERROR_TEXT = 500  # characters of a refusal kept as the reason
@@ -40,10 +40,6 @@ _ERROR_TEXT = 500  # characters of a refusal kept as the reason
 
 class DeliveryConfigError(ValueError):
     """The billing_export settings cannot be used (URL not allowed, secret missing)."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

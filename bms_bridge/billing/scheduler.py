@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 from billing_export.period import Period
 from billing_export.schedule import next_fire, period_for, previous_fire
 from bms_bridge.tasks import cancel_and_wait
+from metering.clock import Clock
 from metering.events import Event
 from point_mapping.model.billing_export import BillingExportSettings, BillingSchedule
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 FAILED_KIND = "billing-schedule-failed"
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 from billing_export.outbox import OutboxEntry
@@ -16,6 +15,7 @@ from billing_export.outbox.store import OutboxStore
 from billing_export.period import Period
 from bms_bridge.billing.delivery import BillingDelivery, DeliveryConfig
 from bms_bridge.billing.scheduler import BillingScheduler
+from metering.clock import Clock
 from metering.store import Store
 from point_mapping.loader import LoadedSite
 
@@ -46,7 +46,7 @@ class ScheduledBilling:
         hooks: BillingHooks,
         outbox: OutboxStore,
         delivery: BillingDelivery,
-        clock: Callable[[], datetime],
+        clock: Clock,
         *,
         auto_approve: bool,
     ) -> None:
@@ -76,7 +76,7 @@ class ScheduledBilling:
 
 @contextlib.asynccontextmanager
 async def billing_running(
-    site: LoadedSite, store: Store, clock: Callable[[], datetime], hooks: BillingHooks | None = None
+    site: LoadedSite, store: Store, clock: Clock, hooks: BillingHooks | None = None
 ) -> AsyncIterator[BillingDelivery | None]:
     """Deliver the outbox and run the schedules while inside; nothing when the site has no `billing_export:`.
 

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 T0 = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)  # 06:00 in Berlin on the 1st, when exports run
 SECONDS = timedelta(seconds=1)
 # no jitter (draw 0 picks the longest wait) so every retry time is a number to check by hand
-POLICY = RetryPolicy(initial=30 * SECONDS, factor=2, cap=timedelta(hours=1), jitter=0.2, dead_after=timedelta(days=3))
+POLICY = RetryPolicy(initial=30 * SECONDS, cap=timedelta(hours=1), jitter=0.2, dead_after=timedelta(days=3))
 TIMEOUT = timedelta(seconds=0.3)
 
 

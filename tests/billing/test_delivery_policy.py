@@ -28,7 +28,7 @@ S = timedelta(seconds=1)
 
 
 def test_backoff_doubles_from_the_initial_wait_up_to_the_cap() -> None:
-    policy = RetryPolicy(initial=30 * S, factor=2, cap=timedelta(minutes=10), jitter=0.2)
+    policy = RetryPolicy(initial=30 * S, cap=timedelta(minutes=10), jitter=0.2)
     # 30 s, 60 s, 120 s, 240 s, 480 s, then 960 s is capped at 600 s; the shortest is 80 % of each
     expected = [30, 60, 120, 240, 480, 600, 600]
     for failures, longest in enumerate(expected, start=1):
@@ -37,7 +37,7 @@ def test_backoff_doubles_from_the_initial_wait_up_to_the_cap() -> None:
 
 
 def test_jitter_draw_picks_inside_the_bounds() -> None:
-    policy = RetryPolicy(initial=100 * S, factor=2, cap=timedelta(hours=1), jitter=0.5)
+    policy = RetryPolicy(initial=100 * S, cap=timedelta(hours=1), jitter=0.5)
     assert policy.delay(2, 0.0) == 200 * S
     assert policy.delay(2, 0.5) == 150 * S
     assert 100 * S < policy.delay(2, 0.999) < 101 * S
