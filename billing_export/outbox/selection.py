@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from billing_export.exports.statement_json import statement_bytes
 from billing_export.outbox.model import OutboxInput
 from billing_export.period import Period
-from billing_export.statement import StatementState
+from billing_export.statement import Statement, StatementState
 
 _AUTO_APPROVABLE = frozenset({StatementState.DRAFT, StatementState.REVIEWED})
 
@@ -26,6 +27,11 @@ class ExportCandidate:
     version: int
     state: StatementState
     body: bytes
+
+    @classmethod
+    def of(cls, statement: Statement, version: int, state: StatementState) -> ExportCandidate:
+        """A statement version with its canonical JSON document as the body (docs/exports.md)."""
+        return cls(statement.id, version, state, statement_bytes(statement, version))
 
     def as_input(self) -> OutboxInput:
         return OutboxInput(self.statement_id, self.version, self.body)

@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 
 from billing_export.outbox import OutboxState, RetryPolicy
+from billing_export.outbox.selection import ExportCandidate, select_for_delivery
 from billing_export.outbox.store import OutboxStore
+from billing_export.statement import StatementState
 from bms_bridge.billing.delivery import BillingDelivery, DeliveryConfig
 from metering.store import Store
+from tests.billing.exports_support import closed_case
 from tests.billing.outbox_support import (
     BACKENDS,
     REPO,
@@ -267,3 +270,25 @@ async def test_background_task_delivers_what_is_queued_when_woken(tmp_path: Path
     assert entry is not None and entry.state is OutboxState.DELIVERED
     assert entry.receipt == {"receipt_id": "R-0001", "idempotency_key": "ACME-2026-11:1"}
     assert json.loads(statement("ACME-2026-11").body)["total"] == "100.00"
+
+
+async def test_closed_statements_arrive_as_their_canonical_json(tmp_path: Path, receiver: ReceiverProcess) -> None:
+    # a golden case closed over real intervals: what the billing system books is the statement document
+    receiver.start()
+    clock = FakeClock(T0)
+    async with closed_case("billing_rounding", tmp_path) as case:
+        statements = case.result.statements
+        candidates = [ExportCandidate.of(s, 1, StatementState.APPROVED) for s in statements]
+        selection = select_for_delivery(candidates, auto_approve=False)
+        async with delivery(case.store, receiver.url, clock) as sender:
+            await sender.outbox.enqueue(selection.deliver, clock.now)
+            assert await sender.deliver_due() == len(statements) > 0
+    booked = {a["key"]: json.loads(a["body"]) for a in await receiver.accepted()}
+    for closed in statements:
+        document = booked[f"{closed.id}:1"]
+        assert (document["schema"], document["statement_id"], document["version"]) == (
+            "bms-bridge/statement/v1",
+            closed.id,
+            1,
+        )
+        assert document["totals"]["gross"] == str(closed.gross)  # exact text, never a float
