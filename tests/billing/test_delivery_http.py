@@ -125,6 +125,34 @@ async def test_down_slow_500_429_then_every_statement_booked_once(db: Backend, r
     assert [e.attempts for e in entries] == [4, 4, 4]
 
 
+async def test_a_receiver_down_for_hours_after_booking_answers_the_retry_with_409(
+    db: Backend, receiver: ReceiverProcess
+) -> None:
+    receiver.start()
+    await receiver.script({"delay": 0.8})  # booked, but after our 0.3 s timeout
+    clock = FakeClock(T0)
+    async with db.open() as store, delivery(store, receiver.url, clock) as sender:
+        await sender.outbox.enqueue([statement("ACME-2026-11")], clock.now)
+        await sender.deliver_due()
+        await receiver.wait_accepted(1)
+        receiver.stop()  # down for five hours; it keeps its bookings on disk
+        while clock.now < T0 + timedelta(hours=5):
+            due = await sender.outbox.next_due()
+            assert due is not None
+            clock.move_to(due)
+            await sender.deliver_due()
+        [entry] = await sender.outbox.entries()
+        assert entry.state is OutboxState.PENDING and "Connect" in (entry.last_error or "")
+        receiver.start()
+        await rounds_until_settled(sender, clock)
+        [entry] = await sender.outbox.entries()
+    # 1 slow + 11 refused (30 s doubling to the 1 h cap, then hourly, past 5 h) + 1 answered with 409
+    assert (entry.state, entry.attempts) == (OutboxState.DELIVERED, 13)
+    assert entry.receipt == {"receipt_id": "R-0001", "idempotency_key": "ACME-2026-11:1"}
+    assert [(r["key"], r["status"]) for r in await receiver.requests()] == [("ACME-2026-11:1", 409)]
+    assert receiver.booked_keys() == ["ACME-2026-11:1"]
+
+
 async def test_refusals_are_dead_at_once_with_the_reason_and_an_event(db: Backend, receiver: ReceiverProcess) -> None:
     receiver.start()
     await receiver.script({"status": 422, "text": "unknown tenant ACME"})
