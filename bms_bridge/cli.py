@@ -23,6 +23,7 @@ COMMANDS = {
     "replace-meter": "replace_meter",
     "verify": "verify",
     "export": "export",
+    "outbox": "outbox",
 }
 
 
@@ -86,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--period", required=True, help="the month, YYYY-MM (site time)")
     export.add_argument("--format", required=True, choices=["json", "csv", "xlsx", "espi"])
     export.add_argument("--out", required=True, help="file for csv and xlsx; folder for json and espi")
+
+    outbox = sub.add_parser("outbox", help="statements on their way to the billing system")
+    outbox.add_argument("site")
+    outbox.add_argument("--state", choices=["pending", "delivered", "dead"])
+    outbox.add_argument("--json", action="store_true")
+    outbox.add_argument(
+        "--requeue-dead", nargs="*", metavar="KEY", help="send dead statement versions again (all, or these keys)"
+    )
     return parser
 
 

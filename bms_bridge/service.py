@@ -4,6 +4,7 @@ readings: Modbus pollers / LPWAN intake ─┬─> ReadingWriter (one writer, ba
                                          └─> ExposureFeed ─> BACnet server, OPC UA server
 device health ─> store + ExposureFeed (status flags)
 every few minutes: 15-minute intervals recomputed from readings; exposed points re-checked for age
+billing_export: the outbox delivered to the billing system; close/export on their cron schedules
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from metering.store import ConsumptionStore, ReadingWriter, Store
 from point_mapping.loader import LoadedSite
 
 if TYPE_CHECKING:
+    from bms_bridge.billing.wiring import BillingHooks
     from bms_bridge.simulate.load_model import LoadModel
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ class ServiceOptions:
     interval_refresh: timedelta = timedelta(minutes=5)
     status_refresh: timedelta = timedelta(seconds=30)
     clock: Clock = field(default=utc_now)
+    billing: BillingHooks | None = None  # what the billing schedules close and export (statement storage)
 
 
 class ReadingHub:
@@ -115,6 +118,10 @@ class Service:
                 from bms_bridge.simulate.lpwan_sender import SimulatedLpwan
 
                 await stack.enter_async_context(SimulatedLpwan(self.site, simulation, clock))
+            if model.billing_export is not None:
+                from bms_bridge.billing.wiring import billing_running
+
+                await stack.enter_async_context(billing_running(self.site, store, clock, self.options.billing))
             tasks = [
                 asyncio.create_task(self._every(self.options.status_refresh, feed.refresh), name="status-refresh"),
                 asyncio.create_task(

@@ -32,6 +32,7 @@ async def serve(site: LoadedSite, db_url: str, options: ServiceOptions, banner: 
 def startup_errors() -> tuple[type[BaseException], ...]:
     """Errors that stop the service from starting and that a person can fix (a port taken, a secret unset)."""
     from bms_bridge.bacnet.server import BacnetBindError
+    from bms_bridge.billing.delivery import DeliveryConfigError
     from bms_bridge.bms_client.client import BmsClientError
     from bms_bridge.exposure.settings import MissingSecret
     from bms_bridge.lpwan.webhook import LpwanConfigError
@@ -44,6 +45,7 @@ def startup_errors() -> tuple[type[BaseException], ...]:
         LpwanConfigError,
         MissingSecret,
         StoreUnavailable,
+        DeliveryConfigError,
         OSError,
     )
 

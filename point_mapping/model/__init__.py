@@ -6,6 +6,7 @@ from functools import cached_property
 
 from pydantic import Field
 
+from point_mapping.model.billing_export import BillingExportSettings, BillingSchedule
 from point_mapping.model.bms import BmsClientSettings, BmsDevice, BmsPoint, HvacEquipment, HvacRules
 from point_mapping.model.common import Frozen
 from point_mapping.model.devices import (
@@ -25,7 +26,7 @@ from point_mapping.model.tariffs import Tariff
 from point_mapping.model.tenants import Contract, ContractPoint, Tenant
 
 # Sections that hold one mapping (defined in one file) and sections that hold lists (merged across files).
-MAPPING_SECTIONS = ("site", "exposure", "acquisition", "lpwan", "web", "hvac_rules", "bms_client")
+MAPPING_SECTIONS = ("site", "exposure", "acquisition", "lpwan", "web", "hvac_rules", "bms_client", "billing_export")
 LIST_SECTIONS = (
     "buildings",
     "buses",
@@ -64,6 +65,7 @@ class SiteModel(Frozen):
     acquisition: Acquisition = Field(default_factory=Acquisition)
     lpwan: Lpwan = Field(default_factory=Lpwan)
     web: Web = Field(default_factory=Web)
+    billing_export: BillingExportSettings | None = None
 
     # Lookups by id, built once; the model is frozen so they never go stale.
     @cached_property
@@ -114,6 +116,8 @@ class SiteModel(Frozen):
 __all__ = [
     "LIST_SECTIONS",
     "MAPPING_SECTIONS",
+    "BillingExportSettings",
+    "BillingSchedule",
     "BmsDevice",
     "BmsPoint",
     "Building",

@@ -24,6 +24,7 @@ TABLES = {
     "billing_periods",
     "bms_trends",
     "bms_schedules",
+    "export_outbox",
 }
 
 
