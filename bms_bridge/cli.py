@@ -22,6 +22,8 @@ COMMANDS = {
     "events": "events",
     "replace-meter": "replace_meter",
     "verify": "verify",
+    "backup": "backup",
+    "restore": "backup",
     "export": "export",
     "outbox": "outbox",
 }
@@ -81,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     check_intervals.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: first reading)")
     check_intervals.add_argument("--to", dest="end", help="last day, inclusive (default: last reading)")
     check_intervals.add_argument("--json", action="store_true")
+
+    backup = sub.add_parser("backup", help="copy the site's SQLite database while the service runs")
+    backup.add_argument("site")
+    backup.add_argument("--out", required=True, help="the backup file to write")
+    restore = sub.add_parser("restore", help="replace the site's SQLite database by a backup (stop the service first)")
+    restore.add_argument("site")
+    restore.add_argument("--from", dest="source", required=True, help="the backup file")
 
     export = sub.add_parser("export", help="export a period's statements as files")
     export.add_argument("site")
