@@ -16,10 +16,10 @@ from types import TracebackType
 
 import aiomqtt
 
-from bms_bridge.failure_log import FailureLog
 from bms_bridge.lpwan.intake import UplinkIntake
 from bms_bridge.lpwan.webhook import LpwanConfigError
 from bms_bridge.tasks import cancel_and_wait
+from metering.failure_log import FailureLog
 from metering.lpwan import UplinkError
 from point_mapping.model.services import MqttIntake
 

@@ -30,8 +30,8 @@ from types import TracebackType
 
 from aiohttp import web
 
-from bms_bridge.failure_log import FailureLog
 from bms_bridge.lpwan.intake import UnknownDevice, UplinkIntake
+from metering.failure_log import FailureLog
 from metering.lpwan import Network, UplinkError
 from point_mapping.model.services import Webhook, WebhookAuth
 

@@ -51,9 +51,10 @@ class StoreConflict(ValueError):
 class Store:
     """Async access to one database. Create with `async with Store.open(url) as store:`."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now, schema: str | None = None) -> None:
         self._engine = engine
         self._clock = clock
+        self._schema = schema
         self._sqlite = engine.dialect.name == "sqlite"
         self._sqlite_insert_sql = _compiled_reading_insert(engine) if self._sqlite else None
 
@@ -75,19 +76,26 @@ class Store:
         parsed = normalise_db_url(url)
         engine = create_engine(parsed, schema=schema, **engine_kwargs)
         try:
+            store = cls(engine, clock=clock, schema=schema)
             try:
                 if is_sqlite(parsed):
                     _make_parent_dir(parsed)
-                if schema is not None:
-                    quoted = engine.dialect.identifier_preparer.quote_schema(schema)
-                    async with engine.begin() as conn:
-                        await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
-                await upgrade(engine)
+                await store.ensure_schema()
             except (OSError, SQLAlchemyError) as error:
                 raise explain(parsed, error) from error
-            yield cls(engine, clock=clock)
+            yield store
         finally:
             await engine.dispose()
+
+    async def ensure_schema(self) -> None:
+        """Create the schema (PostgreSQL) and migrate to the newest version; cheap when already there.
+
+        Also the way back after a database was dropped and recreated under a running service."""
+        if self._schema is not None:
+            quoted = self._engine.dialect.identifier_preparer.quote_schema(self._schema)
+            async with self._engine.begin() as conn:
+                await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+        await upgrade(self._engine)
 
     @property
     def engine(self) -> AsyncEngine:
