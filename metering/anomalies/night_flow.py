@@ -1,0 +1,265 @@
+"""Silent leaks: a water point whose minimum flow in the night window never drops to its expected level.
+
+The baseline is the physics of a healthy supply, not the point's own history (which may have leaked
+from its first day): in a quiet night every tap, cistern and shower of a healthy installation is shut
+for at least one quarter hour, so the night's minimum is zero, or the continuous flow the site declares
+(`expected_flow_l_per_h`). Hours a tenant occupies are left out of the night. A leak inside a sub-meter
+also raises its parents' night minimum; a parent is reported only for what its metered leaks do not
+explain, and the leak names the parents it shows in (docs/anomalies.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from metering.anomalies.inputs import AnomalyInputs
+from metering.anomalies.nights import SLOT, day_window, local_days, night_window, slots
+from metering.anomalies.site import (
+    WATER,
+    area_label,
+    building_of,
+    contained_points,
+    contracts_on,
+    occupancy_of,
+    space_of,
+    tenants_of_point,
+)
+from metering.events import Condition, EvidenceSample, Waste
+from metering.readings import Interval, Quality
+from point_mapping.model import Contract, Point, SiteModel
+from point_mapping.units import convert
+
+KIND = "anomaly.night_flow"
+TRUSTED = (Quality.MEASURED, Quality.CORRECTED)  # spread (estimated) values look like a steady flow
+QUARTERS_PER_HOUR = 4
+LEAK_BAND = (0.5, 1.5)  # a quarter hour at 0.5-1.5x the night minimum is taken as leak, not use
+
+
+@dataclass(frozen=True, slots=True)
+class Night:
+    night: date  # local date the window ends on
+    start: datetime
+    end: datetime
+    judged: bool
+    min_l_per_h: float = 0.0
+    min_at: datetime | None = None
+    leak_litres: float = 0.0  # litres of the local day at the leak's level
+
+
+def water_points(site: SiteModel) -> list[Point]:
+    return [p for p in site.points if site.resource_of(p) in WATER and p.unit is not None]
+
+
+def _litres(point: Point, value: float) -> float:
+    assert point.unit is not None
+    return convert(value, point.unit, "L")
+
+
+def nights_of(inputs: AnomalyInputs, point: Point, inner: frozenset[str] = frozenset()) -> list[Night]:
+    """Every complete night in the judged period, with its minimum flow and the day's leak-level litres.
+
+    Quarter hours in which a tenant of the point, or of a point `inner` to it, occupies its space are
+    left out: a gym open at night makes the building's main meter flow for a reason.
+    """
+    site, rule = inputs.site, inputs.site.anomalies.night_flow
+    zone = site.site.zone
+    served = [point, *(site.point_by_id[p] for p in sorted(inner))]
+    by_start = {i.start: i for i in inputs.series(point.id)}
+    found: list[Night] = []
+    for day in local_days(inputs.start, inputs.end, zone):
+        start, end = night_window(day, rule.window_start, rule.window_end, zone)
+        if start < inputs.start or end > inputs.end:
+            continue
+        tenants = {t for p in served for t in tenants_of_point(site, p, day)}
+        contracts = [c for c in contracts_on(site, day) if c.tenant in tenants and _serves(site, c, served)]
+        occupancy = [occupancy_of(site, c, inputs.holidays) for c in contracts]
+        quiet = [t for t in slots(start, end) if not any(occupied(t) for occupied in occupancy)]
+        measured = [by_start[t] for t in quiet if t in by_start and by_start[t].quality in TRUSTED]
+        if not quiet or len(measured) < rule.min_coverage * len(quiet):
+            found.append(Night(day, start, end, judged=False))
+            continue
+        lowest = min(measured, key=lambda i: (i.value, i.start))
+        per_quarter = _litres(point, lowest.value)
+        found.append(
+            Night(
+                day,
+                start,
+                end,
+                judged=True,
+                min_l_per_h=per_quarter * QUARTERS_PER_HOUR,
+                min_at=lowest.start,
+                leak_litres=_leak_litres(inputs, point, by_start, day, per_quarter),
+            )
+        )
+    return found
+
+
+def _serves(site: SiteModel, contract: Contract, points: Sequence[Point]) -> bool:
+    """The contract pays for one of the points (own share, 100 %) or leases the space one of them serves."""
+    for point in points:
+        if any(p.point == point.id and p.share >= 100 for p in contract.points):
+            return True
+        space = space_of(site, point)
+        if space is not None and space in contract.spaces:
+            return True
+    return False
+
+
+def _leak_litres(
+    inputs: AnomalyInputs, point: Point, by_start: Mapping[datetime, Interval], day: date, per_quarter: float
+) -> float:
+    """Litres of the local day in quarter hours that flow at the leak's level (use on top is not counted)."""
+    if per_quarter <= 0:
+        return 0.0
+    low, high = LEAK_BAND[0] * per_quarter, LEAK_BAND[1] * per_quarter
+    start, end = day_window(day, inputs.site.site.zone)
+    total = 0.0
+    for t in slots(start, end):
+        interval = by_start.get(t)
+        if interval is not None:
+            litres = _litres(point, interval.value)
+            total += litres if low <= litres <= high else 0.0
+    return total
+
+
+def night_flow(inputs: AnomalyInputs) -> list[Condition]:
+    site, rule = inputs.site, inputs.site.anomalies.night_flow
+    if not rule.enabled:
+        return []
+    points = water_points(site)
+    contains = contained_points(site)
+    nights = {p.id: nights_of(inputs, p, contains[p.id]) for p in points}
+    # leaves first: a parent is judged on what its own leaking descendants leave unexplained
+    order = _inner_first(points, contains)
+    reported: dict[str, dict[date, float]] = {}  # point -> night -> min L/h of a reported leak
+    seen_in: dict[str, set[str]] = {}
+    for point in order:
+        threshold = rule.min_flow_l_per_h + rule.expected_flow_l_per_h.get(point.id, 0.0)
+        leaking: dict[date, float] = {}
+        for night in nights[point.id]:
+            if not night.judged or night.min_l_per_h < threshold:
+                continue
+            inside = [p for p in contains[point.id] if night.night in reported.get(p, {})]
+            explained = sum(reported[p][night.night] for p in inside)
+            if night.min_l_per_h - explained >= threshold:
+                leaking[night.night] = night.min_l_per_h
+            for p in inside:
+                seen_in.setdefault(p, set()).add(point.id)
+        reported[point.id] = leaking
+    conditions: list[Condition] = []
+    for point in points:
+        judged = [n for n in nights[point.id] if n.judged]
+        for run in _runs(judged, reported[point.id]):
+            if len(run) >= rule.nights:
+                conditions.append(_condition(inputs, point, run, judged, sorted(seen_in.get(point.id, set()))))
+    return conditions
+
+
+def _inner_first(points: Sequence[Point], contains: Mapping[str, frozenset[str]]) -> list[Point]:
+    """Points ordered so that every point comes after the points it contains."""
+    done: set[str] = set()
+    order: list[Point] = []
+    by_id = {p.id: p for p in points}
+
+    def visit(point_id: str) -> None:
+        if point_id in done:
+            return
+        done.add(point_id)  # containment is acyclic: formulas and sub-meters are checked on load
+        for inner in sorted(contains.get(point_id, frozenset())):
+            visit(inner)
+        if point_id in by_id:
+            order.append(by_id[point_id])
+
+    for point in sorted(points, key=lambda p: p.id):
+        visit(point.id)
+    return order
+
+
+def _runs(judged: Sequence[Night], leaking: Mapping[date, float]) -> list[list[Night]]:
+    """Maximal runs of consecutive judged nights that leak (a night that could not be judged is skipped)."""
+    runs: list[list[Night]] = []
+    current: list[Night] = []
+    for night in judged:
+        if night.night in leaking:
+            current.append(night)
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _condition(
+    inputs: AnomalyInputs, point: Point, run: list[Night], judged: Sequence[Night], parents: list[str]
+) -> Condition:
+    site, rule = inputs.site, inputs.site.anomalies.night_flow
+    assert point.unit is not None
+    first, last = run[0], run[-1]
+    ongoing = last is judged[-1]
+    recent = run[-rule.nights :]
+    litres_per_day = sum(n.leak_litres for n in recent) / len(recent)
+    price = inputs.price(point.id, last.start)
+    volume = sum(convert(n.leak_litres, "L", point.unit) for n in run)
+    cost_per_day: Decimal | None = None
+    total_cost: Decimal | None = None
+    if price is not None and inputs.currency is not None:
+        cost_per_day = _money(Decimal(str(convert(litres_per_day, "L", point.unit))) * price)
+        total_cost = _money(
+            sum(
+                (
+                    Decimal(str(convert(n.leak_litres, "L", point.unit))) * (inputs.price(point.id, n.start) or price)
+                    for n in run
+                ),
+                Decimal(0),
+            )
+        )
+    area = area_label(site, point)
+    tenants = tenants_of_point(site, point, last.night)
+    money = f", {cost_per_day} {inputs.currency}/day" if cost_per_day is not None else ""
+    title = f"Night flow at {point.id}{f' ({area})' if area else ''} since the night to {first.night}: " + (
+        f"{litres_per_day:.0f} L/day{money}"
+    )
+    details: dict[str, object] = {
+        "point": point.id,
+        "area": area,
+        "start_night": first.night.isoformat(),
+        "last_night": last.night.isoformat(),
+        "nights": len(run),
+        "min_flow_l_per_h": round(last.min_l_per_h, 1),
+        "litres_per_day": round(litres_per_day, 1),
+        "cost_per_day": str(cost_per_day) if cost_per_day is not None else None,
+        "currency": inputs.currency,
+        "threshold_l_per_h": rule.min_flow_l_per_h + rule.expected_flow_l_per_h.get(point.id, 0.0),
+        "window": f"{rule.window_start:%H:%M}-{rule.window_end:%H:%M}",
+        "seen_in": parents,
+        "since_window_start": first is judged[0],
+    }
+    evidence = tuple(
+        EvidenceSample(n.min_at, {point.id: round(n.min_l_per_h, 2)}) for n in run[-7:] if n.min_at is not None
+    )
+    return Condition(
+        key=f"{KIND}:{point.id}:{first.night.isoformat()}",
+        kind=KIND,
+        subject=point.id,
+        title=title,
+        started_at=first.start,
+        ended_at=None if ongoing else last.end,
+        severity="alarm",
+        equipment=point.meter,
+        zone=building_of(site, point),
+        tenants=tenants,
+        evidence=evidence,
+        waste=Waste(round(volume, 4), point.unit, total_cost, inputs.currency if total_cost is not None else None),
+        details=details,
+    )
+
+
+__all__ = ["KIND", "SLOT", "Night", "night_flow", "nights_of", "water_points"]
