@@ -95,12 +95,12 @@ tariffs:
 """
 
 
-def write_house(folder: Path, *, anomalies: str = "", tenants: str = TENANTS) -> LoadedSite:
+def write_house(folder: Path, *, anomalies: str = "", tenants: str = TENANTS, meters: str = METERS) -> LoadedSite:
     """Write House H into `folder`, with an optional `anomalies:` section (YAML text), and load it."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "site.yaml").write_text(SITE + textwrap.dedent(anomalies))
     (folder / "buildings.yaml").write_text(BUILDINGS)
-    (folder / "meters.yaml").write_text(METERS)
+    (folder / "meters.yaml").write_text(meters)
     (folder / "tenants.yaml").write_text(tenants)
     return load_site(folder, builtin_profiles())
 
