@@ -339,8 +339,10 @@ def _bms(site: SiteModel, at: Locator) -> list[SiteProblem]:
 
 def _anomalies(site: SiteModel, at: Locator) -> list[SiteProblem]:
     points = {p.id for p in site.points}
+    named = [("night_flow", "expected_flow_l_per_h", p) for p in site.anomalies.night_flow.expected_flow_l_per_h]
+    named += [("meter_health", "max_unmetered_pct", p) for p in site.anomalies.meter_health.max_unmetered_pct]
     return [
-        at.problem(("anomalies", "night_flow", "expected_flow_l_per_h", point_id), f"unknown point '{point_id}'")
-        for point_id in site.anomalies.night_flow.expected_flow_l_per_h
+        at.problem(("anomalies", rule, key, point_id), f"unknown point '{point_id}'")
+        for rule, key, point_id in named
         if point_id not in points
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -32,8 +32,6 @@ class AnomalyInputs:
     holidays: frozenset[date] = frozenset()
     price: PriceLookup = no_price
     currency: str | None = None
-    # how the points are read: 'poll' (every few seconds to 15 min), 'sparse' (LPWAN uplinks), 'manual'
-    reading_mode: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for moment in (self.start, self.end):

@@ -7,10 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from point_mapping.formula import parse_formula
-from point_mapping.model import Contract, Point, SiteModel
+from point_mapping.model import (
+    Contract,
+    LpwanConnection,
+    ManualConnection,
+    ModbusRtuConnection,
+    ModbusTcpConnection,
+    Point,
+    SiteModel,
+)
 from point_mapping.model.meters import Resource
 from point_mapping.model.tariffs import TimeWindow
 
@@ -165,3 +173,17 @@ def parent_point(site: SiteModel, point: Point) -> str | None:
     if parent is None:
         return None
     return next((p.id for p in site.points_of_meter(parent) if p.unit == point.unit), None)
+
+
+def reading_interval(site: SiteModel, point: Point) -> timedelta | None:
+    """How often a physical point is read: the poll interval or the uplink interval; None for manual reading."""
+    if point.meter is None:
+        return None
+    device = site.device_by_id[site.meter_by_id[point.meter].device]
+    connection = device.connection
+    if isinstance(connection, ModbusTcpConnection | ModbusRtuConnection):
+        return device.poll_interval
+    if isinstance(connection, LpwanConnection):
+        return connection.expected_interval
+    assert isinstance(connection, ManualConnection)
+    return None

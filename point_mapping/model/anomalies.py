@@ -65,6 +65,9 @@ class MeterHealthRule(Frozen):
     reference: Duration = Field(default=timedelta(days=28), description="history that says what is usual")
     gap_after: Duration = Field(default=timedelta(hours=1), description="missing or spread data this long")
     balance_tolerance_pct: float = Field(default=5.0, gt=0, description="sub-meters above main by more than this")
+    max_unmetered_pct: dict[Id, float] = Field(
+        default_factory=dict, description="main point -> most of it its sub-meters may leave unmetered a day (%)"
+    )
 
 
 class AnomalyRules(Frozen):
