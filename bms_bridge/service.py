@@ -4,6 +4,7 @@ readings: Modbus pollers / LPWAN intake ─┬─> ReadingWriter (one writer, ba
                                          └─> ExposureFeed ─> BACnet server, OPC UA server
 device health ─> store + ExposureFeed (status flags)
 every few minutes: 15-minute intervals recomputed from readings; exposed points re-checked for age
+every hour: the anomaly rules over the stored intervals (leaks, after-hours load, meter health)
 """
 
 from __future__ import annotations
@@ -123,6 +124,12 @@ class Service:
                     name="interval-refresh",
                 ),
             ]
+            if model.anomalies.enabled:
+                tasks.append(
+                    asyncio.create_task(
+                        self._every(model.anomalies.refresh, lambda: self._refresh_anomalies(store)), name="anomalies"
+                    )
+                )
             stack.push_async_callback(cancel_and_wait, *tasks)
             yield self
 
@@ -209,6 +216,12 @@ class Service:
         # Exactly the slots that new, late or backfilled readings can change (dirty spans).
         count = await refresh_dirty(self.site, ConsumptionStore(store))
         log.info("recomputed %d intervals", count)
+
+    async def _refresh_anomalies(self, store: Store) -> None:
+        from bms_bridge.anomalies import refresh_anomalies
+
+        now = self.options.clock()
+        await refresh_anomalies(self.site, store, now - self.site.model.anomalies.lookback, now)
 
     @staticmethod
     async def _every(period: timedelta, action: Callable[[], object]) -> None:

@@ -59,6 +59,7 @@ async def fill_history(site: LoadedSite, db_url: str, now: datetime, model: Load
         await repo.take_dirty()  # every slot of the history was just computed
         print(f"stored {total:,} readings and {intervals:,} 15-minute intervals", flush=True)
         await fill_bms_history(site, store, start, now, model)
+        await fill_anomalies(site, store, start, now)
         return total
 
 
@@ -85,6 +86,22 @@ async def fill_bms_history(site: LoadedSite, store: Store, start: datetime, now:
     stored += await store.insert_trends(batch)
     found = await refresh_findings(site, store, start, slot_start(now))
     print(f"stored {stored:,} BMS trend values; {found.opened} HVAC findings", flush=True)
+
+
+async def fill_anomalies(site: LoadedSite, store: Store, start: datetime, now: datetime) -> None:
+    """The anomaly findings of the whole history, judged slice by slice as the service would have."""
+    from bms_bridge.anomalies import history_needed, refresh_anomalies
+
+    step = site.model.anomalies.lookback
+    first = start + history_needed(site)  # the rules need that much history before what they judge
+    opened, moment = 0, min(first + step, now)
+    while True:
+        found = await refresh_anomalies(site, store, max(first, moment - step), moment)
+        opened += found.opened
+        if moment >= now:
+            break
+        moment = min(moment + step, now)
+    print(f"{opened} anomaly findings", flush=True)
 
 
 def banner(site: LoadedSite, db_url: str) -> str:

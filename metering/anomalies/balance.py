@@ -82,12 +82,14 @@ def balance(inputs: AnomalyInputs) -> list[Condition]:
                 run.append(day)
                 continue
             if run:
-                conditions.append(_condition(inputs, group, run, ongoing=day is None))
+                conditions.append(_condition(inputs, group, run, ongoing=day is None, from_first=run[0] is days[0]))
             run = [day] if day is not None and day.problem is not None else []
     return conditions
 
 
-def _condition(inputs: AnomalyInputs, group: MeteredGroup, run: list[BalanceDay], *, ongoing: bool) -> Condition:
+def _condition(
+    inputs: AnomalyInputs, group: MeteredGroup, run: list[BalanceDay], *, ongoing: bool, from_first: bool
+) -> Condition:
     site = inputs.site
     first, last = run[0], run[-1]
     main = site.point_by_id[group.main]
@@ -115,5 +117,6 @@ def _condition(inputs: AnomalyInputs, group: MeteredGroup, run: list[BalanceDay]
             "unmetered_pct": round(last.unmetered_pct, 2),
             "tolerance_pct": site.anomalies.meter_health.balance_tolerance_pct,
             "max_unmetered_pct": site.anomalies.meter_health.max_unmetered_pct.get(group.main),
+            "since_window_start": from_first,
         },
     )

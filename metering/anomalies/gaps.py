@@ -61,7 +61,12 @@ def gaps(inputs: AnomalyInputs) -> list[Condition]:
                         severity="warning",
                         equipment=point.meter,
                         zone=building_of(site, point),
-                        details={"point": point.id, "hours": hours, "reading_interval_s": every.total_seconds()},
+                        details={
+                            "point": point.id,
+                            "hours": hours,
+                            "reading_interval_s": every.total_seconds(),
+                            "since_window_start": start == first,
+                        },
                     )
                 )
             run = []

@@ -125,8 +125,39 @@ def _leak_litres(
     return total
 
 
-def night_flow(inputs: AnomalyInputs) -> list[Condition]:
+def threshold_of(site: SiteModel, point_id: str) -> float:
+    rule = site.anomalies.night_flow
+    return rule.min_flow_l_per_h + rule.expected_flow_l_per_h.get(point_id, 0.0)
+
+
+def leaking_tail(inputs: AnomalyInputs, point: Point) -> tuple[list[Night], bool]:
+    """The leaking nights at the end of the period (oldest first), and whether they reach its first night.
+
+    Used to walk a leak back before the period judged, one slice of history at a time; the point alone
+    is looked at (its parents' explanation only matters for which point is reported).
+    """
+    judged = [n for n in nights_of(inputs, point) if n.judged]
+    threshold = threshold_of(inputs.site, point.id)
+    tail: list[Night] = []
+    for night in reversed(judged):
+        if night.min_l_per_h < threshold:
+            return tail, False
+        tail.insert(0, night)
+    return tail, True
+
+
+def night_flow(
+    inputs: AnomalyInputs,
+    earlier: Mapping[str, Sequence[Night]] | None = None,
+    open_ended: frozenset[str] = frozenset(),
+) -> list[Condition]:
+    """Leaks in the period.
+
+    A leak that runs from the first night judged continues with the `earlier` leaking nights given for
+    its point; for a point in `open_ended` those reach its first stored night, so it may be older still.
+    """
     site, rule = inputs.site, inputs.site.anomalies.night_flow
+    earlier = earlier or {}
     if not rule.enabled:
         return []
     points = water_points(site)
@@ -137,7 +168,7 @@ def night_flow(inputs: AnomalyInputs) -> list[Condition]:
     reported: dict[str, dict[date, float]] = {}  # point -> night -> min L/h of a reported leak
     seen_in: dict[str, set[str]] = {}
     for point in order:
-        threshold = rule.min_flow_l_per_h + rule.expected_flow_l_per_h.get(point.id, 0.0)
+        threshold = threshold_of(site, point.id)
         leaking: dict[date, float] = {}
         for night in nights[point.id]:
             if not night.judged or night.min_l_per_h < threshold:
@@ -153,8 +184,15 @@ def night_flow(inputs: AnomalyInputs) -> list[Condition]:
     for point in points:
         judged = [n for n in nights[point.id] if n.judged]
         for run in _runs(judged, reported[point.id]):
+            from_first = run[0] is judged[0]
+            before = list(earlier.get(point.id, ())) if from_first else []
+            if before:
+                run = [*before, *run]
             if len(run) >= rule.nights:
-                conditions.append(_condition(inputs, point, run, judged, sorted(seen_in.get(point.id, set()))))
+                ongoing = run[-1] is judged[-1]
+                parents = sorted(seen_in.get(point.id, set()))
+                older = from_first and (not before or point.id in open_ended)
+                conditions.append(_condition(inputs, point, run, ongoing, older, parents))
     return conditions
 
 
@@ -198,12 +236,12 @@ def _money(value: Decimal) -> Decimal:
 
 
 def _condition(
-    inputs: AnomalyInputs, point: Point, run: list[Night], judged: Sequence[Night], parents: list[str]
+    inputs: AnomalyInputs, point: Point, run: list[Night], ongoing: bool, from_first: bool, parents: list[str]
 ) -> Condition:
+    """`from_first`: the run starts at the first night anyone looked at, so the leak may be older still."""
     site, rule = inputs.site, inputs.site.anomalies.night_flow
     assert point.unit is not None
     first, last = run[0], run[-1]
-    ongoing = last is judged[-1]
     recent = run[-rule.nights :]
     litres_per_day = sum(n.leak_litres for n in recent) / len(recent)
     price = inputs.price(point.id, last.start)
@@ -224,8 +262,10 @@ def _condition(
     area = area_label(site, point)
     tenants = tenants_of_point(site, point, last.night)
     money = f", {cost_per_day} {inputs.currency}/day" if cost_per_day is not None else ""
-    title = f"Night flow at {point.id}{f' ({area})' if area else ''} since the night to {first.night}: " + (
-        f"{litres_per_day:.0f} L/day{money}"
+    since = "at least since" if from_first else "since"
+    title = (
+        f"Leak at {point.id}{f' in {area}' if area else ''}: {litres_per_day:.0f} L/day{money}, "
+        f"night flow {since} the night to {first.night}"
     )
     details: dict[str, object] = {
         "point": point.id,
@@ -237,10 +277,10 @@ def _condition(
         "litres_per_day": round(litres_per_day, 1),
         "cost_per_day": str(cost_per_day) if cost_per_day is not None else None,
         "currency": inputs.currency,
-        "threshold_l_per_h": rule.min_flow_l_per_h + rule.expected_flow_l_per_h.get(point.id, 0.0),
+        "threshold_l_per_h": threshold_of(site, point.id),
         "window": f"{rule.window_start:%H:%M}-{rule.window_end:%H:%M}",
         "seen_in": parents,
-        "since_window_start": first is judged[0],
+        "since_window_start": from_first,
     }
     evidence = tuple(
         EvidenceSample(n.min_at, {point.id: round(n.min_l_per_h, 2)}) for n in run[-7:] if n.min_at is not None

@@ -130,6 +130,7 @@ def _judge(
         "parent_consumption": round(parent_total, 3),
         "estimated_missing": round(missing, 3),
         "unit": point.unit,
+        "since_window_start": run.slots[0] is series[0],
     }
     evidence = tuple(
         EvidenceSample(i.start, {point.id: i.value, parent: parent_by_start.get(i.start, 0.0)})
@@ -140,8 +141,9 @@ def _judge(
         kind=KIND,
         subject=point.id,
         title=(
-            f"{point.id} stuck{f' ({area})' if area else ''}: no consumption for {hours:g} h while {parent} drew "
-            f"{parent_total:,.1f} {point.unit or ''}; about {missing:,.1f} {point.unit or ''} not metered"
+            f"Meter {point.id}{f' in {area}' if area else ''} stuck: no consumption for {hours:g} h "
+            f"while {parent} drew {parent_total:,.1f} {point.unit or ''}; "
+            f"about {missing:,.1f} {point.unit or ''} not metered"
         ),
         started_at=run.start,
         ended_at=None if ongoing else run.end,
