@@ -32,6 +32,7 @@ DEMO_SITE = Path(__file__).resolve().parents[2] / "sites" / "demo"
 # about 13 months, so a month can be compared with the same month a year before
 HISTORY_DAYS = int(os.environ.get("BMS_BRIDGE_DEMO_HISTORY_DAYS", "395"))
 BATCH = 20_000
+ANOMALY_SLICE = timedelta(weeks=8)  # the history is judged in slices, as a service running all along would
 # The demo's webhook secret; a real site names its own variable in YAML and sets it in the environment.
 DEMO_SECRETS = {"DEMO_LPWAN_SECRET": "demo-webhook-secret"}
 
@@ -90,13 +91,13 @@ async def fill_bms_history(site: LoadedSite, store: Store, start: datetime, now:
 
 async def fill_anomalies(site: LoadedSite, store: Store, start: datetime, now: datetime) -> None:
     """The anomaly findings of the whole history, judged slice by slice as the service would have."""
-    from bms_bridge.anomalies import history_needed, refresh_anomalies
+    from bms_bridge.anomalies import IntervalCache, history_needed, refresh_anomalies
 
-    step = site.model.anomalies.lookback
+    step, cache = ANOMALY_SLICE, IntervalCache()
     first = start + history_needed(site)  # the rules need that much history before what they judge
     opened, moment = 0, min(first + step, now)
     while True:
-        found = await refresh_anomalies(site, store, max(first, moment - step), moment)
+        found = await refresh_anomalies(site, store, max(first, moment - step), moment, cache=cache)
         opened += found.opened
         if moment >= now:
             break

@@ -34,7 +34,7 @@ from point_mapping.units import convert
 
 KIND = "anomaly.night_flow"
 TRUSTED = (Quality.MEASURED, Quality.CORRECTED)  # spread (estimated) values look like a steady flow
-QUARTERS_PER_HOUR = 4
+QUARTERS_PER_HOUR = 4  # the night's flow is judged per whole hour
 LEAK_BAND = (0.5, 1.5)  # a quarter hour at 0.5-1.5x the night minimum is taken as leak, not use
 
 
@@ -76,22 +76,31 @@ def nights_of(inputs: AnomalyInputs, point: Point, inner: frozenset[str] = froze
         tenants = {t for p in served for t in tenants_of_point(site, p, day)}
         contracts = [c for c in contracts_on(site, day) if c.tenant in tenants and _serves(site, c, served)]
         occupancy = [occupancy_of(site, c, inputs.holidays) for c in contracts]
-        quiet = [t for t in slots(start, end) if not any(occupied(t) for occupied in occupancy)]
-        measured = [by_start[t] for t in quiet if t in by_start and by_start[t].quality in TRUSTED]
-        if not quiet or len(measured) < rule.min_coverage * len(quiet):
+        # whole hours from the window's start: a 10-L pulse meter shows 7.5 L a quarter hour as 0 or 10
+        hours: list[tuple[datetime, float]] = []
+        expected = 0
+        window = list(slots(start, end))
+        for first in range(0, len(window) - QUARTERS_PER_HOUR + 1, QUARTERS_PER_HOUR):
+            hour = window[first : first + QUARTERS_PER_HOUR]
+            if any(occupied(t) for t in hour for occupied in occupancy):
+                continue
+            expected += 1
+            values = [by_start.get(t) for t in hour]
+            if all(v is not None and v.quality in TRUSTED for v in values):
+                hours.append((hour[0], sum(_litres(point, v.value) for v in values if v is not None)))
+        if not expected or len(hours) < rule.min_coverage * expected:
             found.append(Night(day, start, end, judged=False))
             continue
-        lowest = min(measured, key=lambda i: (i.value, i.start))
-        per_quarter = _litres(point, lowest.value)
+        lowest_at, lowest = min(hours, key=lambda h: (h[1], h[0]))
         found.append(
             Night(
                 day,
                 start,
                 end,
                 judged=True,
-                min_l_per_h=per_quarter * QUARTERS_PER_HOUR,
-                min_at=lowest.start,
-                leak_litres=_leak_litres(inputs, point, by_start, day, per_quarter),
+                min_l_per_h=lowest,
+                min_at=lowest_at,
+                leak_litres=_leak_litres(inputs, point, by_start, day, lowest / QUARTERS_PER_HOUR),
             )
         )
     return found
@@ -190,7 +199,10 @@ def night_flow(
                 run = [*before, *run]
             if len(run) >= rule.nights:
                 ongoing = run[-1] is judged[-1]
-                parents = sorted(seen_in.get(point.id, set()))
+                parents = (
+                    sorted(seen_in.get(point.id, set())),
+                    sorted(p.id for p in points if point.id in contains[p.id]),
+                )
                 older = from_first and (not before or point.id in open_ended)
                 conditions.append(_condition(inputs, point, run, ongoing, older, parents))
     return conditions
@@ -236,9 +248,17 @@ def _money(value: Decimal) -> Decimal:
 
 
 def _condition(
-    inputs: AnomalyInputs, point: Point, run: list[Night], ongoing: bool, from_first: bool, parents: list[str]
+    inputs: AnomalyInputs,
+    point: Point,
+    run: list[Night],
+    ongoing: bool,
+    from_first: bool,
+    parents: tuple[list[str], list[str]],
 ) -> Condition:
-    """`from_first`: the run starts at the first night anyone looked at, so the leak may be older still."""
+    """`from_first`: the run starts at the first night anyone looked at, so the leak may be older still.
+
+    `parents`: the points whose night flow this leak explains, and every point that contains it.
+    """
     site, rule = inputs.site, inputs.site.anomalies.night_flow
     assert point.unit is not None
     first, last = run[0], run[-1]
@@ -279,7 +299,8 @@ def _condition(
         "currency": inputs.currency,
         "threshold_l_per_h": threshold_of(site, point.id),
         "window": f"{rule.window_start:%H:%M}-{rule.window_end:%H:%M}",
-        "seen_in": parents,
+        "seen_in": parents[0],  # parents whose night flow it explains: not reported on their own
+        "contained_in": parents[1],  # every point this leak also flows through
         "since_window_start": from_first,
     }
     evidence = tuple(

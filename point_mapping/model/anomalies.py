@@ -72,7 +72,7 @@ class MeterHealthRule(Frozen):
 
 class AnomalyRules(Frozen):
     enabled: bool = True
-    lookback: Duration = Field(default=timedelta(days=56), description="what the periodic run judges")
+    lookback: Duration = Field(default=timedelta(days=14), description="what the periodic run judges")
     refresh: Duration = Field(default=timedelta(hours=1), description="how often the service runs the rules")
     night_flow: NightFlowRule = Field(default_factory=NightFlowRule)
     after_hours: AfterHoursRule = Field(default_factory=AfterHoursRule)

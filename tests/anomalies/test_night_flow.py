@@ -68,7 +68,7 @@ def test_a_leak_from_a_known_night_is_found_once_at_the_leaf(tmp_path: Path) -> 
     assert d["min_flow_l_per_h"] == 20.0 and d["litres_per_day"] == 80.0
     assert d["cost_per_day"] == "0.37"  # 0.080 m3 x 4.65 EUR = 0.372
     # the main meter and the virtual rest show the same flow: reported once, here, naming them
-    assert d["seen_in"] == ["cw.H-main", "cw.H-rest"]
+    assert d["seen_in"] == ["cw.H-main", "cw.H-rest"] and d["contained_in"] == ["cw.H-main", "cw.H-rest"]
     assert found.waste is not None
     assert found.waste.energy == 0.96 and found.waste.unit == "m3"  # 12 nights x 80 L
     assert found.waste.cost == Decimal("4.46") and found.waste.currency == "EUR"  # 0.96 x 4.65 = 4.464
