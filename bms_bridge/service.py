@@ -5,6 +5,7 @@ readings: Modbus pollers / LPWAN intake ─┬─> ReadingWriter (one writer, ba
 device health ─> store + ExposureFeed (status flags)
 every few minutes: 15-minute intervals recomputed from readings; exposed points re-checked for age
 billing_export: the outbox delivered to the billing system; close/export on their cron schedules
+every hour: the anomaly rules over the stored intervals (leaks, after-hours load, meter health)
 """
 
 from __future__ import annotations
@@ -129,6 +130,12 @@ class Service:
                     name="interval-refresh",
                 ),
             ]
+            if model.anomalies.enabled:
+                tasks.append(
+                    asyncio.create_task(
+                        self._every(model.anomalies.refresh, lambda: self._refresh_anomalies(store)), name="anomalies"
+                    )
+                )
             stack.push_async_callback(cancel_and_wait, *tasks)
             yield self
 
@@ -221,6 +228,12 @@ class Service:
             await self._refresh_intervals(writer, store)
         except Exception as exc:  # the spans stay marked: the next start recomputes them
             log.warning("intervals not recomputed at stop (%s); the next start does it", exc)
+
+    async def _refresh_anomalies(self, store: Store) -> None:
+        from bms_bridge.anomalies import refresh_anomalies
+
+        now = self.options.clock()
+        await refresh_anomalies(self.site, store, now - self.site.model.anomalies.lookback, now)
 
     @staticmethod
     async def _every(period: timedelta, action: Callable[[], object]) -> None:

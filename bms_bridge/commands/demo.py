@@ -32,6 +32,7 @@ DEMO_SITE = Path(__file__).resolve().parents[2] / "sites" / "demo"
 # about 13 months, so a month can be compared with the same month a year before
 HISTORY_DAYS = int(os.environ.get("BMS_BRIDGE_DEMO_HISTORY_DAYS", "395"))
 BATCH = 20_000
+ANOMALY_SLICE = timedelta(weeks=8)  # the history is judged in slices, as a service running all along would
 # The demo's webhook secret; a real site names its own variable in YAML and sets it in the environment.
 DEMO_SECRETS = {"DEMO_LPWAN_SECRET": "demo-webhook-secret"}
 
@@ -59,6 +60,7 @@ async def fill_history(site: LoadedSite, db_url: str, now: datetime, model: Load
         await repo.take_dirty()  # every slot of the history was just computed
         print(f"stored {total:,} readings and {intervals:,} 15-minute intervals", flush=True)
         await fill_bms_history(site, store, start, now, model)
+        await fill_anomalies(site, store, start, now)
         return total
 
 
@@ -85,6 +87,22 @@ async def fill_bms_history(site: LoadedSite, store: Store, start: datetime, now:
     stored += await store.insert_trends(batch)
     found = await refresh_findings(site, store, start, slot_start(now))
     print(f"stored {stored:,} BMS trend values; {found.opened} HVAC findings", flush=True)
+
+
+async def fill_anomalies(site: LoadedSite, store: Store, start: datetime, now: datetime) -> None:
+    """The anomaly findings of the whole history, judged slice by slice as the service would have."""
+    from bms_bridge.anomalies import IntervalCache, history_needed, refresh_anomalies
+
+    step, cache = ANOMALY_SLICE, IntervalCache()
+    first = start + history_needed(site)  # the rules need that much history before what they judge
+    opened, moment = 0, min(first + step, now)
+    while True:
+        found = await refresh_anomalies(site, store, max(first, moment - step), moment, cache=cache)
+        opened += found.opened
+        if moment >= now:
+            break
+        moment = min(moment + step, now)
+    print(f"{opened} anomaly findings", flush=True)
 
 
 def banner(site: LoadedSite, db_url: str) -> str:
