@@ -107,3 +107,37 @@ async def test_a_month_that_has_not_ended_cannot_be_closed(store: Store, site: S
     with pytest.raises(CloseRefused, match="period 2026-03 is not over until 2026-04-01 00:00 Europe/Berlin"):
         await close(site, march, StoreIntervalSource(store), ledger, StatementStore(store), by="anna", now=NOW)
     assert not await ledger.is_frozen("2026-03")
+
+
+async def test_a_contract_that_ended_gets_a_statement_of_its_corrections(store: Store, tmp_path: Path) -> None:
+    # billing_move_out: Alpha (C1) leaves office 2 on 2025-06-15 at 12:00, Beta (C2) moves in; no VAT
+    site = open_site(build_site(CASE.parent / "billing_move_out", tmp_path / "move_out")).model
+    repo, statements = ConsumptionStore(store), StatementStore(store)
+    ledger, source = StorePeriodLedger(repo, site.site.zone), StoreIntervalSource(store)
+    zone = site.site.zone
+    start = datetime(2025, 6, 1, tzinfo=zone).astimezone(UTC)
+    end = datetime(2025, 8, 1, tzinfo=zone).astimezone(UTC)
+    count = int((end - start) / SLOT)
+    await repo.replace_intervals("a1-02.energy", start, end, [
+        Interval("a1-02.energy", start + n * SLOT, 0.25) for n in range(count)
+    ])  # fmt: skip
+    june, july = Period.parse("2025-06", zone), Period.parse("2025-07", zone)
+    await close(site, june, source, ledger, statements, by="anna", now=NOW)
+
+    # 10 June (Alpha's) read again at 0.5 kWh a quarter hour: +24 kWh x 0.20 = +4.80 for Alpha only
+    day = datetime(2025, 6, 10, tzinfo=zone).astimezone(UTC)
+    await repo.replace_intervals("a1-02.energy", day, day + 96 * SLOT, [
+        Interval("a1-02.energy", day + n * SLOT, 0.5) for n in range(96)
+    ])  # fmt: skip
+    summary = await close(site, july, source, ledger, statements, by="anna", now=NOW)
+    by_contract = {c.stored.statement.contract: c.stored.statement for c in summary.statements}
+    [alpha] = by_contract["C1"].lines  # Alpha's lease ended in June: only the correction
+    assert (alpha.kind, alpha.quantity, alpha.net, alpha.refers_to) == (
+        LineKind.CORRECTION,
+        Decimal("24.000"),
+        Decimal("4.80"),
+        "golden:2025-06:C1:v1",
+    )
+    # Beta's July: 31 days x 24 kWh = 744 kWh x 0.20 = 148.80 + standing charge 30.00, no correction
+    assert [line.kind for line in by_contract["C2"].lines] == [LineKind.ENERGY, LineKind.FEE]
+    assert by_contract["C2"].net == Decimal("178.80")
