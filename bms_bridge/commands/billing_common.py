@@ -74,9 +74,7 @@ async def open_billing(site: LoadedSite, db: str | None) -> AsyncIterator[Billin
     try:
         async with Store.open(database_url(site, db)) as store:
             yield Billing(site, store, StatementStore(store))
-    except ValueError as error:  # an unsupported database URL and the like
-        if isinstance(error, Refused):
-            raise
+    except ValueError as error:  # an unsupported database URL, a step the workflow refuses
         raise Refused(str(error)) from error
 
 
