@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from billing_export.review import EDITABLE, ISSUED, ReviewError, adjusted_line, check_adjustable, check_transition
@@ -133,6 +134,23 @@ class StatementStore:
     ) -> StoredStatement:
         """Store `statement` as a new draft version (and mark `supersedes` superseded, if given)."""
         sid = statement_id(statement, version)
+        try:
+            await self._insert(statement, sid, version, supersedes, by, detail)
+        except IntegrityError:  # another close or adjustment stored this version first
+            raise ReviewError(f"statement {sid} was stored meanwhile; look at it again and retry") from None
+        created = await self.get(sid)
+        assert created is not None
+        return created
+
+    async def _insert(
+        self,
+        statement: Statement,
+        sid: str,
+        version: int,
+        supersedes: StoredStatement | None,
+        by: str,
+        detail: Mapping[str, Any] | None,
+    ) -> None:
         now = to_ms(self.store._clock())
         async with self.store._write() as conn:
             if supersedes is not None:
@@ -163,9 +181,6 @@ class StatementStore:
                 )
             summary = {"version": version, "lines": len(statement.lines), "net": str(statement.net)}
             await self._audit(conn, now, by, "created", sid, {**summary, **(detail or {})})
-        created = await self.get(sid)
-        assert created is not None
-        return created
 
     async def transition(self, stored: StoredStatement, target: StatementState, *, by: str) -> StoredStatement:
         """Move `stored` one step on (review, approve, export); refused unless the workflow allows it."""

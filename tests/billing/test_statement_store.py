@@ -145,3 +145,11 @@ async def test_the_audit_log_refuses_updates_and_deletes(store: Store) -> None:
             async with store.engine.begin() as conn:
                 await conn.execute(text(sql))
     assert [e.actor for e in await repo.audit()] == ["close"]
+
+
+async def test_storing_the_same_version_twice_is_refused(store: Store) -> None:
+    repo = StatementStore(store)
+    await repo.create(STATEMENT, by="close")
+    with pytest.raises(ReviewError, match="demo:2026-11:c-1:v1 was stored meanwhile"):
+        await repo.create(STATEMENT, by="close")
+    assert [e.action for e in await repo.audit()] == ["created"]
