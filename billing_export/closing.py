@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from billing_export.allocation import Reconciliation
 from billing_export.close import close_period
 from billing_export.corrections import correction_lines, outstanding
-from billing_export.period import Period
+from billing_export.period import Period, occupancy
 from billing_export.pricing import DynamicPrices
 from billing_export.source import CorrectedSource, Correction, IntervalSource, PeriodLedger
 from billing_export.statement import LineKind, Statement, StatementLine, StatementState
@@ -82,12 +82,16 @@ async def close(
         )
     site_id = site.site.id
     await ledger.freeze(str(period), by)
+    existing = {c.id: await repo.latest(site_id, c.id, str(period)) for c in site.contracts}
+    in_force = {c.id for c in site.contracts if occupancy(c, period) is not None}
+    if all(existing[c] is not None for c in in_force):
+        # closed before: nothing to compute, every statement stays as it is (and no reconciliation)
+        kept = tuple(Closed(s, False, _count_corrections(s.statement)) for s in existing.values() if s is not None)
+        await repo.record(by=by, action="close", statement_id=None, detail={"period": str(period), "created": []})
+        return CloseSummary(str(period), kept, ())
     result = await close_period(site, period, source, dynamic)
     computed = {s.contract: s for s in result.statements}
-    existing = {c: await repo.latest(site_id, c, str(period)) for c in (x.id for x in site.contracts)}
-    carried: dict[str, list[StatementLine]] = {}
-    if any(existing[c] is None for c in existing):
-        carried = await _carried_corrections(site, period, source, ledger, repo, dynamic)
+    carried = await _carried_corrections(site, period, source, ledger, repo, dynamic)
     closed = []
     for contract in site.contracts:
         stored = existing[contract.id]
@@ -105,11 +109,7 @@ async def close(
         by=by,
         action="close",
         statement_id=None,
-        detail={
-            "period": str(period),
-            "created": [c.stored.id for c in closed if c.created],
-            "unchanged": [c.stored.id for c in closed if not c.created],
-        },
+        detail={"period": str(period), "created": [c.stored.id for c in closed if c.created]},
     )
     return CloseSummary(str(period), tuple(closed), result.reconciliations)
 

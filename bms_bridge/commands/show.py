@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from decimal import Decimal
 from typing import Any
 
 from bms_bridge.commands.billing_common import Refused, open_billing, refuse, statement_json
@@ -48,9 +49,9 @@ def as_text(data: dict[str, Any]) -> str:
             f"  + VAT {line['vat_percent']} % {line['vat']}  = {line['gross']}"
         )
         notes = []
-        if line["share_percent"] != "100":
+        if Decimal(line["share_percent"]) != 100:
             notes.append(f"share {line['share_percent']} %")
-        if line["estimated_percent"] not in ("0", "0.0"):
+        if Decimal(line["estimated_percent"]):
             notes.append(f"estimated/corrected {line['estimated_percent']} %")
         if line["basis"]:
             notes.append(line["basis"])
