@@ -131,11 +131,14 @@ class StatementStore:
         version: int = 1,
         supersedes: StoredStatement | None = None,
         detail: Mapping[str, Any] | None = None,
+        adjusted: tuple[int, str] | None = None,
     ) -> StoredStatement:
-        """Store `statement` as a new draft version (and mark `supersedes` superseded, if given)."""
+        """Store `statement` as a new draft version (and mark `supersedes` superseded, if given).
+
+        `adjusted`: (line number, reason) of the line a person changed to make this version."""
         sid = statement_id(statement, version)
         try:
-            await self._insert(statement, sid, version, supersedes, by, detail)
+            await self._insert(statement, sid, version, supersedes, by, detail, adjusted)
         except IntegrityError:  # another close or adjustment stored this version first
             raise ReviewError(f"statement {sid} was stored meanwhile; look at it again and retry") from None
         created = await self.get(sid)
@@ -150,6 +153,7 @@ class StatementStore:
         supersedes: StoredStatement | None,
         by: str,
         detail: Mapping[str, Any] | None,
+        adjusted: tuple[int, str] | None,
     ) -> None:
         now = to_ms(self.store._clock())
         async with self.store._write() as conn:
@@ -175,10 +179,11 @@ class StatementStore:
                     state_changed_at=now,
                 )
             )
-            if statement.lines:
-                await conn.execute(
-                    b.statement_lines.insert(), [_line_row(sid, n, line) for n, line in enumerate(statement.lines, 1)]
-                )
+            rows = [_line_row(sid, n, line) for n, line in enumerate(statement.lines, 1)]
+            if adjusted is not None:
+                rows[adjusted[0] - 1].update(adjusted_at=now, adjusted_by=by, adjust_reason=adjusted[1])
+            if rows:
+                await conn.execute(b.statement_lines.insert(), rows)
             summary = {"version": version, "lines": len(statement.lines), "net": str(statement.net)}
             await self._audit(conn, now, by, "created", sid, {**summary, **(detail or {})})
 
@@ -220,13 +225,16 @@ class StatementStore:
         }
         if stored.state in ISSUED:
             changed = replace(stored.statement, lines=(*lines[: line_no - 1], new, *lines[line_no:]))
-            created = await self.create(
-                changed, by=by, version=stored.version + 1, supersedes=stored, detail={"adjusted": detail}
+            return await self.create(  # one transaction: old version superseded, new one with the change
+                changed,
+                by=by,
+                version=stored.version + 1,
+                supersedes=stored,
+                detail={"adjusted": detail},
+                adjusted=(line_no, reason),
             )
-            # the new version carries the adjustment mark on its line too
-            return await self._mark_adjusted(created, line_no, new, by, reason, detail, log=False)
         assert stored.state in EDITABLE
-        return await self._mark_adjusted(stored, line_no, new, by, reason, detail, log=True)
+        return await self._mark_adjusted(stored, line_no, new, by, reason, detail)
 
     async def record(self, *, by: str, action: str, statement_id: str | None, detail: Mapping[str, Any]) -> None:
         """An audit entry for something done to statements as a whole (a close, an export run)."""
@@ -241,8 +249,6 @@ class StatementStore:
         by: str,
         reason: str,
         detail: dict[str, Any],
-        *,
-        log: bool,
     ) -> StoredStatement:
         now = to_ms(self.store._clock())
         lc, c = b.statement_lines.c, b.statements.c
@@ -263,10 +269,9 @@ class StatementStore:
             )
             if result.rowcount != 1:
                 raise ReviewError(f"statement {stored.id} was changed meanwhile; look at it again and retry")
-            if log:
-                if state != stored.state:
-                    detail = {**detail, "state": {"from": stored.state.value, "to": state.value}}
-                await self._audit(conn, now, by, "adjusted", stored.id, detail)
+            if state != stored.state:
+                detail = {**detail, "state": {"from": stored.state.value, "to": state.value}}
+            await self._audit(conn, now, by, "adjusted", stored.id, detail)
         adjusted = await self.get(stored.id)
         assert adjusted is not None
         return adjusted
@@ -329,6 +334,9 @@ def _line_row(sid: str, line_no: int, line: StatementLine) -> dict[str, Any]:
         "estimated_percent": str(line.estimated_percent),
         "basis": line.basis,
         "refers_to": line.refers_to,
+        "adjusted_at": None,  # set by an adjustment; every row has the keys, as executemany wants
+        "adjusted_by": None,
+        "adjust_reason": None,
     }
 
 
