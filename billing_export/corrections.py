@@ -76,6 +76,8 @@ def outstanding(delta: list[StatementLine], billed: list[StatementLine]) -> list
     for line in delta:
         q, n, v = carried.pop(_billed_key(line), (ZERO, ZERO, ZERO))
         rest = replace(line, quantity=line.quantity - q, net=line.net - n, vat=line.vat - v)
+        if q or n or v:
+            rest = replace(rest, basis=f"{line.basis}; {q} {line.unit}, {n} already corrected before")
         if rest.quantity or rest.net or rest.vat:
             result.append(rest)
     for (point_id, zone, resource, description), (q, n, v) in carried.items():

@@ -96,6 +96,9 @@ async def test_late_data_is_carried_once_to_the_next_statements(store: Store, si
     assert feb is not None
     [again] = [line for line in feb.statement.lines if line.kind == LineKind.CORRECTION]
     assert (again.quantity, again.net, again.refers_to) == (Decimal("24.000"), Decimal("4.80"), "golden:2025-12:C1:v1")
+    assert again.basis == (
+        "late data after close; was 720.000 kWh, now 768.000 kWh; 24.000 kWh, 4.80 already corrected before"
+    )
     assert {s.state for s in await statements.find("golden")} == {StatementState.DRAFT}
     assert [e.action for e in await statements.audit()].count("close") == 6
 

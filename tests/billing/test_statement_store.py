@@ -6,12 +6,15 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
 
 from billing_export.review import ReviewError
 from billing_export.statement import LineKind, Statement, StatementLine, StatementState
 from billing_export.store.statements import StatementStore
 from metering.store import Store
+from metering.store.migrate import alembic_config
 
 S = StatementState
 
@@ -153,3 +156,24 @@ async def test_storing_the_same_version_twice_is_refused(store: Store) -> None:
     with pytest.raises(ReviewError, match="demo:2026-11:c-1:v1 was stored meanwhile"):
         await repo.create(STATEMENT, by="close")
     assert [e.action for e in await repo.audit()] == ["created"]
+
+
+def _down_and_up(conn: Connection) -> tuple[set[str], set[str]]:
+    config = alembic_config(conn)
+    command.downgrade(config, "0003")
+    without = set(inspect(conn).get_table_names())
+    command.upgrade(config, "head")
+    return without, set(inspect(conn).get_table_names())
+
+
+async def test_migration_0004_goes_down_and_up_again(store: Store) -> None:
+    async with store.engine.begin() as conn:
+        without, again = await conn.run_sync(_down_and_up)
+    billing = {"statements", "statement_lines", "audit_log"}
+    assert not billing & without
+    assert billing <= again
+    repo = StatementStore(store)
+    await repo.create(STATEMENT, by="close")  # the triggers are back with the tables
+    with pytest.raises(Exception, match="append-only"):
+        async with store.engine.begin() as conn:
+            await conn.execute(text("DELETE FROM audit_log"))
