@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 
+from billing_export.period import Period
 from billing_export.statement import StatementState
 from bms_bridge.commands.billing_common import Refused, open_billing, refuse, statement_json
 from bms_bridge.commands.check import report_invalid
@@ -34,6 +35,11 @@ def run(args: argparse.Namespace) -> int:
         site = open_site(args.site)
     except SiteInvalid as error:
         return report_invalid(error)
+    if args.period is not None:
+        try:
+            Period.parse(args.period, site.model.site.zone)
+        except ValueError:
+            return refuse(f"--period {args.period!r} is not a month; write it as YYYY-MM, e.g. 2026-11")
     try:
         rows = asyncio.run(_list(site, args))
     except Refused as error:

@@ -174,6 +174,8 @@ def test_refusals_name_what_to_do(site: str, db_url: str, capsys: pytest.Capture
     assert "period 2999-01 is not over until 2999-02-01 00:00 Europe/Berlin" in capsys.readouterr().err
     assert cli(db_url, "show", site, "golden:2025-06:C9") == 2
     assert "has no statement 'golden:2025-06:C9'; list them with: bms-bridge statements" in capsys.readouterr().err
+    assert cli(db_url, "statements", site, "--period", "November") == 2
+    assert "--period 'November' is not a month" in capsys.readouterr().err
     assert cli(db_url, "statements", site) == 0
     assert "no statements; make them with: bms-bridge close" in capsys.readouterr().out
 
