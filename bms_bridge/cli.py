@@ -26,6 +26,13 @@ COMMANDS = {
     "restore": "backup",
     "export": "export",
     "outbox": "outbox",
+    "close": "close",
+    "statements": "statements",
+    "show": "show",
+    "adjust": "adjust",
+    "review": "review",
+    "approve": "approve",
+    "audit": "audit",
 }
 
 
@@ -104,7 +111,49 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument(
         "--requeue-dead", nargs="*", metavar="KEY", help="send dead statement versions again (all, or these keys)"
     )
+    _billing_commands(sub)
     return parser
+
+
+def _billing_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    states = ["draft", "reviewed", "approved", "exported", "superseded"]
+    by_help = "who does it (default: the logged-in user)"
+    close = sub.add_parser("close", help="freeze a month and make a draft statement per contract")
+    close.add_argument("site")
+    close.add_argument("--period", required=True, help="the month, YYYY-MM (site time)")
+    close.add_argument("--by", help=by_help)
+
+    listing = sub.add_parser("statements", help="list stored statements")
+    listing.add_argument("site")
+    listing.add_argument("--period", help="only this month, YYYY-MM")
+    listing.add_argument("--state", choices=states)
+    listing.add_argument("--json", action="store_true")
+
+    show = sub.add_parser("show", help="one statement line by line")
+    show.add_argument("site")
+    show.add_argument("statement", metavar="STATEMENT_ID")
+    show.add_argument("--json", action="store_true")
+
+    adjust = sub.add_parser("adjust", help="change a line's amount or quantity, with a reason")
+    adjust.add_argument("site")
+    adjust.add_argument("statement", metavar="STATEMENT_ID")
+    adjust.add_argument("--line", type=int, required=True, metavar="N", help="line number as `show` lists it")
+    change = adjust.add_mutually_exclusive_group(required=True)
+    change.add_argument("--amount", metavar="X", help="new net amount of the line (VAT follows)")
+    change.add_argument("--quantity", metavar="X", help="new quantity, priced at the line's unit price")
+    adjust.add_argument("--reason", required=True, help="why; kept in the audit log")
+    adjust.add_argument("--by", help=by_help)
+
+    for name, what in (("review", "mark a draft statement reviewed"), ("approve", "approve a reviewed statement")):
+        step = sub.add_parser(name, help=what)
+        step.add_argument("site")
+        step.add_argument("statement", metavar="STATEMENT_ID")
+        step.add_argument("--by", help=by_help)
+
+    audit = sub.add_parser("audit", help="the billing audit log")
+    audit.add_argument("site")
+    audit.add_argument("--statement", metavar="STATEMENT_ID", help="only entries of this statement")
+    audit.add_argument("--json", action="store_true")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

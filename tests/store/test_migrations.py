@@ -9,9 +9,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection
 
+from billing_export.store.schema import metadata as billing_metadata
 from metering.store import Store, default_sqlite_url, normalise_db_url
 from metering.store.engine import create_engine
 from metering.store.migrate import alembic_config, current_revision, head_revision
@@ -29,11 +30,23 @@ TABLES = {
     "bms_trends",
     "bms_schedules",
     "export_outbox",
+    "statements",
+    "statement_lines",
+    "audit_log",
 }
 
 
+def _every_table() -> MetaData:
+    """The meter-data core's tables and billing's, which live in the same database and migrations."""
+    combined = MetaData()
+    for source in (metadata, billing_metadata):
+        for table in source.tables.values():
+            table.to_metadata(combined)
+    return combined
+
+
 def _state(conn: Connection) -> tuple[str | None, set[str], list[Any]]:
-    diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    diffs = compare_metadata(MigrationContext.configure(conn), _every_table())
     return current_revision(conn), set(inspect(conn).get_table_names()), diffs
 
 
