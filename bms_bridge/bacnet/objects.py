@@ -119,7 +119,7 @@ class PointObject:
         reliability, out_of_service = STATUS_MAP[value.status]
         out_of_service = out_of_service or self.point.out_of_service
         old_flags = obj.statusFlags
-        if value.status in (PointStatus.OK, PointStatus.STALE, PointStatus.OUT_OF_SERVICE):
+        if value.value is not None and value.status in (PointStatus.OK, PointStatus.STALE, PointStatus.OUT_OF_SERVICE):
             # stale and out-of-service values are still the last known reading: show it, flagged
             reliability = self._set_present_value(value.value, reliability)
         if obj.reliability != reliability:

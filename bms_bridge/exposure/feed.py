@@ -102,8 +102,10 @@ class ExposureFeed:
         last = self._last.get(point_id)
         online = self._offline.isdisjoint(self._devices_of_point.get(point_id, ()))
         status = point_status(last[0] if last else None, now, self._stale_after, online, point.out_of_service)
-        ts, value = last if last else (now, 0.0)
-        return PointValue(point_id, value, ts, status)
+        if last is None:
+            # never read (e.g. a device unreachable since start): no made-up number, no timestamp
+            return PointValue(point_id, None, None, status)
+        return PointValue(point_id, last[1], last[0], status)
 
     async def _publish(self, point_ids: Iterable[str], force: bool = False) -> None:
         now = self._clock()

@@ -41,7 +41,10 @@ class ExposedPoint:
 
 @dataclass(frozen=True)
 class PointValue:
+    """A point's state for the BMS. `value` None: nothing was ever read, so there is no last usable value
+    to show (and no source timestamp); a status alone says why."""
+
     point_id: str
-    value: float
-    timestamp: datetime  # aware UTC, the meter's time of the reading
+    value: float | None
+    timestamp: datetime | None  # aware UTC, the meter's time of the reading; None with no value
     status: PointStatus = PointStatus.OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
@@ -155,13 +156,18 @@ class OpcUaServer:
         node_id = self._node_ids.get(value.point_id)
         if node_id is None:
             raise KeyError(f"point {value.point_id!r} is not exposed over OPC UA")
-        reading = float(value.value)
-        dv = data_value(
-            ua.Variant(reading, ua.VariantType.Double),
-            point_status_code(value.status, reading),
-            source_timestamp=value.timestamp,
-            server_timestamp=datetime.now(UTC),
-        )
+        if value.value is None:
+            # nothing ever read: a Bad status and a null Variant, no source timestamp (Part 8 6.3.2:
+            # Bad_NoCommunication has "no last known value available")
+            dv = data_value(ua.Variant(), point_status_code(value.status, math.nan), server_timestamp=datetime.now(UTC))
+        else:
+            reading = float(value.value)
+            dv = data_value(
+                ua.Variant(reading, ua.VariantType.Double),
+                point_status_code(value.status, reading),
+                source_timestamp=value.timestamp,
+                server_timestamp=datetime.now(UTC),
+            )
         # Fast path (about 4x write_value): no Variant/DataValue rebuilding; still notifies subscriptions.
         await server.write_attribute_value(node_id, dv)
 

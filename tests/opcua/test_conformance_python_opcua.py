@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from bms_bridge.exposure.feed import ExposureFeed
 from bms_bridge.exposure.points import ExposedPoint
 from bms_bridge.opcua import OpcUaServer, OpcUaSettings
+from metering.health import DeviceHealth
+from metering.readings import Reading
 from tests.opcua.conftest import CLIENTS, NS_URI, MemoryHistory, json_lines, point, run_client
 from tests.support.services import free_tcp_port
 
@@ -28,6 +33,7 @@ async def inspect(url: str, steps: list[dict[str, Any]]) -> list[dict[str, Any]]
     return json_lines(lines)
 
 
+@contextlib.asynccontextmanager
 async def serve(points: list[ExposedPoint], history: MemoryHistory | None = None) -> AsyncIterator[OpcUaServer]:
     settings = OpcUaSettings(endpoint=f"opc.tcp://127.0.0.1:{free_tcp_port()}", namespace_uri=NS_URI)
     async with OpcUaServer(settings, points, history=history.read if history else None) as server:
@@ -36,7 +42,7 @@ async def serve(points: list[ExposedPoint], history: MemoryHistory | None = None
 
 @pytest.fixture
 async def unit_server() -> AsyncIterator[OpcUaServer]:
-    async for server in serve(UNIT_POINTS):
+    async with serve(UNIT_POINTS) as server:
         yield server
 
 
@@ -50,3 +56,40 @@ async def test_var_va_kvah_and_kva_have_distinct_unece_codes(unit_server: OpcUaS
         ("kVAh", 0x433739),
         ("kVA", 0x4B5641),
     ]
+
+
+NEVER_READ = point("chiller-energy", "kWh", meter="M-CH")  # its device unreachable since start
+READ_BEFORE = point("ahu-energy", "kWh", meter="M-AHU")  # read once, then its device went away
+MEASURED = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+
+
+def health(device_id: str, online: bool) -> DeviceHealth:
+    return DeviceHealth(
+        device_id, online, None, MEASURED, None if online else "no answer", 0, 0 if online else 1, MEASURED
+    )
+
+
+async def test_a_point_never_read_is_bad_no_communication_without_a_value() -> None:
+    async with serve([NEVER_READ, READ_BEFORE]) as server:
+        clock = [MEASURED]
+        feed = ExposureFeed(
+            [NEVER_READ, READ_BEFORE],
+            {NEVER_READ.point_id: frozenset({"dev-ch"}), READ_BEFORE.point_id: frozenset({"dev-ahu"})},
+            timedelta(minutes=15),
+            lambda: clock[0],
+            sinks=[server.update_many],
+        )
+        await feed.on_health(health("dev-ch", online=False))
+        await feed.on_readings([Reading(READ_BEFORE.point_id, MEASURED, 1234.5)])
+        clock[0] = MEASURED + timedelta(minutes=3)
+        await feed.on_health(health("dev-ahu", online=False))
+        await feed.refresh()
+        never, before = await inspect(
+            server._settings.endpoint,
+            [{"op": "variable", "node": server.node_id(p.point_id)} for p in (NEVER_READ, READ_BEFORE)],
+        )
+    # Part 8 6.3.2: no last known value -> Bad_NoCommunication, a null value and no source timestamp
+    assert (never["status"], never["value"], never["source_timestamp"]) == ("BadNoCommunication", None, None)
+    # a value read before the outage is still the last usable one, stamped with the meter's time
+    assert (before["status"], before["value"]) == ("UncertainNoCommunicationLastUsableValue", 1234.5)
+    assert datetime.fromisoformat(before["source_timestamp"]) == MEASURED
