@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bms_bridge.exposure.points import ExposedPoint
+from metering.operating_range import operating_range
 from point_mapping.formula import evaluation_order, parse_formula
 from point_mapping.loader import LoadedSite
 from point_mapping.model import Point, SiteModel
@@ -53,6 +54,8 @@ def exposed_points(site: LoadedSite, on: date) -> list[ExposedPoint]:
         if meter is not None and meter.model:
             description += f" ({meter.model})"
         description += f", {tenant}, {building}"
+        device = model.device_by_id.get(meter.device) if meter else None
+        profile = site.profiles.get(device.profile or "") if device else None
         kind = point.exposure.bacnet_object or ("large-analog-value" if measure.cumulative else "analog-input")
         result.append(
             ExposedPoint(
@@ -68,6 +71,7 @@ def exposed_points(site: LoadedSite, on: date) -> list[ExposedPoint]:
                 cov_increment=point.exposure.cov_increment or 0.0,
                 out_of_service=bool(meter and meter.out_of_service),
                 writable=point.exposure.writable,
+                eu_range=operating_range(point, meter, profile, measure),
             )
         )
     return result

@@ -6,14 +6,17 @@ import contextlib
 import json
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bms_bridge.exposure.build import exposed_points
 from bms_bridge.exposure.feed import ExposureFeed
 from bms_bridge.exposure.points import ExposedPoint
 from bms_bridge.opcua import OpcUaServer, OpcUaSettings
+from bms_bridge.sites import open_site
 from metering.health import DeviceHealth
 from metering.readings import Reading
 from tests.opcua.conftest import CLIENTS, NS_URI, MemoryHistory, json_lines, point, run_client
@@ -93,3 +96,19 @@ async def test_a_point_never_read_is_bad_no_communication_without_a_value() -> N
     # a value read before the outage is still the last usable one, stamped with the meter's time
     assert (before["status"], before["value"]) == ("UncertainNoCommunicationLastUsableValue", 1234.5)
     assert datetime.fromisoformat(before["source_timestamp"]) == MEASURED
+
+
+DEMO = Path(__file__).resolve().parents[2] / "sites" / "demo"
+
+
+async def test_eurange_comes_from_the_meter_or_the_yaml() -> None:
+    wanted = ("el.ahu-a.power", "el.chiller.power", "el.ahu-a")
+    points = [p for p in exposed_points(open_site(DEMO), date(2026, 1, 5)) if p.point_id in wanted]
+    async with serve(points) as server:
+        results = await inspect(
+            server._settings.endpoint, [{"op": "variable", "node": server.node_id(p)} for p in wanted]
+        )
+    power, chiller, energy = (r["eu_range"] for r in results)
+    assert power == pytest.approx([0.0, 43.47])  # iEM3155 rating: 63 A × 230 V × 3 phases
+    assert chiller == [0.0, 180.0]  # from the YAML: the EM24 profile has no rating
+    assert energy == ["-inf", "inf"]  # a running total has no operating range: unbounded, not invented
