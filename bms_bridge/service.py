@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bms_bridge.exposure.build import devices_of_points, exposed_points, virtual_terms
+from bms_bridge.exposure.build import devices_of_points, exposed_points, stale_thresholds, virtual_terms
 from bms_bridge.exposure.feed import ExposureFeed
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
@@ -93,6 +93,7 @@ class Service:
                 model.exposure.stale_after,
                 clock,
                 virtual=virtual_terms(self.site),
+                stale_after_of=stale_thresholds(self.site),
             )
             self.feed = feed
             await self._start_exposure(stack, store, feed, points)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from bms_bridge.exposure.points import ExposedPoint
 from metering.operating_range import operating_range
@@ -86,6 +86,38 @@ def devices_of_points(site: LoadedSite) -> dict[str, frozenset[str]]:
     formulas = {p.id: parse_formula(p.formula) for p in model.points if p.formula is not None}
     for point_id in evaluation_order(formulas):
         found[point_id] = frozenset().union(*(found.get(i, frozenset()) for i in formulas[point_id].dependencies))
+    return found
+
+
+def stale_thresholds(site: LoadedSite) -> dict[str, timedelta | None]:
+    """How old each point's value may get before it is flagged stale; None: never (read by hand).
+
+    A point's own `exposure.stale_after` wins, then its device's `stale_after`, then a site-wide
+    `exposure.stale_after`, else `exposure.stale_factor` × the device's poll or report interval: an
+    hourly LPWAN meter is fresh for three hours, a 30 s Modbus meter for 90 s. A virtual point is as
+    patient as its slowest input (its value is as old as its oldest input).
+    """
+    model = site.model
+    exposure = model.exposure
+
+    def of_device(device_id: str) -> timedelta | None:
+        device = model.device_by_id[device_id]
+        if device.stale_after is not None:
+            return device.stale_after
+        if exposure.stale_after is not None:
+            return exposure.stale_after
+        interval = device.report_interval
+        return None if interval is None else interval * exposure.stale_factor
+
+    found: dict[str, timedelta | None] = {}
+    for point_id, devices in devices_of_points(site).items():
+        point = model.point_by_id[point_id]
+        if point.exposure.stale_after is not None:
+            found[point_id] = point.exposure.stale_after
+            continue
+        limits = [of_device(d) for d in devices if d in model.device_by_id]
+        # one input read by hand (no rhythm) makes the total unknowable in age terms too
+        found[point_id] = None if not limits or None in limits else max(x for x in limits if x is not None)
     return found
 
 
