@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from bms_bridge.exposure.build import devices_of_points, exposed_points, stale_thresholds, virtual_terms
 from bms_bridge.exposure.feed import ExposureFeed
+from bms_bridge.exposure.history import PointHistory
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
 from bms_bridge.modbus.acquisition import ModbusAcquisition
@@ -152,15 +153,10 @@ class Service:
         if exposure.opcua is not None and exposure.opcua.enabled:
             from bms_bridge.opcua.server import OpcUaServer
 
-            async def history(
-                point_id: str, start: datetime, end: datetime, limit: int | None
-            ) -> list[tuple[datetime, float]]:
-                # the store's ranges are [start, end); OPC UA's ReadRaw includes the end
-                rows = await store.readings(point_id, start, end + timedelta(milliseconds=1))
-                return [(r.ts, r.value) for r in (rows[:limit] if limit else rows)]
-
+            virtual = [p.id for p in model.points if p.is_virtual]
+            history = PointHistory(store, feed.value_of, virtual)  # readings; virtual points: intervals
             opcua = await stack.enter_async_context(
-                OpcUaServer(opcua_settings(exposure.opcua, self.site.folder), points, history=history)
+                OpcUaServer(opcua_settings(exposure.opcua, self.site.folder), points, history=history.read)
             )
             feed.add_sink(opcua.update_many)
 

@@ -30,6 +30,12 @@ def tenant_of(site: SiteModel, point_id: str, on: date) -> str:
 
 
 def _building_of(site: SiteModel, point: Point) -> str:
+    """The building a point's space (or its meter's) is in; a virtual point without a space belongs to
+    the one building all its inputs are in (common areas = main − tenants of one building), and only a
+    point spanning buildings, or placed nowhere, to the site itself."""
+    if point.space is None and point.formula is not None:
+        buildings = {_building_of(site, site.point_by_id[i]) for i in parse_formula(point.formula).dependencies}
+        return buildings.pop() if len(buildings) == 1 else site.site.name
     meter = site.meter_by_id.get(point.meter or "")
     space = point.space or (meter.space if meter else None)
     building = site.building_of_space.get(space or "")

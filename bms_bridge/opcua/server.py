@@ -14,7 +14,13 @@ from asyncua.server.server import Server
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.opcua.access import PasswordUserManager, ReadOnlyAnonymousRuleset
 from bms_bridge.opcua.errors import OpcUaServerError
-from bms_bridge.opcua.history import HistoryReader, HistorySource, PointHistoryStorage, history_reader
+from bms_bridge.opcua.history import (
+    HistoryReader,
+    HistorySource,
+    PointHistoryStorage,
+    history_reader,
+    refuse_unhistorized,
+)
 from bms_bridge.opcua.nodes import AddressSpaceBuilder, initial_value
 from bms_bridge.opcua.settings import OpcUaSettings
 from bms_bridge.opcua.status import point_status_code
@@ -110,6 +116,8 @@ class OpcUaServer:
                 raise OpcUaServerError(f"cannot load the OPC UA certificate or key: {exc}") from exc
         if self._history is not None:
             server.iserver.history_manager.set_storage(PointHistoryStorage(self._history, self._points_by_node.get))
+        historized = self._history is not None
+        refuse_unhistorized(server.iserver.history_manager, lambda node: historized and node in self._points_by_node)
         self._idx = await server.register_namespace(settings.namespace_uri)
         self._builder = AddressSpaceBuilder(server, self._idx, historized=self._history is not None)
 

@@ -12,13 +12,15 @@ from typing import Any
 
 import pytest
 
-from bms_bridge.exposure.build import exposed_points
+from bms_bridge.exposure.build import devices_of_points, exposed_points, virtual_terms
 from bms_bridge.exposure.feed import ExposureFeed
+from bms_bridge.exposure.history import PointHistory
 from bms_bridge.exposure.points import ExposedPoint
 from bms_bridge.opcua import OpcUaServer, OpcUaSettings
 from bms_bridge.sites import open_site
 from metering.health import DeviceHealth
-from metering.readings import Reading
+from metering.readings import Interval, Reading
+from metering.store import Store
 from tests.opcua.conftest import CLIENTS, NS_URI, MemoryHistory, json_lines, point, run_client
 from tests.support.services import free_tcp_port
 
@@ -112,3 +114,81 @@ async def test_eurange_comes_from_the_meter_or_the_yaml() -> None:
     assert power == pytest.approx([0.0, 43.47])  # iEM3155 rating: 63 A × 230 V × 3 phases
     assert chiller == [0.0, 180.0]  # from the YAML: the EM24 profile has no rating
     assert energy == ["-inf", "inf"]  # a running total has no operating range: unbounded, not invented
+
+
+T_LIVE = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+# el.A-common's stored consumption in the hour before its live value, kWh per 15 minutes
+COMMON_INTERVALS = [2.0, 3.0, 1.5, 2.5]
+
+
+@pytest.fixture
+async def demo_store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with Store.open(f"sqlite+aiosqlite:///{tmp_path / 'history.db'}") as store:
+        start = T_LIVE - timedelta(hours=1)
+        await store.upsert_intervals(
+            Interval("el.A-common", start + i * timedelta(minutes=15), value)
+            for i, value in enumerate(COMMON_INTERVALS)
+        )
+        yield store
+
+
+async def test_virtual_points_sit_in_their_building_with_history_from_their_intervals(demo_store: Store) -> None:
+    site = open_site(DEMO)
+    points = [p for p in exposed_points(site, T_LIVE.date()) if p.point_id in ("el.A-common", "el.A-main")]
+    terms = {k: v for k, v in virtual_terms(site).items() if k == "el.A-common"}
+    feed = ExposureFeed(points, devices_of_points(site), None, lambda: T_LIVE, virtual=terms)
+    history = PointHistory(demo_store, feed.value_of, ["el.A-common"])
+    settings = OpcUaSettings(endpoint=f"opc.tcp://127.0.0.1:{free_tcp_port()}", namespace_uri=NS_URI)
+    async with OpcUaServer(settings, points, history=history.read) as server:
+        feed.add_sink(server.update_many)
+        # live: main 10,000 kWh, each of the 21 tenant breakers 100 kWh -> common areas 7,900 kWh
+        inputs = [i for i, _ in terms["el.A-common"]]
+        await feed.on_readings([Reading(i, T_LIVE, 10_000.0 if i == "el.A-main" else 100.0) for i in inputs])
+        node = server.node_id("el.A-common")
+        variable, trend = await inspect(
+            settings.endpoint,
+            [
+                {"op": "variable", "node": node},
+                {
+                    "op": "history",
+                    "node": node,
+                    "start": "2026-03-03T08:00:00+00:00",
+                    "end": "2026-03-03T09:00:00+00:00",
+                },
+            ],
+        )
+    assert variable["parents"] == [
+        "Business Center Lindenhof (demo)",
+        "Building A (Lindenallee 10)",
+        "Shared",
+        "Virtual",
+    ]
+    assert (variable["value"], variable["historizing"], variable["history_read"]) == (7900.0, True, True)
+    # totals at each interval's end, leading back from the live 7,900 kWh by the stored consumption
+    assert trend["status"] == "Good"
+    assert trend["samples"] == [
+        ["2026-03-03T08:15:00Z", 7900.0 - 2.5 - 1.5 - 3.0],
+        ["2026-03-03T08:30:00Z", 7900.0 - 2.5 - 1.5],
+        ["2026-03-03T08:45:00Z", 7900.0 - 2.5],
+        ["2026-03-03T09:00:00Z", 7900.0],
+    ]
+
+
+async def test_without_a_history_source_nothing_claims_history() -> None:
+    async with serve([READ_BEFORE]) as server:
+        node = server.node_id(READ_BEFORE.point_id)
+        variable, trend = await inspect(
+            server._settings.endpoint,
+            [
+                {"op": "variable", "node": node},
+                {
+                    "op": "history",
+                    "node": node,
+                    "start": "2026-03-03T08:00:00+00:00",
+                    "end": "2026-03-03T09:00:00+00:00",
+                },
+            ],
+        )
+    assert (variable["historizing"], variable["history_read"]) == (False, False)
+    # Part 4 7.34: the access level does not allow it; not "Good, no values in this range"
+    assert (trend["status"], trend["samples"]) == ("BadNotReadable", [])
