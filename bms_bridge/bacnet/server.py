@@ -25,7 +25,7 @@ from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.primitivedata import ObjectType
 
 from bms_bridge.bacnet.application import GatewayApplication
-from bms_bridge.bacnet.objects import PointObject, build_object
+from bms_bridge.bacnet.objects import HonestPropertyList, PointObject, build_object
 from bms_bridge.bacnet.settings import BacnetDeviceSettings
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 
@@ -259,7 +259,7 @@ class BacnetServer:
 
     def _network_port_object(self) -> Any:
         s = self.settings
-        port = NetworkPortObject(s.address, objectIdentifier=("network-port", 1), objectName="NetworkPort-1")
+        port = GatewayNetworkPort(s.address, objectIdentifier=("network-port", 1), objectName="NetworkPort-1")
         if s.foreign_device is not None:
             port.bacnetIPMode = IPMode.foreign
             port.fdBBMDAddress = HostNPort(s.foreign_device.bbmd_address)
@@ -274,7 +274,11 @@ class BacnetServer:
         return port
 
 
-class GatewayDevice(DeviceObject):  # type: ignore[misc]
+class GatewayNetworkPort(HonestPropertyList, NetworkPortObject):  # type: ignore[misc]
+    """The BACnet/IP port (12.56), listing its properties as 12.1.x says."""
+
+
+class GatewayDevice(HonestPropertyList, DeviceObject):  # type: ignore[misc]
     """bacpypes3's local device reports no object types; list the ones we serve (12.11 Device,
     Protocol_Object_Types_Supported) so a BMS knows what to expect."""
 

@@ -24,9 +24,15 @@ from bms_bridge.opcua.history import (
 from bms_bridge.opcua.nodes import AddressSpaceBuilder, initial_value
 from bms_bridge.opcua.settings import OpcUaSettings
 from bms_bridge.opcua.status import point_status_code
-from bms_bridge.opcua.ua_values import data_value
+from bms_bridge.opcua.ua_values import ObjectIds, data_value, standard_node_id
 
 _logger = logging.getLogger(__name__)
+
+# What ServerCapabilities.ServerProfileArray claims (OPC 10000-7 profile URIs); docs/pics.md explains
+# each and tests/exposure/test_pics.py checks the document against what the server publishes.
+BASE_PROFILES = ("http://opcfoundation.org/UA-Profile/Server/MicroEmbeddedDevice2017",)
+DATA_ACCESS = "http://opcfoundation.org/UA-Profile/Server/DataAccess"
+HISTORICAL_RAW_DATA = "http://opcfoundation.org/UA-Profile/Server/HistoricalRawData"
 
 
 class OpcUaServer:
@@ -118,6 +124,11 @@ class OpcUaServer:
             server.iserver.history_manager.set_storage(PointHistoryStorage(self._history, self._points_by_node.get))
         historized = self._history is not None
         refuse_unhistorized(server.iserver.history_manager, lambda node: historized and node in self._points_by_node)
+        profiles = [*BASE_PROFILES, DATA_ACCESS, *([HISTORICAL_RAW_DATA] if self._history is not None else [])]
+        await server.write_attribute_value(
+            standard_node_id(ObjectIds.Server_ServerCapabilities_ServerProfileArray),
+            data_value(ua.Variant(profiles, ua.VariantType.String)),
+        )
         self._idx = await server.register_namespace(settings.namespace_uri)
         self._builder = AddressSpaceBuilder(server, self._idx, historized=self._history is not None)
 
