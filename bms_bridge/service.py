@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from bms_bridge.exposure.build import devices_of_points, exposed_points, stale_thresholds, virtual_terms
 from bms_bridge.exposure.feed import ExposureFeed
-from bms_bridge.exposure.history import PointHistory
+from bms_bridge.exposure.history import PointHistory, StoreTrends
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
 from bms_bridge.modbus.acquisition import ModbusAcquisition
@@ -143,7 +143,7 @@ class Service:
             from bms_bridge.bacnet.server import BacnetServer
 
             bacnet = await stack.enter_async_context(
-                BacnetServer(bacnet_settings(exposure.bacnet, model.site.name), points)
+                BacnetServer(bacnet_settings(exposure.bacnet, model.site.name), points, trends=StoreTrends(store))
             )
 
             async def to_bacnet(values: list[PointValue]) -> None:

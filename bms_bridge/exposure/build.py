@@ -78,6 +78,8 @@ def exposed_points(site: LoadedSite, on: date) -> list[ExposedPoint]:
                 out_of_service=bool(meter and meter.out_of_service),
                 writable=point.exposure.writable,
                 eu_range=operating_range(point, meter, profile, measure),
+                # virtual points have intervals, not readings: no Trend Log of their own
+                trend_log=point.exposure.trend_log and not point.is_virtual,
             )
         )
     return result

@@ -10,13 +10,30 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 
-from bms_bridge.exposure.points import PointValue
+from bms_bridge.exposure.points import PointValue, TrendRecord
 from metering.intervals import SLOT
+from metering.readings import Quality
 from metering.store import Store
 from metering.virtual_totals import running_totals
 
 # Before any reading a site can have: the origin of a virtual point's totals without a live value.
 _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+# Readings a trend shows without a fault flag: read from the meter or typed by a person
+_TRUSTWORTHY = frozenset({Quality.MEASURED, Quality.MANUAL})
+
+
+class StoreTrends:
+    """The BACnet Trend Logs' view of the store: a point's readings counted and paged in time order."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def count(self, point_id: str, before: datetime | None = None, inclusive: bool = False) -> int:
+        return await self._store.reading_count(point_id, before=before, inclusive=inclusive)
+
+    async def page(self, point_id: str, offset: int, limit: int) -> list[TrendRecord]:
+        rows = await self._store.readings_page(point_id, offset, limit)
+        return [TrendRecord(r.ts, r.value, r.quality in _TRUSTWORTHY) for r in rows]
 
 
 class PointHistory:

@@ -97,6 +97,7 @@ class PointExposure(Frozen):
     cov_increment: float | None = Field(default=None, ge=0)
     writable: bool = False
     stale_after: Duration | None = Field(default=None, description="flag the value stale when older than this")
+    trend_log: bool = Field(default=True, description="serve its stored readings as a BACnet Trend Log (meter points)")
     range: ValueRange | None = Field(
         default=None, description="normal operating range in the point's unit, e.g. [0, 250]; default from the meter"
     )

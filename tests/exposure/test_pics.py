@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from bacpypes3.basetypes import PropertyIdentifier, Segmentation, ServicesSuppor
 from bacpypes3.primitivedata import ObjectType
 
 from bms_bridge.bacnet import BacnetDeviceSettings, BacnetServer
+from bms_bridge.exposure.points import TrendRecord
 from bms_bridge.opcua import OpcUaServer, OpcUaSettings
 from tests.bacnet.conftest import DEVICE_INSTANCE, POINTS, POWER, objref, point, reading
 from tests.bacnet.test_conformance_bacpy import bits, run_bacpy
@@ -64,12 +66,22 @@ def settings() -> BacnetDeviceSettings:
     )
 
 
-RANGED = point("ranged-power", "analog-input", 3, "kW", eu_range=(0.0, 250.0))
+RANGED = point("ranged-power", "analog-input", 3, "kW", eu_range=(0.0, 250.0), trend_log=True)
+
+
+class NoReadings:
+    """A trend source with nothing stored: the Trend Log objects exist, their buffers are empty."""
+
+    async def count(self, point_id: str, before: datetime | None = None, inclusive: bool = False) -> int:
+        return 0
+
+    async def page(self, point_id: str, offset: int, limit: int) -> list[TrendRecord]:
+        return []
 
 
 @pytest.fixture
 async def bacnet(settings: BacnetDeviceSettings) -> Any:
-    async with BacnetServer(settings, [*POINTS, RANGED]) as server:
+    async with BacnetServer(settings, [*POINTS, RANGED], trends=NoReadings()) as server:
         server.update(reading(POWER, 1.5))
         yield server
 
@@ -83,6 +95,7 @@ async def test_bacnet_claims_are_what_the_device_answers(
     instances = {"device": DEVICE, "network-port": "network-port,1"}
     for p in [*POINTS, RANGED]:
         instances.setdefault(p.bacnet_object, objref(p))
+    instances["trend-log"] = f"trend-log,{RANGED.bacnet_instance}"
     objects = [*instances.values(), objref(RANGED)]
     steps: list[dict[str, Any]] = [
         *({"op": "read", "object": DEVICE, "property": bacnet_name(row["property"])} for row in device_rows),
