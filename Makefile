@@ -27,7 +27,7 @@ bench: $(STAMP)
 
 # Independent protocol peers for the conformance tests (not needed by `make test`, which skips those
 # tests with this hint when they are absent): bac-py needs Python >= 3.13, so it gets a venv of its own;
-# node-opcua-client 2.140.0 is the newest line that still runs on Node 20 (later ones need Node >= 22).
+# node-opcua-client 2.140.0 runs on Node 20 (current releases declare Node >= 22.13).
 PY313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13.*/bin/python3) $(shell command -v python3.13))
 NODE_OPCUA := node-opcua-client@2.140.0
 peers:
