@@ -114,3 +114,13 @@ async def test_without_a_trend_source_readrange_stays_unclaimed(settings: Bacnet
         )
     assert 35 not in bits(services["hex"])
     assert log["error"] == "object/unknown_object"
+
+
+async def test_trend_log_properties_refuse_writes(
+    trend_server: BacnetServer, settings: BacnetDeviceSettings, tmp_path: Path
+) -> None:
+    writes = {"object-name": "renamed", "description": "x", "enable": False, "stop-when-full": True, "buffer-size": 5}
+    steps = [{"op": op, "object": LOG, "property": p, "value": v} for p, v in writes.items() for op in ("write", "wpm")]
+    results = await read(settings, tmp_path, *steps, {"op": "read", "object": LOG, "property": "enable"})
+    assert [r.get("error") for r in results[:-1]] == ["property/write_access_denied"] * len(steps)
+    assert results[-1]["value"] is True
