@@ -180,7 +180,7 @@ class GatewayApplication(Application):  # type: ignore[misc]
         total = await source.count(point_id)
         wanted = apdu.range
         first_sequence: int | None = None
-        if wanted is None:  # 15.8.1.1.4: no range means the whole list (as much as fits)
+        if wanted is None:  # 15.8: no range means the whole list (as much as fits)
             found = window(total, 1, total) if total else window(0, 1, 1)
         elif wanted.byPosition is not None:
             found = window(total, int(wanted.byPosition.referenceIndex), int(wanted.byPosition.count))
@@ -208,7 +208,7 @@ class GatewayApplication(Application):  # type: ignore[misc]
             itemData=AnyValue(ListOf(LogRecord)(records)),
             context=apdu,
         )
-        if first_sequence is not None:  # 15.8.1.3.6: with sequence-number and time ranges
+        if first_sequence is not None:  # 15.8: given with sequence-number and time ranges
             ack.firstSequenceNumber = first_sequence
         await self.response(ack)
 

@@ -61,14 +61,14 @@ STATUS_MAP: dict[PointStatus, tuple[Reliability, bool]] = {
 }
 
 
-# 12.1.x Property_List: "the Object_Name, Object_Type, Object_Identifier, and Property_List properties
+# Clause 12, Property_List: "the Object_Name, Object_Type, Object_Identifier, and Property_List properties
 # are not included in the list" (bacpypes3 lists them; a BMS building its read plan from it reads four
 # properties twice)
 _NOT_IN_PROPERTY_LIST = frozenset({"objectIdentifier", "objectName", "objectType", "propertyList"})
 
 
 class HonestPropertyList:
-    """Property_List without the four properties every object has (12.1.x)."""
+    """Property_List without the four properties every object has (clause 12, Property_List)."""
 
     @property
     def propertyList(self) -> Any:

@@ -289,7 +289,7 @@ class BacnetServer:
 
 
 class GatewayNetworkPort(HonestPropertyList, NetworkPortObject):  # type: ignore[misc]
-    """The BACnet/IP port (12.56), listing its properties as 12.1.x says."""
+    """The BACnet/IP Network Port object, listing its properties as clause 12 says of Property_List."""
 
 
 class GatewayDevice(HonestPropertyList, DeviceObject):  # type: ignore[misc]

@@ -66,7 +66,7 @@ class Window:
 
 
 def window(total: int, reference: int, count: int) -> Window:
-    """Records around a 1-based reference position (15.8.1.1.4.1.1 by position; with our numbering the
+    """Records around a 1-based reference position (15.8, by position; with our numbering the
     same for sequence numbers): `count` > 0 from it onwards, < 0 up to and including it. Capped at
     MAX_ITEMS, keeping the records nearest the reference."""
     if total == 0 or count == 0 or not 1 <= reference <= total:
@@ -82,7 +82,7 @@ def window(total: int, reference: int, count: int) -> Window:
 
 
 def time_window(total: int, not_after: int, before: int, count: int) -> Window:
-    """15.8.1.1.4.1.3 by time: `count` > 0 records newer than the reference time (`not_after` of them are
+    """15.8, by time: `count` > 0 records newer than the reference time (`not_after` of them are
     at or before it), `count` < 0 records older than it (`before` of them)."""
     if count > 0:
         return window(total, not_after + 1, count) if not_after < total else Window(0, 0, total)
@@ -127,7 +127,7 @@ class MeterTrendLog(HonestPropertyList, LocalObject, TrendLogObject):  # type: i
     async def read_property(self, attr: Any, index: int | None = None) -> Any:
         name = attr if isinstance(attr, str) else getattr(attr, "attr", str(attr))
         if name == "logBuffer":
-            # 12.25.16: Log_Buffer is read with ReadRange only
+            # 12.25 Trend Log, Log_Buffer: read with ReadRange only
             raise PropertyError("readAccessDenied")
         if name in ("recordCount", "totalRecordCount"):
             total = await self._source.count(self._point_id)

@@ -13,7 +13,7 @@ from bms_bridge.bacnet import BacnetDeviceSettings, BacnetServer
 from bms_bridge.exposure.history import StoreTrends
 from metering.readings import Quality, Reading
 from metering.store import Store
-from tests.bacnet.conftest import point, reading
+from tests.bacnet.conftest import objref, point, reading
 from tests.bacnet.test_conformance_bacpy import bits, run_bacpy
 
 ENERGY = point("main-energy", "large-analog-value", 7, "kWh", trend_log=True)
@@ -64,10 +64,18 @@ async def test_record_counts_and_the_log_buffer_read_by_position(
         {"op": "read-range", "object": LOG, "by": "position", "reference": 9, "count": 3},
         {"op": "read-range", "object": LOG, "by": None},
         {"op": "raw-read", "object": "device,390001", "property": "protocol-services-supported"},
+        {
+            "op": "read-range",
+            "object": objref(ENERGY),
+            "property": "present-value",
+            "by": "position",
+            "reference": 1,
+            "count": 1,
+        },
     )
-    record_count, total, buffer, first, last, middle, everything, services = results
+    record_count, total, buffer, first, last, middle, everything, services, not_a_list = results
     assert (record_count["value"], total["value"]) == (30, 30)
-    assert buffer["error"] == "property/read_access_denied"  # 12.25: Log_Buffer only through ReadRange
+    assert buffer["error"] == "property/read_access_denied"  # 12.25 Trend Log: Log_Buffer only by ReadRange
     assert values(first) == [1000.0, 1000.5, 1001.0, 1001.5, 1002.0]
     assert first["result_flags"] == {"first_item": True, "last_item": False, "more_items": False}
     assert first["records"][0]["timestamp"] == local(T0)
@@ -78,6 +86,7 @@ async def test_record_counts_and_the_log_buffer_read_by_position(
     assert [r["status_flags"][1] for r in middle["records"]] == [False, False, True]
     assert everything["item_count"] == 30 and everything["result_flags"]["last_item"] is True
     assert 35 in bits(services["hex"])  # BACnetServicesSupported readRange (its service choice is 26)
+    assert not_a_list["error"] == "services/property_is_not_a_list"
 
 
 async def test_read_by_sequence_number_and_by_time(

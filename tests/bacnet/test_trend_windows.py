@@ -1,4 +1,4 @@
-"""Which records a ReadRange gets (15.8.1.1.4), on a buffer whose record n has sequence number n."""
+"""Which records a ReadRange gets (15.8), on a buffer whose record n has sequence number n."""
 
 from __future__ import annotations
 

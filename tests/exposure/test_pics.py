@@ -129,7 +129,7 @@ async def test_bacnet_claims_are_what_the_device_answers(
         assert always <= listed <= always | optional, (obj, listed ^ always)
         if obj == objref(RANGED):
             assert {"min-pres-value", "max-pres-value"} <= listed
-    # 12.1: Property_List leaves out the four properties every object has
+    # clause 12, Property_List: it leaves out the four properties every object has
     assert not {"object-identifier", "object-name", "object-type", "property-list"} & listed
 
 
