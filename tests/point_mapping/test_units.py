@@ -9,7 +9,7 @@ import pytest
 
 from point_mapping.units import UNITS, unece_unit_id, unit_info
 
-# Checked by hand against ANSI/ASHRAE 135 clause 21 (BACnetEngineeringUnits) and UNECE Rec. 20 Annex I.
+# Checked by hand against ANSI/ASHRAE 135 clause 21 (BACnetEngineeringUnits) and UNECE Rec. 20 common codes.
 ELECTRICAL = [
     ("var", 11, "D44"),  # volt-amperes-reactive; 45 would be pounds-mass-per-minute
     ("kvar", 12, "KVR"),  # kilovolt-amperes-reactive; 46 would be pounds-mass-per-hour
