@@ -15,11 +15,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bms_bridge.exposure.build import devices_of_points, exposed_points
+from bms_bridge.exposure.build import devices_of_points, exposed_points, stale_thresholds
 from bms_bridge.exposure.feed import ExposureFeed
+from bms_bridge.exposure.history import PointHistory, StoreTrends
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
 from bms_bridge.modbus.acquisition import ModbusAcquisition
@@ -96,6 +97,7 @@ class Service:
                 model.exposure.stale_after,
                 clock,
                 virtual=await live_totals(self.site, store),
+                stale_after_of=stale_thresholds(self.site),
             )
             self.feed = feed
             await self._start_exposure(stack, store, feed, points)
@@ -154,7 +156,7 @@ class Service:
             from bms_bridge.bacnet.server import BacnetServer
 
             bacnet = await stack.enter_async_context(
-                BacnetServer(bacnet_settings(exposure.bacnet, model.site.name), points)
+                BacnetServer(bacnet_settings(exposure.bacnet, model.site.name), points, trends=StoreTrends(store))
             )
 
             async def to_bacnet(values: list[PointValue]) -> None:
@@ -164,15 +166,10 @@ class Service:
         if exposure.opcua is not None and exposure.opcua.enabled:
             from bms_bridge.opcua.server import OpcUaServer
 
-            async def history(
-                point_id: str, start: datetime, end: datetime, limit: int | None
-            ) -> list[tuple[datetime, float]]:
-                # the store's ranges are [start, end); OPC UA's ReadRaw includes the end
-                rows = await store.readings(point_id, start, end + timedelta(milliseconds=1))
-                return [(r.ts, r.value) for r in (rows[:limit] if limit else rows)]
-
+            virtual = [p.id for p in model.points if p.is_virtual]
+            history = PointHistory(store, feed.value_of, virtual)  # readings; virtual points: intervals
             opcua = await stack.enter_async_context(
-                OpcUaServer(opcua_settings(exposure.opcua, self.site.folder), points, history=history)
+                OpcUaServer(opcua_settings(exposure.opcua, self.site.folder), points, history=history.read)
             )
             feed.add_sink(opcua.update_many)
 

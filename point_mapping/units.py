@@ -1,7 +1,8 @@
 """Engineering units the site model accepts, with their codes in BACnet and OPC UA.
 
 The codes are plain data (BACnetEngineeringUnits, ANSI/ASHRAE 135 clause 21; UNECE Rec. 20 common
-codes as OPC UA EUInformation) so the protocol adapters need no table of their own.
+codes as OPC UA EUInformation) so the protocol adapters need no table of their own. docs/units.md
+lists the table with the reasons behind the less obvious choices.
 """
 
 from __future__ import annotations
@@ -55,12 +56,12 @@ UNITS: dict[str, UnitInfo] = {
         UnitInfo("MJ", Quantity.ENERGY, 1 / 3.6, 126, "3B", "megajoule"),
         UnitInfo("GJ", Quantity.ENERGY, 1000 / 3.6, 47925, "GV", "gigajoule"),
         UnitInfo("kvarh", Quantity.REACTIVE_ENERGY, 1.0, 204, "K3", "kilovolt ampere reactive hour"),
-        UnitInfo("kVAh", Quantity.APPARENT_ENERGY, 1.0, 240, "KVA", "kilovolt ampere hour"),
+        UnitInfo("kVAh", Quantity.APPARENT_ENERGY, 1.0, 240, "C79", "kilovolt ampere hour"),
         UnitInfo("W", Quantity.POWER, 0.001, 47, "WTT", "watt"),
         UnitInfo("kW", Quantity.POWER, 1.0, 48, "KWT", "kilowatt"),
         UnitInfo("MW", Quantity.POWER, 1000.0, 49, "MAW", "megawatt"),
-        UnitInfo("var", Quantity.REACTIVE_POWER, 0.001, 45, "D46", "volt ampere reactive"),
-        UnitInfo("kvar", Quantity.REACTIVE_POWER, 1.0, 46, "KVR", "kilovolt ampere reactive"),
+        UnitInfo("var", Quantity.REACTIVE_POWER, 0.001, 11, "D44", "volt ampere reactive"),
+        UnitInfo("kvar", Quantity.REACTIVE_POWER, 1.0, 12, "KVR", "kilovolt ampere reactive"),
         UnitInfo("VA", Quantity.APPARENT_POWER, 0.001, 8, "D46", "volt ampere"),
         UnitInfo("kVA", Quantity.APPARENT_POWER, 1.0, 9, "KVA", "kilovolt ampere"),
         UnitInfo("m3", Quantity.VOLUME, 1.0, 80, "MTQ", "cubic metre"),

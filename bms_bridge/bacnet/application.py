@@ -22,6 +22,8 @@ from bacpypes3.apdu import (
     ConfirmedRequestPDU,
     ReadPropertyMultipleRequest,
     ReadPropertyRequest,
+    ReadRangeACK,
+    ReadRangeRequest,
     SimpleAckPDU,
     SubscribeCOVRequest,
     WhoHasRequest,
@@ -31,10 +33,13 @@ from bacpypes3.apdu import (
     WritePropertyRequest,
 )
 from bacpypes3.app import Application
-from bacpypes3.basetypes import ErrorType, ObjectPropertyReference, ServicesSupported
-from bacpypes3.constructeddata import Array
+from bacpypes3.basetypes import ErrorType, LogRecord, ObjectPropertyReference, ServicesSupported
+from bacpypes3.constructeddata import Any as AnyValue
+from bacpypes3.constructeddata import Array, ListOf
 from bacpypes3.errors import ExecutionError, RejectException, UnrecognizedService
 from bacpypes3.primitivedata import Unsigned
+
+from bms_bridge.bacnet.trend_log import MeterTrendLog, python_datetime, time_window, window
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +75,12 @@ def can_write(obj: Any, prop: str) -> bool:
 class GatewayApplication(Application):  # type: ignore[misc]
     """bacpypes3 Application serving only `EXECUTED` and refusing writes unless an object allows them."""
 
-    @classmethod
-    def executed(cls) -> dict[type, str]:
+    # set by the server when it serves Trend Log objects: only then is ReadRange executed and claimed
+    trend_logs_served = False
+
+    def executed(self) -> dict[type, str]:
+        if self.trend_logs_served:
+            return {**EXECUTED, ReadRangeRequest: "readRange"}
         return EXECUTED
 
     def get_services_supported(self) -> ServicesSupported:
@@ -154,6 +163,54 @@ class GatewayApplication(Application):  # type: ignore[misc]
             # 15.9.1.3.1: a value of the wrong datatype is an Error (property, invalid-data-type)
             raise WriteRefused("property", "invalidDataType") from None
         await obj.write_property(prop, decoded, index, priority)
+
+    # -- ReadRange (15.8) --------------------------------------------------------------------------
+
+    async def do_ReadRangeRequest(self, apdu: ReadRangeRequest) -> None:
+        obj = self.get_object_id(self._resolve(apdu.objectIdentifier))
+        if obj is None:
+            raise ExecutionError(errorClass="object", errorCode="unknownObject")
+        if obj.get_property_type(apdu.propertyIdentifier) is None:
+            raise ExecutionError(errorClass="property", errorCode="unknownProperty")
+        if not isinstance(obj, MeterTrendLog) or apdu.propertyIdentifier.attr != "logBuffer":
+            raise ExecutionError(errorClass="services", errorCode="propertyIsNotAList")
+        if apdu.propertyArrayIndex is not None:
+            raise ExecutionError(errorClass="property", errorCode="propertyIsNotAnArray")
+        source, point_id = obj._source, obj._point_id
+        total = await source.count(point_id)
+        wanted = apdu.range
+        first_sequence: int | None = None
+        if wanted is None:  # 15.8: no range means the whole list (as much as fits)
+            found = window(total, 1, total) if total else window(0, 1, 1)
+        elif wanted.byPosition is not None:
+            found = window(total, int(wanted.byPosition.referenceIndex), int(wanted.byPosition.count))
+        elif wanted.bySequenceNumber is not None:
+            rng = wanted.bySequenceNumber
+            found = window(total, int(rng.referenceSequenceNumber), int(rng.count))
+            first_sequence = found.offset + 1 if found.count else None
+        elif wanted.byTime is not None:
+            try:
+                moment = python_datetime(wanted.byTime.referenceTime)
+            except ValueError:
+                raise ExecutionError(errorClass="services", errorCode="parameterOutOfRange") from None
+            not_after = await source.count(point_id, before=moment, inclusive=True)
+            before = await source.count(point_id, before=moment)
+            found = time_window(total, not_after, before, int(wanted.byTime.count))
+            first_sequence = found.offset + 1 if found.count else None
+        else:
+            raise ExecutionError(errorClass="services", errorCode="missingRequiredParameter")
+        records = await obj.records(found) if found.count else []
+        ack = ReadRangeACK(
+            objectIdentifier=obj.objectIdentifier,
+            propertyIdentifier=apdu.propertyIdentifier,
+            resultFlags=found.result_flags,
+            itemCount=len(records),
+            itemData=AnyValue(ListOf(LogRecord)(records)),
+            context=apdu,
+        )
+        if first_sequence is not None:  # 15.8: given with sequence-number and time ranges
+            ack.firstSequenceNumber = first_sequence
+        await self.response(ack)
 
     # -- COV ----------------------------------------------------------------------------------------
 

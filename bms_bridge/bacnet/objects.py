@@ -61,7 +61,27 @@ STATUS_MAP: dict[PointStatus, tuple[Reliability, bool]] = {
 }
 
 
-class _ReadOnly:
+# Clause 12, Property_List: "the Object_Name, Object_Type, Object_Identifier, and Property_List properties
+# are not included in the list" (bacpypes3 lists them; a BMS building its read plan from it reads four
+# properties twice)
+_NOT_IN_PROPERTY_LIST = frozenset({"objectIdentifier", "objectName", "objectType", "propertyList"})
+
+
+class HonestPropertyList:
+    """Property_List without the four properties every object has (clause 12, Property_List)."""
+
+    @property
+    def propertyList(self) -> Any:
+        listed = super().propertyList  # type: ignore[misc]
+        kept = [p for p in listed if p.attr not in _NOT_IN_PROPERTY_LIST]
+        return type(listed)(kept)
+
+    @propertyList.setter
+    def propertyList(self, value: Any) -> None:
+        pass  # computed
+
+
+class _ReadOnly(HonestPropertyList):
     """Refuse every write but Present_Value of a point YAML made writable (a last line of defence:
     GatewayApplication already refuses before decoding the value)."""
 
@@ -119,7 +139,7 @@ class PointObject:
         reliability, out_of_service = STATUS_MAP[value.status]
         out_of_service = out_of_service or self.point.out_of_service
         old_flags = obj.statusFlags
-        if value.status in (PointStatus.OK, PointStatus.STALE, PointStatus.OUT_OF_SERVICE):
+        if value.value is not None and value.status in (PointStatus.OK, PointStatus.STALE, PointStatus.OUT_OF_SERVICE):
             # stale and out-of-service values are still the last known reading: show it, flagged
             reliability = self._set_present_value(value.value, reliability)
         if obj.reliability != reliability:

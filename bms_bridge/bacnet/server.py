@@ -25,8 +25,9 @@ from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.primitivedata import ObjectType
 
 from bms_bridge.bacnet.application import GatewayApplication
-from bms_bridge.bacnet.objects import PointObject, build_object
+from bms_bridge.bacnet.objects import HonestPropertyList, PointObject, build_object
 from bms_bridge.bacnet.settings import BacnetDeviceSettings
+from bms_bridge.bacnet.trend_log import TrendSource, build_trend_log
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,12 @@ class BacnetBindError(RuntimeError):
 
 
 class BacnetServer:
-    def __init__(self, settings: BacnetDeviceSettings, points: Iterable[ExposedPoint] = ()) -> None:
+    def __init__(
+        self, settings: BacnetDeviceSettings, points: Iterable[ExposedPoint] = (), trends: TrendSource | None = None
+    ) -> None:
         self.settings = settings
+        self._trends = trends  # with a source, each point with `trend_log` gets a Trend Log object
+        self._trend_logs: dict[str, Any] = {}
         self._pending: list[ExposedPoint] = []
         self._objects: dict[str, PointObject] = {}
         self._app: Any = None  # bacpypes3 Application once started
@@ -74,6 +79,7 @@ class BacnetServer:
         # bacpypes3 objects schedule work on the running loop when created: build them here, not in
         # __init__, which may run outside a loop
         app = GatewayApplication.from_object_list([device, port])
+        app.trend_logs_served = self._trends is not None
         self._app = app
         self._link_layer = app.link_layers[port.objectIdentifier]
         try:
@@ -120,6 +126,7 @@ class BacnetServer:
         installed = [po.point for po in self._objects.values()]
         self._pending = installed + [p for p in self._pending if p.point_id not in self._objects]
         self._objects.clear()
+        self._trend_logs.clear()
         log.info("BACnet device %s stopped", self.settings.device_instance)
 
     # -- points ------------------------------------------------------------------------------------
@@ -155,6 +162,9 @@ class BacnetServer:
             self._pending = [p for p in self._pending if p.point_id != point_id]
             return
         po = self._objects.pop(point_id)
+        trend_log = self._trend_logs.pop(point_id, None)
+        if trend_log is not None:
+            self._app.delete_object(trend_log)
         detection = self._app._cov_detections.get(po.obj.objectIdentifier)
         if detection is not None:  # end its COV subscriptions (13.14: the object is gone)
             for cov in list(detection.cov_subscriptions):
@@ -210,6 +220,10 @@ class BacnetServer:
         po = build_object(point, accumulator_decimals=self.settings.accumulator_decimals)
         self._app.add_object(po.obj)
         self._objects[point.point_id] = po
+        if self._trends is not None and point.trend_log:
+            trend_log = build_trend_log(point, self._trends)
+            self._app.add_object(trend_log)
+            self._trend_logs[point.point_id] = trend_log
         self._bump_database_revision()
 
     def _bump_database_revision(self) -> None:
@@ -259,7 +273,7 @@ class BacnetServer:
 
     def _network_port_object(self) -> Any:
         s = self.settings
-        port = NetworkPortObject(s.address, objectIdentifier=("network-port", 1), objectName="NetworkPort-1")
+        port = GatewayNetworkPort(s.address, objectIdentifier=("network-port", 1), objectName="NetworkPort-1")
         if s.foreign_device is not None:
             port.bacnetIPMode = IPMode.foreign
             port.fdBBMDAddress = HostNPort(s.foreign_device.bbmd_address)
@@ -274,7 +288,11 @@ class BacnetServer:
         return port
 
 
-class GatewayDevice(DeviceObject):  # type: ignore[misc]
+class GatewayNetworkPort(HonestPropertyList, NetworkPortObject):  # type: ignore[misc]
+    """The BACnet/IP Network Port object, listing its properties as clause 12 says of Property_List."""
+
+
+class GatewayDevice(HonestPropertyList, DeviceObject):  # type: ignore[misc]
     """bacpypes3's local device reports no object types; list the ones we serve (12.11 Device,
     Protocol_Object_Types_Supported) so a BMS knows what to expect."""
 

@@ -17,8 +17,9 @@ _HOST_PORT_RE = re.compile(r"^(?P<host>\d{1,3}(?:\.\d{1,3}){3}):(?P<port>\d{1,5}
 # 12.11 Device, Object_Identifier: instance 4194303 is the "unassigned" wildcard, never a real device.
 MAX_DEVICE_INSTANCE = 4_194_302
 
-# bacpypes3's own local/sample vendor identifier. It is not a manufacturer's ASHRAE-assigned id as far
-# as we know; a shipped product must use the integrator's assigned id (12.11 Device, Vendor_Identifier).
+# bms-bridge has no ASHRAE-assigned vendor identifier; 999 is the value bacpypes3's samples use. It only
+# qualifies proprietary objects/properties/services (12.11 Device, Vendor_Identifier), of which we serve
+# none; an integrator delivering the gateway sets its own assigned id (docs/pics.md, "Device object").
 DEFAULT_VENDOR_ID = 999
 
 

@@ -23,16 +23,20 @@ Sink = Callable[[list[PointValue]], Awaitable[None]]
 
 
 def point_status(
-    last_ts: datetime | None, now: datetime, stale_after: timedelta, devices_online: bool, out_of_service: bool
+    last_ts: datetime | None,
+    now: datetime,
+    stale_after: timedelta | None,
+    devices_online: bool,
+    out_of_service: bool,
 ) -> PointStatus:
-    """The one rule for a point's status; out-of-service wins, then comm failure, then age."""
+    """The one rule for a point's status; out-of-service wins, then comm failure, then age (None: no limit)."""
     if out_of_service:
         return PointStatus.OUT_OF_SERVICE
     if not devices_online:
         return PointStatus.COMM_FAILURE
     if last_ts is None:
         return PointStatus.NO_VALUE
-    if now - last_ts > stale_after:
+    if stale_after is not None and now - last_ts > stale_after:
         return PointStatus.STALE
     return PointStatus.OK
 
@@ -42,14 +46,16 @@ class ExposureFeed:
         self,
         points: Iterable[ExposedPoint],
         devices_of_point: Mapping[str, frozenset[str]],
-        stale_after: timedelta,
+        stale_after: timedelta | None,
         clock: Callable[[], datetime],
         sinks: Iterable[Sink] = (),
         virtual: LiveTotals | None = None,
+        stale_after_of: Mapping[str, timedelta | None] | None = None,  # per point, wins over `stale_after`
     ) -> None:
         self._points = {p.point_id: p for p in points}
         self._devices_of_point = dict(devices_of_point)
         self._stale_after = stale_after
+        self._stale_after_of = dict(stale_after_of or {})
         self._clock = clock
         self._sinks = list(sinks)
         self._virtual = virtual
@@ -96,9 +102,12 @@ class ExposureFeed:
         point = self._points[point_id]
         last = self._last.get(point_id)
         online = self._offline.isdisjoint(self._devices_of_point.get(point_id, ()))
-        status = point_status(last[0] if last else None, now, self._stale_after, online, point.out_of_service)
-        ts, value = last if last else (now, 0.0)
-        return PointValue(point_id, value, ts, status)
+        limit = self._stale_after_of.get(point_id, self._stale_after)
+        status = point_status(last[0] if last else None, now, limit, online, point.out_of_service)
+        if last is None:
+            # never read (e.g. a device unreachable since start): no made-up number, no timestamp
+            return PointValue(point_id, None, None, status)
+        return PointValue(point_id, last[1], last[0], status)
 
     async def _publish(self, point_ids: Iterable[str], force: bool = False) -> None:
         now = self._clock()

@@ -37,11 +37,24 @@ class ExposedPoint:
     out_of_service: bool = False
     writable: bool = False
     eu_range: tuple[float, float] | None = None
+    trend_log: bool = False  # its stored readings are served as a BACnet Trend Log
 
 
 @dataclass(frozen=True)
 class PointValue:
+    """A point's state for the BMS. `value` None: nothing was ever read, so there is no last usable value
+    to show (and no source timestamp); a status alone says why."""
+
     point_id: str
-    value: float
-    timestamp: datetime  # aware UTC, the meter's time of the reading
+    value: float | None
+    timestamp: datetime | None  # aware UTC, the meter's time of the reading; None with no value
     status: PointStatus = PointStatus.OK
+
+
+@dataclass(frozen=True)
+class TrendRecord:
+    """One stored reading as a trend shows it."""
+
+    timestamp: datetime  # aware
+    value: float
+    trustworthy: bool = True  # measured or typed by a person, not estimated/corrected/questionable

@@ -121,6 +121,24 @@ class PointHistoryStorage(HistoryStorageInterface):
         return [], None
 
 
+def refuse_unhistorized(manager: Any, historized: Callable[[ua.NodeId], bool]) -> None:
+    """HistoryRead of a node without history answers Bad_NotReadable (OPC 10000-4 7.34: the access level
+    does not allow it) instead of asyncua's Good with no values, which a client takes for "no data in
+    this range"; AccessLevel's HistoryRead bit and Historizing say the same."""
+    read_history = manager.read_history
+
+    async def checked(params: ua.HistoryReadParameters) -> list[ua.HistoryReadResult]:
+        results: list[ua.HistoryReadResult] = await read_history(params)
+        for item, result in zip(params.NodesToRead, results, strict=True):
+            if not historized(item.NodeId):
+                result.StatusCode = status_code(StatusCodes.BadNotReadable)
+                result.HistoryData = None
+                result.ContinuationPoint = None
+        return results
+
+    manager.read_history = checked
+
+
 def _data_value(moment: datetime, value: float) -> ua.DataValue:
     moment = _aware(moment)
     return data_value(ua.Variant(float(value), ua.VariantType.Double), _GOOD, source_timestamp=moment)

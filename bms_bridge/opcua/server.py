@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
@@ -13,13 +14,25 @@ from asyncua.server.server import Server
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.opcua.access import PasswordUserManager, ReadOnlyAnonymousRuleset
 from bms_bridge.opcua.errors import OpcUaServerError
-from bms_bridge.opcua.history import HistoryReader, HistorySource, PointHistoryStorage, history_reader
+from bms_bridge.opcua.history import (
+    HistoryReader,
+    HistorySource,
+    PointHistoryStorage,
+    history_reader,
+    refuse_unhistorized,
+)
 from bms_bridge.opcua.nodes import AddressSpaceBuilder, initial_value
 from bms_bridge.opcua.settings import OpcUaSettings
 from bms_bridge.opcua.status import point_status_code
-from bms_bridge.opcua.ua_values import data_value
+from bms_bridge.opcua.ua_values import ObjectIds, data_value, standard_node_id
 
 _logger = logging.getLogger(__name__)
+
+# What ServerCapabilities.ServerProfileArray claims (OPC 10000-7 profile URIs); docs/pics.md explains
+# each and tests/exposure/test_pics.py checks the document against what the server publishes.
+BASE_PROFILES = ("http://opcfoundation.org/UA-Profile/Server/MicroEmbeddedDevice2017",)
+DATA_ACCESS = "http://opcfoundation.org/UA-Profile/Server/DataAccess"
+HISTORICAL_RAW_DATA = "http://opcfoundation.org/UA-Profile/Server/HistoricalRawData"
 
 
 class OpcUaServer:
@@ -109,6 +122,13 @@ class OpcUaServer:
                 raise OpcUaServerError(f"cannot load the OPC UA certificate or key: {exc}") from exc
         if self._history is not None:
             server.iserver.history_manager.set_storage(PointHistoryStorage(self._history, self._points_by_node.get))
+        historized = self._history is not None
+        refuse_unhistorized(server.iserver.history_manager, lambda node: historized and node in self._points_by_node)
+        profiles = [*BASE_PROFILES, DATA_ACCESS, *([HISTORICAL_RAW_DATA] if self._history is not None else [])]
+        await server.write_attribute_value(
+            standard_node_id(ObjectIds.Server_ServerCapabilities_ServerProfileArray),
+            data_value(ua.Variant(profiles, ua.VariantType.String)),
+        )
         self._idx = await server.register_namespace(settings.namespace_uri)
         self._builder = AddressSpaceBuilder(server, self._idx, historized=self._history is not None)
 
@@ -155,13 +175,18 @@ class OpcUaServer:
         node_id = self._node_ids.get(value.point_id)
         if node_id is None:
             raise KeyError(f"point {value.point_id!r} is not exposed over OPC UA")
-        reading = float(value.value)
-        dv = data_value(
-            ua.Variant(reading, ua.VariantType.Double),
-            point_status_code(value.status, reading),
-            source_timestamp=value.timestamp,
-            server_timestamp=datetime.now(UTC),
-        )
+        if value.value is None:
+            # nothing ever read: a Bad status and a null Variant, no source timestamp (Part 8 6.3.2:
+            # Bad_NoCommunication has "no last known value available")
+            dv = data_value(ua.Variant(), point_status_code(value.status, math.nan), server_timestamp=datetime.now(UTC))
+        else:
+            reading = float(value.value)
+            dv = data_value(
+                ua.Variant(reading, ua.VariantType.Double),
+                point_status_code(value.status, reading),
+                source_timestamp=value.timestamp,
+                server_timestamp=datetime.now(UTC),
+            )
         # Fast path (about 4x write_value): no Variant/DataValue rebuilding; still notifies subscriptions.
         await server.write_attribute_value(node_id, dv)
 

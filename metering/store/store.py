@@ -189,6 +189,28 @@ class Store:
         )
         return [_reading(row) for row in rows]
 
+    async def reading_count(self, point_id: str, *, before: datetime | None = None, inclusive: bool = False) -> int:
+        """How many readings `point_id` has (all, or stamped before `before`; at it too when `inclusive`)."""
+        c = t.readings.c
+        statement = select(func.count()).select_from(t.readings).where(c.point_id == point_id)
+        if before is not None:
+            moment = to_ms(before)
+            statement = statement.where(c.ts <= moment if inclusive else c.ts < moment)
+        rows = await self._fetch(statement)
+        return int(rows[0][0])
+
+    async def readings_page(self, point_id: str, offset: int, limit: int) -> list[Reading]:
+        """Readings `offset` .. `offset + limit - 1` of `point_id` in time order (0 is the oldest)."""
+        c = t.readings.c
+        rows = await self._fetch(
+            select(c.point_id, c.ts, c.value, c.quality, c.source)
+            .where(c.point_id == point_id)
+            .order_by(c.ts)
+            .offset(max(offset, 0))
+            .limit(max(limit, 0))
+        )
+        return [_reading(row) for row in rows]
+
     async def readings_around(self, point_id: str, ts: datetime, *, before: int, after: int) -> list[Reading]:
         """Up to `before` readings strictly before `ts` and `after` at or after it, oldest first.
 

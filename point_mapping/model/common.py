@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
 
 from point_mapping.units import unit_info
 
@@ -55,6 +55,32 @@ def _check_unit(value: Any) -> str:
 
 
 UnitSymbol = Annotated[str, BeforeValidator(_check_unit)]
+
+
+class ValueRange(Frozen):
+    """The values a point takes in normal operation, in its unit: what an HMI scales a bar graph by
+    (OPC UA EURange, OPC 10000-8 5.3.2.4; BACnet Min_Pres_Value/Max_Pres_Value). `[0, 250]` or
+    `{low: 0, high: 250}`."""
+
+    low: float
+    high: float
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pair(cls, data: Any) -> Any:
+        if isinstance(data, list | tuple) and len(data) == 2:
+            return {"low": data[0], "high": data[1]}
+        return data
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ValueRange:
+        if not self.low < self.high:
+            raise ValueError(f"range low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self.low, self.high)
 
 
 def secret_env_name(value: Any) -> str:

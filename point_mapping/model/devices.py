@@ -160,6 +160,19 @@ class Device(Frozen):
     timeout: Duration = Field(default=timedelta(seconds=2))
     max_registers_per_read: PositiveInt | None = Field(default=None, le=125)
     enabled: bool = True
+    stale_after: Duration | None = Field(
+        default=None, description="its values are stale when older; default: exposure.stale_factor × its interval"
+    )
+
+    @property
+    def report_interval(self) -> timedelta | None:
+        """How often a new value is due: the poll interval, an LPWAN device's expected uplink interval,
+        None for a device read by a person (no rhythm to miss)."""
+        if isinstance(self.connection, LpwanConnection):
+            return self.connection.expected_interval
+        if isinstance(self.connection, ManualConnection):
+            return None
+        return self.poll_interval
 
     @model_validator(mode="after")
     def _consistent(self) -> Device:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveFloat, field_validator, model_validator
 
-from point_mapping.model.common import Frozen, Id, UnitSymbol
+from point_mapping.model.common import Duration, Frozen, Id, UnitSymbol, ValueRange
 
 
 class Resource(StrEnum):
@@ -96,6 +96,11 @@ class PointExposure(Frozen):
     opcua_node_id: str | None = Field(default=None, min_length=1, max_length=200)
     cov_increment: float | None = Field(default=None, ge=0)
     writable: bool = False
+    stale_after: Duration | None = Field(default=None, description="flag the value stale when older than this")
+    trend_log: bool = Field(default=True, description="serve its stored readings as a BACnet Trend Log (meter points)")
+    range: ValueRange | None = Field(
+        default=None, description="normal operating range in the point's unit, e.g. [0, 250]; default from the meter"
+    )
 
 
 class Point(Frozen):

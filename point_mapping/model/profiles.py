@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from point_mapping.model.common import ValueRange
 from point_mapping.units import CUMULATIVE_QUANTITIES, UNITS, unit_info
 
 DataType = Literal["int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64"]
@@ -69,6 +70,8 @@ class RegisterSpec(BaseModel):
     # Negative numbers are accepted for signed types and mean the same bit pattern.
     sentinels: tuple[int, ...] = ()
     description: str = ""
+    # what the register shows in normal operation, in `unit` (datasheet measuring range); for the BMS
+    range: ValueRange | None = None
 
     @field_validator("function_code", mode="before")
     @classmethod

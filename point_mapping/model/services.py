@@ -90,8 +90,12 @@ class OpcUaExposure(Frozen):
 
 
 class Exposure(Frozen):
-    stale_after: Duration = Field(
-        default=timedelta(minutes=15), description="older values are flagged stale in BACnet/OPC UA"
+    # A value is stale when it is older than its source's rhythm allows: `stale_factor` × the device's
+    # poll interval (Modbus) or expected report interval (LPWAN); a device's or point's `stale_after`
+    # overrides it, and a site-wide `stale_after` here replaces the factor for every point.
+    stale_factor: float = Field(default=3.0, ge=1.0, description="stale after this many missed polls or reports")
+    stale_after: Duration | None = Field(
+        default=None, description="one fixed age for every point instead of stale_factor × its device's interval"
     )
     bacnet: BacnetExposure | None = None
     opcua: OpcUaExposure | None = None

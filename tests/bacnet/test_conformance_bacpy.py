@@ -96,7 +96,7 @@ NOT_EXECUTED_REQUESTS = {
     8: DEV + "194c" + "3ec4000000013f",  # AddListElement
     17: "0900",  # DeviceCommunicationControl: would let anyone silence the gateway
     20: "0900",  # ReinitializeDevice
-    26: AI1 + "1955",  # ReadRange of a non-list: not served (no Trend Log objects yet)
+    26: AI1 + "1955",  # ReadRange: not executed by a device without Trend Logs (no trend source)
     3: "",  # GetAlarmSummary
     29: "",  # GetEventInformation
 }

@@ -107,3 +107,13 @@ async def test_data_survive_close_and_reopen(backend: Backend) -> None:
     async with backend.open() as store:
         assert await store.readings("p", T0, T0 + 10 * MIN) == series("p", 3)
         assert await store.intervals("p", T0, T0 + 10 * MIN) == [Interval("p", T0, 7.0)]
+
+
+async def test_readings_counted_and_paged_in_time_order(store: Store) -> None:
+    await store.insert_readings(series("p", 10) + series("other", 3))
+    assert await store.reading_count("p") == 10
+    assert await store.reading_count("p", before=T0 + 3 * MIN) == 3  # 00:00, 00:01, 00:02
+    assert await store.reading_count("p", before=T0 + 3 * MIN, inclusive=True) == 4
+    page = await store.readings_page("p", 8, 5)  # past the end: what there is
+    assert [r.ts for r in page] == [T0 + 8 * MIN, T0 + 9 * MIN]
+    assert await store.readings_page("p", 0, 0) == []

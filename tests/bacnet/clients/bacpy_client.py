@@ -12,6 +12,8 @@ Prints one JSON line per step result. Steps:
   {"op": "wpm", "object": "device,1", "property": "location", "value": "x"}
   {"op": "confirmed", "service": 26, "hex": ""}     # any confirmed service choice with raw data
   {"op": "who-is", "low": 1, "high": 1}   {"op": "who-has", "name": "..."}     # unicast to the server
+  {"op": "read-range", "object": "trend-log,1", "by": "position"|"sequence"|"time"|null,
+   "reference": 1 | "2026-03-03T09:00:00" (device local time), "count": 10}
 """
 
 from __future__ import annotations
@@ -58,6 +60,95 @@ def wpm_error(err: BACnetError) -> dict[str, Any]:
     return {"error": f"{error_class.name}/{error_code.name}".lower(), "first_failed": rest[3:].hex()}
 
 
+def tags(data: bytes) -> list[tuple[str, int, bytes]]:
+    """Clause 20.2.1 tags of `data` as (kind, number, content): kind 'app', 'ctx', 'open' or 'close'."""
+    out, i = [], 0
+    while i < len(data):
+        first = data[i]
+        i += 1
+        number = first >> 4
+        if number == 0x0F:
+            number, i = data[i], i + 1
+        context, lvt = bool(first & 0x08), first & 0x07
+        if context and lvt in (6, 7):
+            out.append(("open" if lvt == 6 else "close", number, b""))
+            continue
+        length = lvt
+        if lvt == 5:
+            length, i = data[i], i + 1
+        out.append(("ctx" if context else "app", number, data[i : i + length]))
+        i += length
+    return out
+
+
+def log_records(data: bytes) -> list[dict[str, Any]]:
+    """BACnetLogRecord (clause 21): [0] BACnetDateTime, [1] log datum choice, [2] Status_Flags, decoded
+    by hand so that neither stack's decoder is trusted."""
+    import struct
+    from datetime import datetime
+
+    records: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    depth: list[int] = []
+    for kind, number, content in tags(data):
+        if kind == "open":
+            depth.append(number)
+        elif kind == "close":
+            depth.pop()
+        elif depth == [0] and kind == "app" and number == 10:  # Date
+            current["date"] = content
+        elif depth == [0] and kind == "app" and number == 11:  # Time
+            y, mo, d, _ = current.pop("date")
+            h, mi, s, hs = content
+            current["timestamp"] = datetime(1900 + y, mo, d, h, mi, s, hs * 10_000).isoformat()
+        elif depth == [1] and kind == "ctx":
+            current["datum"] = {2: "real"}.get(number, str(number))
+            current["value"] = struct.unpack(">f", content)[0] if number == 2 else content.hex()
+        elif not depth and kind == "ctx" and number == 2:
+            flags = content[1] if len(content) > 1 else 0
+            current["status_flags"] = [bool(flags & (0x80 >> b)) for b in range(4)]
+            records.append(current)
+            current = {}
+    return records
+
+
+async def read_range(client: Client, server: str, step: dict[str, Any]) -> dict[str, Any]:
+    from datetime import datetime
+
+    from bac_py.services.read_range import RangeByPosition, RangeBySequenceNumber, RangeByTime
+    from bac_py.types.enums import ObjectType, PropertyIdentifier
+    from bac_py.types.primitives import BACnetDate, BACnetTime, ObjectIdentifier
+
+    kind, instance = step["object"].split(",")
+    by, reference, count = step.get("by"), step.get("reference"), step.get("count", 0)
+    qualifier: Any = None
+    if by == "position":
+        qualifier = RangeByPosition(int(reference), int(count))
+    elif by == "sequence":
+        qualifier = RangeBySequenceNumber(int(reference), int(count))
+    elif by == "time":
+        moment = datetime.fromisoformat(reference)
+        qualifier = RangeByTime(
+            BACnetDate(moment.year, moment.month, moment.day, moment.isoweekday()),
+            BACnetTime(moment.hour, moment.minute, moment.second, moment.microsecond // 10_000),
+            int(count),
+        )
+    ack = await client.read_range(
+        parse_address(server),
+        ObjectIdentifier(ObjectType[kind.upper().replace("-", "_")], int(instance)),
+        PropertyIdentifier[step.get("property", "log-buffer").upper().replace("-", "_")],
+        range_qualifier=qualifier,
+        timeout=5,
+    )
+    flags = ack.result_flags
+    return {
+        "result_flags": {"first_item": flags.first_item, "last_item": flags.last_item, "more_items": flags.more_items},
+        "item_count": ack.item_count,
+        "first_sequence_number": ack.first_sequence_number,
+        "records": log_records(bytes(ack.item_data)),
+    }
+
+
 def plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.hex()
@@ -92,6 +183,8 @@ async def run_step(client: Client, server: str, step: dict[str, Any]) -> dict[st
                 parse_address(server), int(step["service"]), bytes.fromhex(step.get("hex", "")), timeout=5
             )
             return {"ack": True, "hex": bytes(data).hex()}
+        if op == "read-range":
+            return await read_range(client, server, step)
         if op == "who-is":
             found = await client.who_is(step.get("low"), step.get("high"), destination=server, timeout=2)
             return {"devices": [i.object_identifier.instance_number for i in found]}
