@@ -21,6 +21,7 @@ COMMANDS = {
     "events": "events",
     "replace-meter": "replace_meter",
     "verify": "verify",
+    "discover": "discover",
 }
 
 
@@ -78,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     check_intervals.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: first reading)")
     check_intervals.add_argument("--to", dest="end", help="last day, inclusive (default: last reading)")
     check_intervals.add_argument("--json", action="store_true")
+
+    discover = sub.add_parser("discover", help="find BMS devices and print a bms_points YAML skeleton")
+    discover.add_argument("--bacnet", required=True, metavar="ADDRESS", help="controller HOST:PORT or a broadcast")
+    discover.add_argument("--instance", metavar="N|LOW-HIGH", help="only devices with this instance (range)")
+    discover.add_argument("--local", metavar="ADDRESS", help="where our client binds, HOST/MASK:PORT")
+    discover.add_argument("--out", metavar="FILE", help="write the YAML here instead of printing it")
+    discover.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for each answer (3)")
     return parser
 
 
