@@ -36,16 +36,22 @@ def instance_range(text: str) -> tuple[int, int]:
 
 
 def default_local(target: str) -> str:
-    """Bind where the route to `target` leaves this host: loopback for a loopback controller."""
+    """Bind where the route to `target` leaves this host: loopback for a loopback controller.
+
+    The mask is a guess (/24) that only matters for broadcasts; `--local HOST/MASK:PORT` says it exactly.
+    """
     host = target.rsplit(":", 1)[0] if target.count(":") == 1 else target
     try:
         if ipaddress.ip_address(host).is_loopback:
             return f"127.0.0.1/8:{LOCAL_PORT}"
+    except ValueError:
+        pass  # a host name: the route below resolves it
+    try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             probe.connect((host, 47808))  # no packet is sent: this only picks the interface
             local = probe.getsockname()[0]
-    except (ValueError, OSError):
-        local = "0.0.0.0"
+    except (OSError, UnicodeError):
+        raise ValueError(f"cannot tell which interface reaches {target!r}; give --local HOST/MASK:PORT") from None
     return f"{local}/24:{LOCAL_PORT}"
 
 

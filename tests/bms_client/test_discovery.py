@@ -20,7 +20,7 @@ from bms_bridge.bms_client.skeleton import plan
 from bms_bridge.commands.demo import DEMO_SITE
 from bms_bridge.sites import open_site
 from metering.hvac.roles import guess_role
-from tests.bms_client.conftest import client_address
+from tests.bms_client.conftest import PEERS, _peer, client_address
 from tests.support.services import free_udp_port
 
 pytestmark = pytest.mark.slow
@@ -151,3 +151,24 @@ async def test_object_list_too_long_for_one_answer_is_read_element_by_element(
     assert by_ref["binary-value,1"].name == "fan" and by_ref["multi-state-value,1"].name == "mode"
     # name, description, the refused whole list, its length, 304 entries, then 302 objects 8 per RPM
     assert requests == 2 + 1 + 1 + 304 + 38
+
+
+async def test_a_device_without_read_property_multiple_is_read_property_by_property(tmp_path: Path) -> None:
+    port = free_udp_port()
+    args = [str(PEERS / "no_rpm_device.py"), "--port", str(port), "--device", "7401"]
+    controller = _peer(args, f"127.0.0.1:{port}", tmp_path)
+    async with controller as peer, Discovery(client_address(), timeout=2.0) as discovery:
+        [device] = await discovery.run(peer.address)
+        requests = discovery.requests
+    assert (device.instance, device.name) == (7401, "FCU-7 controller")
+    found = {o.reference: o for o in device.objects}
+    assert set(found) == {"analog-output,1", "analog-input,1", "binary-value,1"}
+    valve, room, fan = found["analog-output,1"], found["analog-input,1"], found["binary-value,1"]
+    assert (valve.name, valve.description, valve.unit, valve.value) == ("FCU-7 CLG VLV", "cooling valve", "%", "42.0")
+    assert (room.unit, room.value) == ("degC", "22.5") and room.description == ""  # it has none
+    assert (fan.name, fan.value) == ("FCU-7 Fan", "active")
+    # device name + description + Object_List, one rejected RPM, then 4 + 4 + 3 ReadProperty
+    assert requests == 3 + 1 + 11
+    points = {p.obj.reference: p.guess for p in plan([device])[0]}
+    assert points["analog-output,1"].role == "cooling-valve" and points["analog-input,1"].role == "zone-temperature"
+    assert points["binary-value,1"].role == "fan-status" and points["binary-value,1"].equipment == "fcu-7"

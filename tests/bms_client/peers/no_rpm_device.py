@@ -1,0 +1,58 @@
+"""A small controller without ReadPropertyMultiple (like many MS/TP fan-coil controllers), as a process.
+
+    python no_rpm_device.py --port PORT --device ID
+
+Serves FCU-7's cooling valve (analog output, %), room temperature (analog input, °C) and fan (binary
+value); a ReadPropertyMultiple request is rejected with unrecognized-service (clause 18.9.2), so a
+client has to fall back to ReadProperty. Prints READY when bound and runs until killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bacpypes3.app import Application
+from bacpypes3.basetypes import EngineeringUnits
+from bacpypes3.local.analog import AnalogInputObject, AnalogOutputObject
+from bacpypes3.local.binary import BinaryValueObject
+from bacpypes3.local.device import DeviceObject
+from bacpypes3.local.networkport import NetworkPortObject
+
+
+async def run(args: argparse.Namespace) -> None:
+    device = DeviceObject(objectIdentifier=("device", args.device), objectName="FCU-7 controller", vendorIdentifier=999)
+    port = NetworkPortObject(f"127.0.0.1/8:{args.port}", objectIdentifier=("network-port", 1), objectName="NP-1")
+    app = Application.from_object_list([device, port])
+    # the service dispatcher rejects a request it finds no handler for (bacpypes3 Application.indication)
+    app.do_ReadPropertyMultipleRequest = None
+    app.add_object(
+        AnalogOutputObject(
+            objectIdentifier=("analog-output", 1), objectName="FCU-7 CLG VLV", description="cooling valve",
+            presentValue=42.0, units=EngineeringUnits.percent, relinquishDefault=0.0,
+        )
+    )  # fmt: skip
+    app.add_object(
+        AnalogInputObject(
+            objectIdentifier=("analog-input", 1), objectName="FCU-7 Room Temp",
+            presentValue=22.5, units=EngineeringUnits.degreesCelsius,
+        )
+    )  # fmt: skip
+    app.add_object(
+        BinaryValueObject(objectIdentifier=("binary-value", 1), objectName="FCU-7 Fan", presentValue="active")
+    )
+    sys.stdout.write("READY\n")
+    sys.stdout.flush()
+    await asyncio.Event().wait()  # until killed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--device", type=int, required=True)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
