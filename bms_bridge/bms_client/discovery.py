@@ -3,13 +3,13 @@
     async with Discovery("127.0.0.1/8:47821", timeout=3.0) as discovery:
         devices = await discovery.run("127.0.0.1:47809", low=5001, high=5001)
 
-Who-Is (16.10), directed at one address or broadcast, optionally limited to a device instance range;
-then, for each device that answers with I-Am, its Device object (Object_List, names, limits) and, for
-every object in Object_List, Object_Name, Description, Units and Present_Value. A controller that
-cannot return its whole Object_List in one answer (no segmentation: it aborts, 12.11.9 and 20.1.2) is
-read element by element: index 0 is the length, 1..N the entries (clause 12.11.9, an array property).
-The objects' properties are read by ReadPropertyMultiple a few objects at a time, halved when the
-device aborts, and property by property when it does not know ReadPropertyMultiple at all.
+Who-Is (clause 16.10), directed at one address or broadcast, optionally limited to a device instance
+range; then, for each device that answers with I-Am, its Device object (Object_List, name,
+description) and, for every object in Object_List, Object_Name, Description, Units and Present_Value.
+A controller that cannot return its whole Object_List in one answer (it does not segment, so it
+aborts) is read element by element: array index 0 is the length, 1..N the entries (ReadProperty,
+clause 15.5). The objects' properties are read by ReadPropertyMultiple (15.7) a few objects at a time,
+halved when the device aborts, and property by property when it rejects ReadPropertyMultiple.
 
 Requests go one at a time per device (a live BMS network is shared with the plant's own traffic),
 each bounded by `timeout`; a device that stops answering ends discovery with a `DiscoveryError`.
@@ -34,6 +34,7 @@ from point_mapping.units import UNITS
 log = logging.getLogger(__name__)
 
 DISCOVERY_INSTANCE = 4194002  # our own device instance while discovering (near the top of the range)
+WHO_IS_ROUNDS = 3
 OBJECTS_PER_REQUEST = 8  # objects per ReadPropertyMultiple; 4 properties each, names up to ~60 bytes
 NOT_POINTS = frozenset({"device", "network-port"})
 _ANALOG = frozenset({"analog-input", "analog-output", "analog-value", "large-analog-value", "accumulator"})
@@ -124,9 +125,20 @@ class Discovery:
         return [await self.read_device(device) for device in found]
 
     async def who_is(self, target: str, low: int | None, high: int | None) -> list[DiscoveredDevice]:
+        """I-Am answers to Who-Is sent `WHO_IS_ROUNDS` times over the wait: an unconfirmed datagram that
+        nobody acknowledges, so one lost (or sent before a controller's socket is up) is sent again."""
         address = Address(target)
-        i_ams = await self.app.who_is(low, high, address=address, timeout=self.who_is_wait)
         devices: dict[int, DiscoveredDevice] = {}
+        for _round in range(WHO_IS_ROUNDS):
+            i_ams = await self.app.who_is(low, high, address=address, timeout=self.who_is_wait / WHO_IS_ROUNDS)
+            self._collect(i_ams, devices)
+            if devices and low is not None and low == high:
+                break  # the one device asked for
+        log.info("Who-Is at %s: %d devices answered", target, len(devices))
+        return [devices[i] for i in sorted(devices)]
+
+    @staticmethod
+    def _collect(i_ams: list[Any], devices: dict[int, DiscoveredDevice]) -> None:
         for i_am in i_ams:
             instance = int(i_am.iAmDeviceIdentifier[1])
             devices[instance] = DiscoveredDevice(
@@ -136,8 +148,6 @@ class Discovery:
                 max_apdu=int(i_am.maxAPDULengthAccepted),
                 segmentation=str(i_am.segmentationSupported),
             )
-        log.info("Who-Is at %s: %d devices answered", target, len(devices))
-        return [devices[i] for i in sorted(devices)]
 
     # -- requests -----------------------------------------------------------------------------------
     async def _call(self, device: DiscoveredDevice, what: str, make: Callable[[], Awaitable[Any]]) -> Any:
@@ -164,7 +174,7 @@ class Discovery:
         try:
             device.description = _text(await self._read(device, device_id, "description"))
         except ErrorRejectAbortNack:
-            device.description = ""  # optional property (Table 12-13)
+            device.description = ""  # Description is optional in a Device object
         ids = await self.object_list(device)
         wanted = [i for i in ids if str(i[0]) not in NOT_POINTS]
         device.objects = await self.describe(device, wanted)
@@ -176,7 +186,7 @@ class Discovery:
         device_id = ObjectIdentifier(("device", device.instance))
         try:
             return list(await self._read(device, device_id, "object-list"))
-        except AbortPDU as refused:  # segmentation-not-supported, buffer-overflow (20.1.2.5)
+        except AbortPDU as refused:  # segmentation-not-supported, buffer-overflow
             log.info("device %d: Object_List refused whole (%s); element by element", device.instance, refused)
         device.object_list_by_element = True
         count = int(await self._read(device, device_id, "object-list", 0))

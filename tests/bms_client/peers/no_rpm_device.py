@@ -3,7 +3,7 @@
     python no_rpm_device.py --port PORT --device ID
 
 Serves FCU-7's cooling valve (analog output, %), room temperature (analog input, °C) and fan (binary
-value); a ReadPropertyMultiple request is rejected with unrecognized-service (clause 18.9.2), so a
+value); a ReadPropertyMultiple request is rejected with unrecognized-service, so a
 client has to fall back to ReadProperty. Prints READY when bound and runs until killed.
 """
 
