@@ -96,6 +96,16 @@ def _units(value: Any) -> tuple[str | None, str | None]:
     return (None, None) if code == 95 else (name, _OUR_UNITS.get(code))
 
 
+def target_address(text: str) -> Address:
+    """`--bacnet`'s address for bacpypes3; a ValueError in one sentence when it is none."""
+    try:
+        return Address(text)
+    except (ValueError, RuntimeError) as error:  # RuntimeError: a host name that does not resolve
+        raise ValueError(
+            f"--bacnet {text!r} is not a BACnet/IP address (HOST[:PORT] or a broadcast address): {error}"
+        ) from None
+
+
 class Discovery:
     def __init__(self, local_address: str, *, timeout: float = 3.0, who_is_wait: float | None = None) -> None:
         self.local_address = local_address
@@ -127,7 +137,7 @@ class Discovery:
     async def who_is(self, target: str, low: int | None, high: int | None) -> list[DiscoveredDevice]:
         """I-Am answers to Who-Is sent `WHO_IS_ROUNDS` times over the wait: an unconfirmed datagram that
         nobody acknowledges, so one lost (or sent before a controller's socket is up) is sent again."""
-        address = Address(target)
+        address = target_address(target)
         devices: dict[int, DiscoveredDevice] = {}
         for _round in range(WHO_IS_ROUNDS):
             i_ams = await self.app.who_is(low, high, address=address, timeout=self.who_is_wait / WHO_IS_ROUNDS)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bms_bridge.bms_client.client import BmsClientError
-from bms_bridge.bms_client.discovery import Discovery, DiscoveryError
+from bms_bridge.bms_client.discovery import Discovery, DiscoveryError, target_address
 from bms_bridge.bms_client.skeleton import render
 
 LOCAL_PORT = 47821  # our client's UDP port while discovering: not 47808, which a BMS host may hold
@@ -76,12 +76,13 @@ def command_line(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     low = high = None
-    if args.instance:
-        try:
+    try:
+        target_address(args.bacnet)
+        if args.instance:
             low, high = instance_range(args.instance)
-        except ValueError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         text = asyncio.run(_discover(args, low, high))
     except (DiscoveryError, BmsClientError) as error:

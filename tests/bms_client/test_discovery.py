@@ -122,9 +122,12 @@ async def test_nothing_answering_is_exit_1_with_one_sentence(tmp_path: Path) -> 
     assert stdout == "" and not out.exists()  # nothing written
 
 
-async def test_bad_instance_is_a_usage_error() -> None:
+async def test_bad_options_are_usage_errors() -> None:
     code, _, stderr = await _cli("--bacnet", "127.0.0.1:47809", "--instance", "9-1")
     assert code == 2 and "low before high" in stderr
+    code, _, stderr = await _cli("--bacnet", "controller!!")
+    assert code == 2
+    assert stderr.startswith("error: --bacnet 'controller!!' is not a BACnet/IP address") and stderr.count("\n") == 1
 
 
 async def test_a_device_that_stops_answering_ends_discovery(sim_bms: Callable[..., Any]) -> None:
