@@ -180,12 +180,17 @@ class Discovery:
     # -- one device -----------------------------------------------------------------------------------
     async def read_device(self, device: DiscoveredDevice) -> DiscoveredDevice:
         device_id = ObjectIdentifier(("device", device.instance))
-        device.name = _text(await self._read(device, device_id, "object-name"))
         try:
-            device.description = _text(await self._read(device, device_id, "description"))
-        except ErrorRejectAbortNack:
-            device.description = ""  # Description is optional in a Device object
-        ids = await self.object_list(device)
+            device.name = _text(await self._read(device, device_id, "object-name"))
+            try:
+                device.description = _text(await self._read(device, device_id, "description"))
+            except ErrorRejectAbortNack:
+                device.description = ""  # Description is optional in a Device object
+            ids = await self.object_list(device)
+        except ErrorRejectAbortNack as error:  # a BaseException in bacpypes3: never let it escape
+            raise DiscoveryError(
+                f"device {device.instance} at {device.address} refused to say what it holds: {error}"
+            ) from None
         wanted = [i for i in ids if str(i[0]) not in NOT_POINTS]
         device.objects = await self.describe(device, wanted)
         log.info("device %d: %d objects", device.instance, len(device.objects))
@@ -221,12 +226,15 @@ class Discovery:
                         size = max(1, size // 2)
                         log.info("device %d: %s; %d objects per request", device.instance, reason, size)
                         continue
-                    raise
-                except RejectPDU as reject:  # 'unrecognized-service': no ReadPropertyMultiple here
-                    log.info("device %d: RPM rejected (%s); ReadProperty instead", device.instance, reject)
-                    rpm, size = False, 1
-            found.append(await self._one_by_one(device, ids[i]))
-            i += 1
+                    log.info("device %d: %s for %s; property by property", device.instance, reason, batch[0])
+                except RejectPDU as reject:
+                    if str(reject.apduAbortRejectReason) == "unrecognized-service":  # no RPM here at all
+                        log.info("device %d: RPM rejected; ReadProperty from now on", device.instance)
+                        rpm = False
+                except ErrorRejectAbortNack as error:  # e.g. an object gone from the list meanwhile
+                    log.info("device %d: RPM refused (%s); these objects one by one", device.instance, error)
+            found += [await self._one_by_one(device, obj) for obj in batch]
+            i += len(batch)
         return found
 
     @staticmethod

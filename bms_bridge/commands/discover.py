@@ -15,6 +15,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bacpypes3.apdu import ErrorRejectAbortNack
+
 from bms_bridge.bms_client.client import BmsClientError
 from bms_bridge.bms_client.discovery import Discovery, DiscoveryError, target_address
 from bms_bridge.bms_client.skeleton import render
@@ -87,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
         text = asyncio.run(_discover(args, low, high))
     except (DiscoveryError, BmsClientError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except ErrorRejectAbortNack as error:  # an answer nobody above expected (bacpypes3: a BaseException)
+        print(f"error: a BACnet device refused a request: {error}", file=sys.stderr)
         return 1
     except ValueError as error:  # an address bacpypes3 or ipaddress cannot parse
         print(f"error: {error}", file=sys.stderr)

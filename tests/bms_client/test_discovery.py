@@ -158,20 +158,24 @@ async def test_object_list_too_long_for_one_answer_is_read_element_by_element(
 
 async def test_a_device_without_read_property_multiple_is_read_property_by_property(tmp_path: Path) -> None:
     port = free_udp_port()
-    args = [str(PEERS / "no_rpm_device.py"), "--port", str(port), "--device", "7401"]
+    args = [str(PEERS / "no_rpm_device.py"), "--port", str(port), "--device", "7401", "--values", "8"]
     controller = _peer(args, f"127.0.0.1:{port}", tmp_path)
     async with controller as peer, Discovery(client_address(), timeout=2.0) as discovery:
         [device] = await discovery.run(peer.address)
         requests = discovery.requests
     assert (device.instance, device.name) == (7401, "FCU-7 controller")
     found = {o.reference: o for o in device.objects}
-    assert set(found) == {"analog-output,1", "analog-input,1", "binary-value,1"}
+    assert set(found) == {"analog-output,1", "analog-input,1", "binary-value,1"} | {
+        f"analog-value,{i}" for i in range(1, 9)
+    }
+    assert found["analog-value,8"].name == "FCU-7 AV 8" and found["analog-value,8"].value == "8.0"
     valve, room, fan = found["analog-output,1"], found["analog-input,1"], found["binary-value,1"]
     assert (valve.name, valve.description, valve.unit, valve.value) == ("FCU-7 CLG VLV", "cooling valve", "%", "42.0")
     assert (room.unit, room.value) == ("degC", "22.5") and room.description == ""  # it has none
     assert (fan.name, fan.value) == ("FCU-7 Fan", "active")
-    # device name + description + Object_List, one rejected RPM, then 4 + 4 + 3 ReadProperty
-    assert requests == 3 + 1 + 11
+    # device name + description + Object_List, one rejected RPM (never tried again for the second
+    # batch of 8 objects), then 4 + 4 + 3 + 8 × 4 ReadProperty
+    assert requests == 3 + 1 + 11 + 32
     points = {p.obj.reference: p.guess for p in plan([device])[0]}
     assert points["analog-output,1"].role == "cooling-valve" and points["analog-input,1"].role == "zone-temperature"
     assert points["binary-value,1"].role == "fan-status" and points["binary-value,1"].equipment == "fcu-7"

@@ -1,10 +1,11 @@
 """A small controller without ReadPropertyMultiple (like many MS/TP fan-coil controllers), as a process.
 
-    python no_rpm_device.py --port PORT --device ID
+    python no_rpm_device.py --port PORT --device ID [--values N]
 
-Serves FCU-7's cooling valve (analog output, %), room temperature (analog input, °C) and fan (binary
-value); a ReadPropertyMultiple request is rejected with unrecognized-service, so a
-client has to fall back to ReadProperty. Prints READY when bound and runs until killed.
+Serves FCU-7's cooling valve (analog output, %), room temperature (analog input, °C), fan (binary
+value) and N plain analog values (instances 1..N, "FCU-7 AV n", present value n). A
+ReadPropertyMultiple request is rejected with unrecognized-service, so a client has to fall back to
+ReadProperty. Prints READY when bound and runs until killed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 
 from bacpypes3.app import Application
 from bacpypes3.basetypes import EngineeringUnits
-from bacpypes3.local.analog import AnalogInputObject, AnalogOutputObject
+from bacpypes3.local.analog import AnalogInputObject, AnalogOutputObject, AnalogValueObject
 from bacpypes3.local.binary import BinaryValueObject
 from bacpypes3.local.device import DeviceObject
 from bacpypes3.local.networkport import NetworkPortObject
@@ -42,6 +43,10 @@ async def run(args: argparse.Namespace) -> None:
     app.add_object(
         BinaryValueObject(objectIdentifier=("binary-value", 1), objectName="FCU-7 Fan", presentValue="active")
     )
+    for i in range(1, args.values + 1):
+        app.add_object(
+            AnalogValueObject(objectIdentifier=("analog-value", i), objectName=f"FCU-7 AV {i}", presentValue=float(i))
+        )
     sys.stdout.write("READY\n")
     sys.stdout.flush()
     await asyncio.Event().wait()  # until killed
@@ -51,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--device", type=int, required=True)
+    parser.add_argument("--values", type=int, default=0)
     asyncio.run(run(parser.parse_args()))
 
 
