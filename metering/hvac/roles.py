@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import get_args
 
 from point_mapping.model.bms import BmsRole
 
@@ -54,7 +53,6 @@ VOCABULARY: Mapping[str, frozenset[str]] = {
         ("occupancy", "occupancy occ occupied unocc occupation presence belegung"),
         ("mode", "mode modus betriebsart"),
         ("schedule", "schedule sched sch timeprogram zeitprogramm"),
-        ("calendar", "calendar cal holidays holiday kalender feiertage"),
         ("air", "air luft"),
     )
     for word in words.split()
@@ -153,13 +151,15 @@ RULES: tuple[Rule, ...] = (
     _rule("fan-speed", "fan speed", ANALOG, SPEED_UNITS),
     _rule("fan-status", "fan status", _STATE, None),
     _rule("occupancy", "occupancy", _STATE | ANALOG, None),
+    # a binary or multistate value a time program drives ("AHU1 OCC SCHED", "RLT1 Zeitprogramm") says
+    # occupied or not; the Schedule object itself is recognised by its type
+    _rule("occupancy", "schedule", _STATE, None),
     _rule("operating-mode", "mode", MULTISTATE | ANALOG, None),
 )
 # a bare "fan": its status if it is binary, its speed if it is an analog percentage
 _FAN_BY_TYPE = (_rule("fan-status", "fan", _STATE, None), _rule("fan-speed", "fan", ANALOG, SPEED_UNITS))
 
 _BY_TYPE: Mapping[str, BmsRole] = {"schedule": "schedule", "calendar": "calendar"}
-ROLES: frozenset[str] = frozenset(get_args(BmsRole))
 
 
 @dataclass(frozen=True, slots=True)

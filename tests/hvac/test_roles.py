@@ -78,6 +78,8 @@ BV, BI, MSV = "binary-value", "binary-input", "multi-state-value"
         (BV, "AHU1 OCC", None, "occupancy"),
         (MSV, "AHU1 Occupancy Mode", None, "occupancy"),
         (MSV, "AHU1 Operating Mode", None, "operating-mode"),
+        (BV, "AHU1 Time Schedule", None, "occupancy"),
+        (BV, "RLT1 Zeitprogramm", None, "occupancy"),
     ],
 )
 def test_clear_names_give_their_role(object_type: str, name: str, units: str | None, role: str) -> None:
