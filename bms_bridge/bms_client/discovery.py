@@ -126,10 +126,16 @@ class Discovery:
             await asyncio.sleep(0)  # let the datagram transport close
             self.app = None
 
-    async def run(self, target: str, low: int | None = None, high: int | None = None) -> list[DiscoveredDevice]:
-        """Every device at `target` (within `low`..`high`) with its objects, ordered by instance."""
+    async def run(
+        self, target: str, low: int | None = None, high: int | None = None, *, label: str | None = None
+    ) -> list[DiscoveredDevice]:
+        """Every device at `target` (within `low`..`high`) with its objects, ordered by instance.
+
+        `target` is a controller's "HOST:PORT" or "*" (a broadcast on our subnet, to our port);
+        `label` is how the error names it (what the integrator typed)."""
         found = await self.who_is(target, low, high)
         if not found:
+            target = label or target
             limit = "" if low is None else (f" with instance {low}" if low == high else f" in {low}..{high}")
             raise DiscoveryError(f"no BACnet device{limit} answered Who-Is at {target} within {self.who_is_wait:g} s")
         return [await self.read_device(device) for device in found]
