@@ -22,8 +22,15 @@ _PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*$")
 # words YAML 1.1 (PyYAML) reads as booleans or null when unquoted
 _YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "none"})
 _ID_CHARS = re.compile(r"[^a-z0-9._-]+")
-_HVAC_KINDS = {"ahu": "ahu", "fcu": "fcu", "perimeter": "perimeter-heating", "radiator": "perimeter-heating"}
-_HVAC_KINDS |= {"hk": "perimeter-heating", "chiller": "chiller"}
+# equipment id prefixes (metering.hvac.roles.EQUIPMENT_KINDS) -> hvac_equipment kinds
+_HVAC_KINDS = {
+    "ahu": "ahu",
+    "fcu": "fcu",
+    "perimeter": "perimeter-heating",
+    "radiator": "perimeter-heating",
+    "hk": "perimeter-heating",
+    "chiller": "chiller",
+}
 MAX_ID = 80
 
 

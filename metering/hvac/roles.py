@@ -33,14 +33,14 @@ class Confidence(StrEnum):
 VOCABULARY: Mapping[str, frozenset[str]] = {
     word: frozenset(concepts.split())
     for concepts, words in (
-        ("heating", "heating heat htg hts htr heater reheat heiz heizung heizen waerme"),
+        ("heating", "heating heat htg hts htr heater reheat preheat heiz heizung heizen waerme"),
         ("heating water", "hw hhw lphw hws hwr"),
         ("cooling water", "chw chws chwr"),
         ("water", "water wasser wtr"),
         ("cooling", "cooling cool clg chilled kuehl kuehlung kuhl kaelte kalt"),
         ("valve", "valve vlv vlve valv vv ventil"),
         ("damper", "damper dmpr dmp dpr klappe"),
-        ("outdoor", "outdoor outside oa osa ambient amb fresh aussen aul"),
+        ("outdoor", "outdoor outside oa osa ambient amb fresh aussen aul economizer economiser econ"),
         ("supply", "supply sa discharge da zuluft zul"),
         ("return", "return ra ret abluft abl"),
         ("mixed", "mixed mix ma mischluft misch"),
