@@ -158,7 +158,7 @@ async def test_object_list_too_long_for_one_answer_is_read_element_by_element(
 
 async def test_a_device_without_read_property_multiple_is_read_property_by_property(tmp_path: Path) -> None:
     port = free_udp_port()
-    args = [str(PEERS / "no_rpm_device.py"), "--port", str(port), "--device", "7401", "--values", "8"]
+    args = [str(PEERS / "fcu_controller.py"), "--port", str(port), "--device", "7401", "--values", "8", "--no-rpm"]
     controller = _peer(args, f"127.0.0.1:{port}", tmp_path)
     async with controller as peer, Discovery(client_address(), timeout=2.0) as discovery:
         [device] = await discovery.run(peer.address)
@@ -179,3 +179,21 @@ async def test_a_device_without_read_property_multiple_is_read_property_by_prope
     points = {p.obj.reference: p.guess for p in plan([device])[0]}
     assert points["analog-output,1"].role == "cooling-valve" and points["analog-input,1"].role == "zone-temperature"
     assert points["binary-value,1"].role == "fan-status" and points["binary-value,1"].equipment == "fcu-7"
+
+
+async def test_answers_too_big_for_one_datagram_are_asked_for_in_smaller_requests(tmp_path: Path) -> None:
+    # 16 analog values with 300-character Descriptions: eight of them (~2.5 kB) do not fit one
+    # 1476-byte answer, and the controller does not segment: it aborts, and the requests are halved
+    port = free_udp_port()
+    args = [str(PEERS / "fcu_controller.py"), "--port", str(port), "--device", "7402", "--values", "16"]
+    args += ["--no-segmentation", "--description-length", "300"]
+    controller = _peer(args, f"127.0.0.1:{port}", tmp_path)
+    async with controller as peer, Discovery(client_address(), timeout=2.0) as discovery:
+        [device] = await discovery.run(peer.address)
+        requests = discovery.requests
+    assert device.segmentation == "no-segmentation"
+    values = [o for o in device.objects if o.object_type == "analog-value"]
+    assert len(values) == 16 and all(len(o.description) == 300 for o in values)
+    assert values[15].name == "FCU-7 AV 16" and values[15].description.startswith("plain value 16 ...")
+    # name, description, Object_List; 8 objects (~2.7 kB) aborted; then 19 objects 4 at a time (~1.4 kB)
+    assert requests == 3 + 1 + 5
