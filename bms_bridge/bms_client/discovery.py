@@ -60,6 +60,7 @@ class DiscoveredObject:
     unit: str | None = None  # our symbol for them ("degC"), when the site model knows them
     value_type: str | None = None  # the Present_Value's datatype ("Real", "BinaryPV", "Unsigned")
     value: str | None = None  # the Present_Value when read, as text
+    states: tuple[str, ...] = ()  # State_Text of a multistate object, Inactive_/Active_Text of a binary one
     error: str | None = None  # why some of it could not be read
 
     @property
@@ -94,6 +95,14 @@ def _units(value: Any) -> tuple[str | None, str | None]:
     code = int(value)
     name = str(value)
     return (None, None) if code == 95 else (name, _OUR_UNITS.get(code))
+
+
+def _states(values: dict[str, Any]) -> tuple[str, ...]:
+    texts = values.get("state-text")
+    if texts is not None and not _is_error(texts):
+        return tuple(str(t) for t in texts)
+    pair = (values.get("inactive-text"), values.get("active-text"))
+    return tuple(_text(t) for t in pair) if all(t is not None and not _is_error(t) for t in pair) else ()
 
 
 def target_address(text: str) -> Address:
@@ -250,6 +259,11 @@ class Discovery:
             props.append("units")
         if object_type in _WITH_VALUE:
             props.append("present-value")
+        # what the states are called says what the point is ("Occupied"/"Unoccupied", "Heat"/"Cool")
+        if object_type in _MULTISTATE:
+            props.append("state-text")
+        if object_type in _BINARY:
+            props += ["inactive-text", "active-text"]
         return props
 
     async def _rpm(self, device: DiscoveredDevice, ids: list[ObjectIdentifier]) -> list[DiscoveredObject]:
@@ -288,5 +302,6 @@ class Discovery:
             unit=unit,
             value_type=None if value is None or _is_error(value) else type(value).__name__,
             value=None if value is None or _is_error(value) else str(value),
+            states=_states(values),
             error=f"could not read {', '.join(problems)}" if problems else None,
         )

@@ -128,7 +128,7 @@ def plan(devices: Sequence[DiscoveredDevice]) -> tuple[list[SkeletonPoint], list
             if not is_point(obj):
                 skipped.append((dev, obj))
                 continue
-            guess = guess_role(obj.object_type, obj.name, obj.description, obj.unit or obj.units)
+            guess = guess_role(obj.object_type, obj.name, obj.description, obj.unit or obj.units, obj.states)
             wanted = slug(obj.name) or f"{obj.object_type}-{obj.instance}"
             points.append(SkeletonPoint(dev, obj, guess, ids.take(wanted), guess.equipment or dev))
     order: dict[str, int] = {}

@@ -14,7 +14,7 @@ guess carries `needs_confirmation`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -50,7 +50,7 @@ VOCABULARY: Mapping[str, frozenset[str]] = {
         ("fan", "fan fn ventilator luefter sf"),
         ("status", "status sts stat state run running proof fb feedback betrieb"),
         ("speed", "speed spd vfd vsd freq frequency drehzahl"),
-        ("occupancy", "occupancy occ occupied unocc occupation presence belegung"),
+        ("occupancy", "occupancy occ occupied unocc unoccupied occupation presence belegung belegt"),
         ("mode", "mode modus betriebsart"),
         ("schedule", "schedule sched sch timeprogram zeitprogramm"),
         ("air", "air luft"),
@@ -294,11 +294,28 @@ def _from_text(text: str, object_type: str, units: str | None, kind: str | None)
     return RoleGuess(rule.role, confidence, None, reason)
 
 
-def guess_role(object_type: str, name: str, description: str = "", units: str | None = None) -> RoleGuess:
+def _from_states(states: Sequence[str], object_type: str) -> RoleGuess | None:
+    """A binary or multistate object's state names: "Occupied"/"Unoccupied", "Heat"/"Cool"/"Auto"."""
+    if object_type not in _STATE or not states:
+        return None
+    found = concepts(" ".join(states))
+    shown = "/".join(states[:4]) + ("/..." if len(states) > 4 else "")
+    if "occupancy" in found:
+        return RoleGuess("occupancy", Confidence.POSSIBLE, None, f"its states are {shown}")
+    if {"heating", "cooling"} <= found and object_type in MULTISTATE:
+        return RoleGuess("operating-mode", Confidence.POSSIBLE, None, f"its states are {shown}")
+    return None
+
+
+def guess_role(
+    object_type: str, name: str, description: str = "", units: str | None = None, states: Sequence[str] = ()
+) -> RoleGuess:
     """The role a BMS object probably plays, and the equipment its name says it belongs to.
 
     `object_type` is the BACnet type ("analog-output"); `units` our unit symbol ("%", "degC") or the
-    BACnet units name ("degrees-fahrenheit"); the name is tried first, then name and description.
+    BACnet units name ("degrees-fahrenheit"); `states` a multistate object's State_Text or a binary
+    one's Inactive_Text and Active_Text. The name is tried first, then name and description, then
+    the state names.
     """
     equip = equipment(name) or (equipment(description) if description else None)
     if object_type in _BY_TYPE:
@@ -309,6 +326,8 @@ def guess_role(object_type: str, name: str, description: str = "", units: str | 
         combined = _from_text(f"{name} {description}", object_type, units, kind)
         if combined is not None and (guess is None or combined.role is not None):
             guess = combined
+    if guess is None or guess.role is None:
+        guess = _from_states(states, object_type) or guess
     if guess is None:
         shown = f"{name!r}" + (f" ({description!r})" if description else "")
         return RoleGuess(None, Confidence.NONE, equip, f"nothing in {shown} names a known role")

@@ -54,6 +54,7 @@ async def test_finds_device_5001_and_every_object_of_the_demo_yaml(sim_bms: Call
     assert found["analog-output,1"].units == "percent" and found["analog-input,1"].units == "degrees-celsius"
     assert found["binary-value,1"].value_type == "BinaryPV" and found["binary-value,1"].value in ("active", "inactive")
     assert found["multi-state-value,1"].value_type == "Unsigned"
+    assert found["multi-state-value,1"].states == ("occupied", "unoccupied")  # its State_Text
     assert found["analog-output,1"].value_type == "Real"
 
 
@@ -174,8 +175,8 @@ async def test_a_device_without_read_property_multiple_is_read_property_by_prope
     assert (room.unit, room.value) == ("degC", "22.5") and room.description == ""  # it has none
     assert (fan.name, fan.value) == ("FCU-7 Fan", "active")
     # device name + description + Object_List, one rejected RPM (never tried again for the second
-    # batch of 8 objects), then 4 + 4 + 3 + 8 × 4 ReadProperty
-    assert requests == 3 + 1 + 11 + 32
+    # batch of 8 objects), then 4 + 4 + 5 (with Inactive_/Active_Text) + 8 × 4 ReadProperty
+    assert requests == 3 + 1 + 13 + 32
     points = {p.obj.reference: p.guess for p in plan([device])[0]}
     assert points["analog-output,1"].role == "cooling-valve" and points["analog-input,1"].role == "zone-temperature"
     assert points["binary-value,1"].role == "fan-status" and points["binary-value,1"].equipment == "fcu-7"

@@ -23,6 +23,7 @@ FIELD_DEVICE = _device(
     DiscoveredObject("analog-input", 7, "AHU-1 SAT", "", "degrees-fahrenheit", None, "Real", "64.2"),
     DiscoveredObject("analog-value", 9, "AHU-1 Filter DP", "filter pressure drop", "pascals", None, "Real", "120"),
     DiscoveredObject("binary-input", 3, "ON", "", None, None, "BinaryPV", "active"),
+    DiscoveredObject("multi-state-value", 2, "MSV-2", "", None, None, "Unsigned", "1", ("Occupied", "Unoccupied")),
     DiscoveredObject("analog-input", 8, "OAT", "", "degrees-celsius", "degC", "Real", "4.5"),
     DiscoveredObject("analog-input", 9, "OAT", "", "degrees-celsius", "degC", "Real", "4.6"),
     DiscoveredObject("schedule", 1, "AHU-1 Zeitprogramm"),
@@ -68,7 +69,12 @@ def test_unknown_roles_are_commented_out_and_guesses_marked() -> None:
     assert "role: schedule" in schedule and "confirm" not in schedule  # certain from the type
     assert "#   bms-42 trend-log,1 'AHU-1 SAT log'" in lines
     assert "  - {id: ahu-1, kind: ahu}  # confirm kind; add zone and meters" in lines
-    assert "7 points: 4 roles guessed" in text and "2 unknown" in text
+    assert "8 points: 5 roles guessed" in text and "2 unknown" in text
+    msv = next(line for line in lines if "multi-state-value,2" in line)
+    assert msv.endswith(
+        "role: occupancy, equipment: bms-42}  # confirm (possible): its states are Occupied/Unoccupied;"
+        " confirm equipment (none in the name); now 1"
+    )
 
 
 def test_the_rendered_skeleton_loads_in_a_site(site_dir: Path) -> None:
@@ -84,6 +90,7 @@ def test_the_rendered_skeleton_loads_in_a_site(site_dir: Path) -> None:
         "oat": "outside-air-temperature",
         "oat-2": "outside-air-temperature",
         "ahu-1-zeitprogramm": "schedule",
+        "msv-2": "occupancy",
     }
     point = next(p for p in site.bms_points if p.id == "oat")
     assert (point.device, point.equipment, point.unit) == ("bms-42", "bms-42", "degC")

@@ -189,3 +189,17 @@ def test_the_description_helps_when_the_name_says_nothing() -> None:
     assert (guess.role, guess.equipment) == ("heating-valve", "ahu-c")
     # the name wins when it names a role
     assert guess_role(AO, "AHU1 CLG VLV", "heating valve (wrong label)", units="%").role == "cooling-valve"
+
+
+def test_state_names_help_when_the_name_says_nothing() -> None:
+    occ = guess_role(MSV, "MSV-3", states=("Occupied", "Unoccupied", "Standby"))
+    assert (occ.role, occ.confidence) == ("occupancy", Confidence.POSSIBLE)
+    assert occ.reason == "its states are Occupied/Unoccupied/Standby"
+    assert guess_role(BV, "BV-12", states=("Unocc", "Occ")).role == "occupancy"
+    mode = guess_role(MSV, "FCU-4 MSV 2", states=("Off", "Heat", "Cool", "Auto", "Fan only"))
+    assert (mode.role, mode.equipment) == ("operating-mode", "fcu-4")
+    assert mode.reason == "its states are Off/Heat/Cool/Auto/..."
+    # the name wins over the states; states of an analog object mean nothing
+    assert guess_role(BV, "AHU1 Fan Status", states=("Unoccupied", "Occupied")).role == "fan-status"
+    assert guess_role(AV, "AV-3", states=("Occupied", "Unoccupied")).role is None
+    assert guess_role(MSV, "MSV-4", states=("Low", "Medium", "High")).role is None
