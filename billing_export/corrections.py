@@ -7,6 +7,9 @@ quantity or amount becomes a CORRECTION line that names the original statement.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
+
 from billing_export.money import ZERO
 from billing_export.statement import LineKind, Statement, StatementLine
 
@@ -52,4 +55,34 @@ def correction_lines(issued: Statement, recomputed: Statement) -> list[Statement
                 refers_to=issued.id,
             )
         )
+    return result
+
+
+def _billed_key(line: StatementLine) -> tuple[str | None, str | None, str, str]:
+    return (line.point_id, line.zone, line.resource, line.description)
+
+
+def outstanding(delta: list[StatementLine], billed: list[StatementLine]) -> list[StatementLine]:
+    """What of `delta` (correction lines from the issued to today's numbers) no statement carries yet.
+
+    `billed` are the correction lines for the same original already on later statements; a second wave
+    of late data for a month is billed as the difference to what the first wave already corrected.
+    """
+    carried: dict[tuple[str | None, str | None, str, str], tuple[Decimal, Decimal, Decimal]] = {}
+    for line in billed:
+        q, n, v = carried.get(_billed_key(line), (ZERO, ZERO, ZERO))
+        carried[_billed_key(line)] = (q + line.quantity, n + line.net, v + line.vat)
+    result = []
+    for line in delta:
+        q, n, v = carried.pop(_billed_key(line), (ZERO, ZERO, ZERO))
+        rest = replace(line, quantity=line.quantity - q, net=line.net - n, vat=line.vat - v)
+        if q or n or v:
+            rest = replace(rest, basis=f"{line.basis}; {q} {line.unit}, {n} already corrected before")
+        if rest.quantity or rest.net or rest.vat:
+            result.append(rest)
+    for (point_id, zone, resource, description), (q, n, v) in carried.items():
+        # corrected before, back to the issued number now: take the earlier correction back
+        template = next(line for line in billed if _billed_key(line) == (point_id, zone, resource, description))
+        if q or n or v:
+            result.append(replace(template, quantity=-q, net=-n, vat=-v, basis="earlier correction taken back"))
     return result

@@ -1,19 +1,20 @@
 """What billing reads from the meter-data core, and what it asks of the period ledger.
 
 `IntervalSource` is the narrow read interface; `StoreIntervalSource` implements it over today's
-`metering.store.Store`. `PeriodLedger` is "freeze this period" and "what changed since" - the meter-data
-core owns frozen periods and corrections; `BillingPeriods` below is a stand-in kept in memory.
+`metering.store.Store`. `PeriodLedger` is "freeze this period" and "what changed since": the meter-data
+core owns frozen periods and corrections, `billing_export.store.StorePeriodLedger` reads them there.
+`CorrectedSource` reads a frozen period as if its late data had come in time (for correction lines).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from metering.exchanges import MeterExchange
-from metering.readings import Interval, Reading
+from metering.readings import Interval, Quality, Reading
 from metering.store.store import Store
 
 
@@ -45,13 +46,14 @@ class StoreIntervalSource:
 
 @dataclass(frozen=True)
 class Correction:
-    """An interval changed after its period was frozen."""
+    """An interval changed after its period was frozen; None where one side has no interval."""
 
     point_id: str
     start: datetime
-    old_value: float
-    new_value: float
+    old_value: float | None  # as frozen (and billed)
+    new_value: float | None  # as recomputed later
     period: str  # YYYY-MM of the frozen period it belongs to
+    new_quality: Quality | None = None
 
 
 class PeriodLedger(Protocol):
@@ -66,18 +68,27 @@ class PeriodLedger(Protocol):
         ...
 
 
-@dataclass
-class BillingPeriods:
-    """In-memory ledger, for tests and until the meter-data core's frozen periods are wired in."""
+@dataclass(frozen=True)
+class CorrectedSource:
+    """`source` as it would read had the late data arrived in time: frozen intervals with the
+    corrections laid over them (a correction without a new value removes the interval)."""
 
-    frozen: dict[str, str] = field(default_factory=dict)
-    recorded: list[Correction] = field(default_factory=list)
+    source: IntervalSource
+    corrections: Sequence[Correction]
 
-    async def freeze(self, period: str, by: str) -> None:
-        self.frozen.setdefault(period, by)
+    async def intervals(self, point_id: str, start: datetime, end: datetime) -> Sequence[Interval]:
+        slots = {i.start: i for i in await self.source.intervals(point_id, start, end)}
+        for c in self.corrections:
+            if c.point_id != point_id or not start <= c.start < end:
+                continue
+            if c.new_value is None:
+                slots.pop(c.start, None)
+            else:
+                slots[c.start] = Interval(point_id, c.start, c.new_value, c.new_quality or Quality.MEASURED)
+        return [slots[k] for k in sorted(slots)]
 
-    async def is_frozen(self, period: str) -> bool:
-        return period in self.frozen
+    async def register_at(self, point_id: str, ts: datetime) -> Reading | None:
+        return await self.source.register_at(point_id, ts)
 
-    async def corrections_since(self, period: str) -> Sequence[Correction]:
-        return [c for c in self.recorded if c.period <= period]
+    async def replacements(self, meter_id: str) -> Sequence[MeterExchange]:
+        return await self.source.replacements(meter_id)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from bms_bridge.sites import DB_ENV
+from metering.store import StoreUnavailable
 
 # command name -> module in bms_bridge.commands (imported lazily: `check` need not load pymodbus)
 COMMANDS = {
@@ -21,6 +22,17 @@ COMMANDS = {
     "events": "events",
     "replace-meter": "replace_meter",
     "verify": "verify",
+    "backup": "backup",
+    "restore": "backup",
+    "export": "export",
+    "outbox": "outbox",
+    "close": "close",
+    "statements": "statements",
+    "show": "show",
+    "adjust": "adjust",
+    "review": "review",
+    "approve": "approve",
+    "audit": "audit",
     "discover": "discover",
 }
 
@@ -80,6 +92,28 @@ def build_parser() -> argparse.ArgumentParser:
     check_intervals.add_argument("--to", dest="end", help="last day, inclusive (default: last reading)")
     check_intervals.add_argument("--json", action="store_true")
 
+    backup = sub.add_parser("backup", help="copy the site's SQLite database while the service runs")
+    backup.add_argument("site")
+    backup.add_argument("--out", required=True, help="the backup file to write")
+    restore = sub.add_parser("restore", help="replace the site's SQLite database by a backup (stop the service first)")
+    restore.add_argument("site")
+    restore.add_argument("--from", dest="source", required=True, help="the backup file")
+
+    export = sub.add_parser("export", help="export a period's statements as files")
+    export.add_argument("site")
+    export.add_argument("--period", required=True, help="the month, YYYY-MM (site time)")
+    export.add_argument("--format", required=True, choices=["json", "csv", "xlsx", "espi"])
+    export.add_argument("--out", required=True, help="file for csv and xlsx; folder for json and espi")
+
+    outbox = sub.add_parser("outbox", help="statements on their way to the billing system")
+    outbox.add_argument("site")
+    outbox.add_argument("--state", choices=["pending", "delivered", "dead"])
+    outbox.add_argument("--json", action="store_true")
+    outbox.add_argument(
+        "--requeue-dead", nargs="*", metavar="KEY", help="send dead statement versions again (all, or these keys)"
+    )
+    _billing_commands(sub)
+
     discover = sub.add_parser("discover", help="find BMS devices and print a bms_points YAML skeleton")
     discover.add_argument("--bacnet", required=True, metavar="ADDRESS", help="controller HOST:PORT or a broadcast")
     discover.add_argument("--instance", metavar="N|LOW-HIGH", help="only devices with this instance (range)")
@@ -87,6 +121,47 @@ def build_parser() -> argparse.ArgumentParser:
     discover.add_argument("--out", metavar="FILE", help="write the YAML here instead of printing it")
     discover.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for each answer (3)")
     return parser
+
+
+def _billing_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    states = ["draft", "reviewed", "approved", "exported", "superseded"]
+    by_help = "who does it (default: the logged-in user)"
+    close = sub.add_parser("close", help="freeze a month and make a draft statement per contract")
+    close.add_argument("site")
+    close.add_argument("--period", required=True, help="the month, YYYY-MM (site time)")
+    close.add_argument("--by", help=by_help)
+
+    listing = sub.add_parser("statements", help="list stored statements")
+    listing.add_argument("site")
+    listing.add_argument("--period", help="only this month, YYYY-MM")
+    listing.add_argument("--state", choices=states)
+    listing.add_argument("--json", action="store_true")
+
+    show = sub.add_parser("show", help="one statement line by line")
+    show.add_argument("site")
+    show.add_argument("statement", metavar="STATEMENT_ID")
+    show.add_argument("--json", action="store_true")
+
+    adjust = sub.add_parser("adjust", help="change a line's amount or quantity, with a reason")
+    adjust.add_argument("site")
+    adjust.add_argument("statement", metavar="STATEMENT_ID")
+    adjust.add_argument("--line", type=int, required=True, metavar="N", help="line number as `show` lists it")
+    change = adjust.add_mutually_exclusive_group(required=True)
+    change.add_argument("--amount", metavar="X", help="new net amount of the line (VAT follows)")
+    change.add_argument("--quantity", metavar="X", help="new quantity, priced at the line's unit price")
+    adjust.add_argument("--reason", required=True, help="why; kept in the audit log")
+    adjust.add_argument("--by", help=by_help)
+
+    for name, what in (("review", "mark a draft statement reviewed"), ("approve", "approve a reviewed statement")):
+        step = sub.add_parser(name, help=what)
+        step.add_argument("site")
+        step.add_argument("statement", metavar="STATEMENT_ID")
+        step.add_argument("--by", help=by_help)
+
+    audit = sub.add_parser("audit", help="the billing audit log")
+    audit.add_argument("site")
+    audit.add_argument("--statement", metavar="STATEMENT_ID", help="only entries of this statement")
+    audit.add_argument("--json", action="store_true")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,6 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = module.run(args)
     except KeyboardInterrupt:
         return 130
+    except StoreUnavailable as error:  # any command: one sentence with the fix, not a traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stderr.close()
         return 0

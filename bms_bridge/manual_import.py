@@ -61,7 +61,11 @@ async def import_readings(
 ) -> ImportResult:
     """Check and import `path`; with any bad row nothing is stored and every problem is returned."""
     file = Path(path)
-    text = _decode(await asyncio.to_thread(file.read_bytes))
+    try:
+        content = await asyncio.to_thread(file.read_bytes)
+    except OSError as exc:
+        return ImportResult(file, errors=(RowError(0, f"cannot read the file: {exc.strerror or exc}"),))
+    text = _decode(content)
     if isinstance(text, RowError):
         return ImportResult(file, errors=(text,))
     rows = parse_manual_csv(site.model, text, file.name, site.profiles, now=now or datetime.now(UTC))

@@ -254,9 +254,14 @@ def _eui(value: Any, where: str) -> str:
     return value.lower()
 
 
+# LoRaWAN frame counters are 32 bits (LoRaWAN 1.0.4 / 1.1 §4.3.1.5); anything larger is not a frame counter.
+_MAX_COUNTER = 2**32 - 1
+
+
 def _counter(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise UplinkError(f"{where} must be a non-negative integer, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_COUNTER:
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}…"
+        raise UplinkError(f"{where} must be an integer 0..{_MAX_COUNTER} (a 32-bit frame counter), got {shown}")
     return value
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
@@ -102,7 +102,7 @@ def parse_manual_csv(
     errors: list[RowError] = []
     rows: list[_Row] = []
     seen: dict[tuple[str, datetime], int] = {}
-    for cells in reader:
+    for cells in _rows(reader, errors):
         line = reader.line_num
         if not any(cell.strip() for cell in cells):
             errors.append(RowError(line, "empty line; remove it"))
@@ -206,6 +206,19 @@ def _target(
     return chosen[0], found, True
 
 
+def _rows(reader: Iterator[list[str]], errors: list[RowError]) -> Iterator[list[str]]:
+    """The reader's rows; a row the csv module cannot split (a field beyond its size limit, a stray
+    quote) is an error on its line and the rest of the file is still read."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = getattr(reader, "line_num", 0)
+            errors.append(RowError(line, f"cannot split this line into values ({exc}); a reading row is a few fields"))
+
+
 def _timestamp(text: str) -> datetime | str:
     if not text:
         return "no timestamp"
@@ -215,7 +228,10 @@ def _timestamp(text: str) -> datetime | str:
         return f"timestamp {text!r} is not ISO 8601; write e.g. 2025-03-04T10:30:00+01:00"
     if moment.tzinfo is None:
         return f"timestamp {text!r} has no UTC offset; write e.g. {text}+01:00 or {text}Z"
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 or 9999-12-31T23:59-05:00: no such instant in UTC
+        return f"timestamp {text!r} is outside the calendar; check the year"
 
 
 def _value(text: str) -> float | str:

@@ -24,6 +24,7 @@ import yaml
 from point_mapping.errors import Location, SiteInvalid, SiteProblem
 from point_mapping.locator import Locator
 from point_mapping.model import SiteModel
+from point_mapping.yaml_source import yaml_problem
 
 LOCK_FILE = "identifiers.lock.yaml"
 _HEADER = (
@@ -51,7 +52,18 @@ def read_lock(folder: Path) -> IdentifierLock:
     if not path.exists():
         return IdentifierLock()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        message = (
+            f"cannot read the lock file ({exc}); restore it from a backup or version control:"
+            " the BMS's BACnet instances come from it"
+        )
+        raise SiteInvalid([SiteProblem(Location(str(path), 1, 1), message)]) from None
+    problem = yaml_problem(text, str(path))
+    if problem is not None:
+        raise SiteInvalid([problem])
+    try:
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = Location(str(path), mark.line + 1, mark.column + 1) if mark else Location(str(path), 1, 1)

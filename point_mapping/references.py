@@ -48,6 +48,7 @@ def check_references(site: SiteModel, at: Locator, profiles: Mapping[str, MeterP
     problems += _contracts(site, at)
     problems += check_tariffs(site, at)
     problems += _bms(site, at)
+    problems += _anomalies(site, at)
     return problems
 
 
@@ -334,3 +335,14 @@ def _bms(site: SiteModel, at: Locator) -> list[SiteProblem]:
             if space not in spaces:
                 problems.append(at.problem(("hvac_equipment", i, "spaces", j), f"unknown space '{space}'"))
     return problems
+
+
+def _anomalies(site: SiteModel, at: Locator) -> list[SiteProblem]:
+    points = {p.id for p in site.points}
+    named = [("night_flow", "expected_flow_l_per_h", p) for p in site.anomalies.night_flow.expected_flow_l_per_h]
+    named += [("meter_health", "max_unmetered_pct", p) for p in site.anomalies.meter_health.max_unmetered_pct]
+    return [
+        at.problem(("anomalies", rule, key, point_id), f"unknown point '{point_id}'")
+        for rule, key, point_id in named
+        if point_id not in points
+    ]

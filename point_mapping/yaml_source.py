@@ -70,7 +70,12 @@ def _to_python(
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(file, item, (*path, index), loader, doc, problems) for index, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # e.g. 2025-13-45 matches YAML's timestamp pattern but is no date
+        raw = node.value if isinstance(node.value, str) else "?"
+        problems.append(SiteProblem(_loc(file, node), f"cannot read {raw!r}: {exc}; quote it if it is text"))
+        return raw
 
 
 def load_yaml_file(path: Path, display_name: str) -> tuple[SourceDoc, list[SiteProblem]]:
@@ -81,6 +86,9 @@ def load_yaml_file(path: Path, display_name: str) -> tuple[SourceDoc, list[SiteP
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return doc, [SiteProblem(Location(display_name, 1, 1), f"cannot read file: {exc}")]
+    problem = yaml_problem(text, display_name)
+    if problem is not None:
+        return doc, [problem]
     loader = _UniqueKeyLoader(text)
     try:
         root = loader.get_single_node()
@@ -92,6 +100,33 @@ def load_yaml_file(path: Path, display_name: str) -> tuple[SourceDoc, list[SiteP
         problems.append(SiteProblem(where, f"YAML syntax error: {exc.problem or exc}"))
     except yaml.YAMLError as exc:
         problems.append(SiteProblem(Location(display_name, 1, 1), f"YAML error: {exc}"))
+    except RecursionError:
+        problems.append(SiteProblem(Location(display_name, 1, 1), _TOO_DEEP))
     finally:
         loader.dispose()
     return doc, problems
+
+
+# Site files nest a few levels; far deeper nesting is a broken or hostile file (and the parser recurses).
+MAX_NESTING = 64
+_TOO_DEEP = f"nesting deeper than {MAX_NESTING} levels; a site file needs a few"
+
+
+def yaml_problem(text: str, file: str) -> SiteProblem | None:
+    """What makes `text` unreadable as YAML before parsing: a character YAML forbids, or runaway nesting."""
+    bad = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if bad is not None:
+        index, code = bad.start(), ord(bad.group()[0])
+        line = text.count("\n", 0, index) + 1
+        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        return SiteProblem(Location(file, line, column), f"control character U+{code:04X} is not allowed in YAML")
+    depth = deepest = 0
+    for char in text:  # flow collections only; block nesting needs indentation, which bounds it by line width
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    if deepest > MAX_NESTING:
+        return SiteProblem(Location(file, 1, 1), _TOO_DEEP)
+    return None

@@ -1,7 +1,8 @@
 """`bms-bridge demo`: the case study's business center with simulated meters, ready to explore.
 
 On first start it fills about 13 months of simulated history (so period comparison and heat maps have
-data), then runs the service with simulated Modbus meters on loopback.
+data) and closes last month, leaving a draft statement per tenant to review (`demo_billing`); then it
+runs the service with simulated Modbus meters on loopback.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bms_bridge.commands.check import report_invalid
+from bms_bridge.commands.close import describe
+from bms_bridge.commands.demo_billing import close_last_month, last_month, write_lease_change
 from bms_bridge.commands.run import serve_or_explain
 from bms_bridge.service import ServiceOptions
 from bms_bridge.simulate.history import lpwan_history, manual_history, simulated_history
@@ -32,6 +35,7 @@ DEMO_SITE = Path(__file__).resolve().parents[2] / "sites" / "demo"
 # about 13 months, so a month can be compared with the same month a year before
 HISTORY_DAYS = int(os.environ.get("BMS_BRIDGE_DEMO_HISTORY_DAYS", "395"))
 BATCH = 20_000
+ANOMALY_SLICE = timedelta(weeks=8)  # the history is judged in slices, as a service running all along would
 # The demo's webhook secret; a real site names its own variable in YAML and sets it in the environment.
 DEMO_SECRETS = {"DEMO_LPWAN_SECRET": "demo-webhook-secret"}
 
@@ -59,6 +63,7 @@ async def fill_history(site: LoadedSite, db_url: str, now: datetime, model: Load
         await repo.take_dirty()  # every slot of the history was just computed
         print(f"stored {total:,} readings and {intervals:,} 15-minute intervals", flush=True)
         await fill_bms_history(site, store, start, now, model)
+        await fill_anomalies(site, store, start, now)
         return total
 
 
@@ -87,6 +92,27 @@ async def fill_bms_history(site: LoadedSite, store: Store, start: datetime, now:
     print(f"stored {stored:,} BMS trend values; {found.opened} HVAC findings", flush=True)
 
 
+async def fill_anomalies(site: LoadedSite, store: Store, start: datetime, now: datetime) -> None:
+    """The anomaly findings of the whole history, judged slice by slice as the service would have."""
+    from bms_bridge.anomalies import IntervalCache, history_needed, refresh_anomalies
+
+    step, cache = ANOMALY_SLICE, IntervalCache()
+    first = start + history_needed(site)  # the rules need that much history before what they judge
+    opened, moment = 0, min(first + step, now)
+    while True:
+        found = await refresh_anomalies(site, store, max(first, moment - step), moment, cache=cache)
+        opened += found.opened
+        if moment >= now:
+            break
+        moment = min(moment + step, now)
+    print(f"{opened} anomaly findings", flush=True)
+
+
+async def first_start(db_url: str) -> bool:
+    async with Store.open(db_url) as store:
+        return not await store.last_readings()
+
+
 def banner(site: LoadedSite, db_url: str) -> str:
     model = site.model
     lines = [f"bms-bridge demo — {model.site.name}: {len(model.meters)} meters, {len(model.points)} points"]
@@ -111,6 +137,8 @@ def banner(site: LoadedSite, db_url: str) -> str:
         f"  .venv/bin/bms-bridge consumption sites/demo --point {some_point} "
         f"--from {today.replace(day=1)} --to {today} --by day",
         "  .venv/bin/bms-bridge poll sites/demo --once --json",
+        f"  .venv/bin/bms-bridge statements sites/demo --period {last_month(datetime.now(UTC), site)}",
+        "  .venv/bin/bms-bridge show sites/demo STATEMENT_ID",
         "  .venv/bin/uals -u opc.tcp://127.0.0.1:4840 -l 3",
         "Ctrl-C to stop.",
     ]
@@ -126,7 +154,17 @@ def run(args: argparse.Namespace) -> int:
         return report_invalid(error)
     write_lock(site.folder, site.identifiers)
     db_url = database_url(site, args.db)
+    now = datetime.now(UTC)
+    if asyncio.run(first_start(db_url)):  # the tenant change goes into the month about to be closed
+        write_lease_change(site.folder, last_month(now, site))
+        try:
+            site = open_site(DEMO_SITE)
+        except SiteInvalid as error:
+            return report_invalid(error)
     model = LoadModel(site.model)
-    asyncio.run(fill_history(site, db_url, datetime.now(UTC), model))
+    asyncio.run(fill_history(site, db_url, now, model))
+    closed = asyncio.run(close_last_month(site, db_url, now))
+    if closed is not None:  # the summary and the pools' reconciliation; `statements` lists the rest
+        print("\n".join(line for line in describe(closed) if not line.startswith(("  new", "  kept"))), flush=True)
     options = ServiceOptions(simulate=True, simulation_model=model)
     return serve_or_explain(site, db_url, options, banner=banner(site, db_url))

@@ -1,5 +1,6 @@
 """`bms-bridge events SITE [--json] [--kind K] [--since DATE]`: what the service found (counter faults, HVAC
-conflicts, ...); `--ack ID --by WHO [--comment TEXT]` acknowledges one (it stays open until it clears)."""
+conflicts, anomalies, ...); `--ack ID --by WHO [--comment TEXT]` acknowledges one (it stays open until it
+clears). Listing first runs the anomaly rules over the stored intervals, up to the last stored reading."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bms_bridge.commands.check import report_invalid
@@ -15,6 +16,7 @@ from bms_bridge.sites import database_url, open_site
 from metering.events import Acknowledgement
 from metering.store import Event, Store
 from point_mapping.errors import SiteInvalid
+from point_mapping.loader import LoadedSite
 
 
 def as_json(event: Event) -> dict[str, Any]:
@@ -48,9 +50,21 @@ def as_json(event: Event) -> dict[str, Any]:
     }
 
 
-async def _events(db_url: str, kind: str | None, since: datetime | None) -> list[Event]:
+async def _events(site: LoadedSite, db_url: str, kind: str | None, since: datetime | None) -> list[Event]:
     async with Store.open(db_url) as store:
+        await _refresh_anomalies(site, store)
         return await store.events(kind=kind, since=since)
+
+
+async def _refresh_anomalies(site: LoadedSite, store: Store) -> None:
+    """Judge the last `anomalies.lookback` up to the last stored reading (a copied database is not silent)."""
+    span = await store.reading_span()
+    if span is None or not site.model.anomalies.enabled:
+        return
+    from bms_bridge.anomalies import refresh_anomalies
+
+    now = min(datetime.now(UTC), span[1] + timedelta(minutes=15))
+    await refresh_anomalies(site, store, now - site.model.anomalies.lookback, now)
 
 
 async def _acknowledge(db_url: str, event_id: int, ack: Acknowledgement) -> bool:
@@ -84,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"error: --since {args.since!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
             return 1
-    events = asyncio.run(_events(database_url(site, args.db), args.kind, since))
+    events = asyncio.run(_events(site, database_url(site, args.db), args.kind, since))
     if args.json:
         print(json.dumps([as_json(e) for e in events], indent=2))
         return 0

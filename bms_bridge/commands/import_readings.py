@@ -29,11 +29,7 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"{path}: no such file", file=sys.stderr)
         return 1
-    try:
-        result = asyncio.run(_import(site, database_url(site, args.db), path))
-    except OSError as error:
-        print(f"{path}: cannot read: {error}", file=sys.stderr)
-        return 1
+    result = asyncio.run(_import(site, database_url(site, args.db), path))
     for message in result.messages:
         print(message)
     if not result.ok:

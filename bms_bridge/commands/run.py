@@ -11,6 +11,7 @@ import sys
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.service import Service, ServiceOptions
 from bms_bridge.sites import database_url, open_site
+from metering.store import StoreUnavailable
 from point_mapping.errors import SiteInvalid
 from point_mapping.identifiers import write_lock
 from point_mapping.loader import LoadedSite
@@ -31,12 +32,22 @@ async def serve(site: LoadedSite, db_url: str, options: ServiceOptions, banner: 
 def startup_errors() -> tuple[type[BaseException], ...]:
     """Errors that stop the service from starting and that a person can fix (a port taken, a secret unset)."""
     from bms_bridge.bacnet.server import BacnetBindError
+    from bms_bridge.billing.delivery import DeliveryConfigError
     from bms_bridge.bms_client.client import BmsClientError
     from bms_bridge.exposure.settings import MissingSecret
     from bms_bridge.lpwan.webhook import LpwanConfigError
     from bms_bridge.opcua.errors import OpcUaServerError
 
-    return (BacnetBindError, BmsClientError, OpcUaServerError, LpwanConfigError, MissingSecret, OSError)
+    return (
+        BacnetBindError,
+        BmsClientError,
+        OpcUaServerError,
+        LpwanConfigError,
+        MissingSecret,
+        StoreUnavailable,
+        DeliveryConfigError,
+        OSError,
+    )
 
 
 def serve_or_explain(site: LoadedSite, db_url: str, options: ServiceOptions, banner: str = "") -> int:

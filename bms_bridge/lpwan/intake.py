@@ -139,6 +139,10 @@ class UplinkIntake:
             error = UplinkError(f"the body is not JSON: {exc}")
             self._count_rejected(error, transport)
             raise error from None
+        except RecursionError:  # thousands of nested arrays: never an uplink, and never storable
+            error = UplinkError("the body nests too deeply to be an uplink")
+            self._count_rejected(error, transport)
+            raise error from None
         return await self.handle(message, network=network, transport=transport)
 
     async def handle(self, message: Any, *, network: Network | None = None, transport: str = "") -> IntakeResult:

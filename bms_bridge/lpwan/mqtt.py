@@ -19,6 +19,7 @@ import aiomqtt
 from bms_bridge.lpwan.intake import UplinkIntake
 from bms_bridge.lpwan.webhook import LpwanConfigError
 from bms_bridge.tasks import cancel_and_wait
+from metering.failure_log import FailureLog
 from metering.lpwan import UplinkError
 from point_mapping.model.services import MqttIntake
 
@@ -59,6 +60,7 @@ class LpwanMqtt:
         self.connected = asyncio.Event()  # set while subscribed
         self.connections = 0  # successful subscriptions, so tests can see a reconnect
         self.errors = 0  # messages that failed for a reason other than a bad uplink (e.g. the store)
+        self._failures = FailureLog(log, "storing LPWAN uplinks from MQTT")
         self.skipped = 0  # messages on non-uplink topics
 
     def _credential(self, env_name: str | None, where: str) -> str | None:
@@ -135,10 +137,11 @@ class LpwanMqtt:
             await self._intake.handle_bytes(body, transport=f"mqtt {topic}")
         except UplinkError:
             return True  # logged and counted by the intake; a bad uplink never becomes storable
-        except Exception:
+        except Exception as exc:
             self.errors += 1
-            log.exception("could not store the uplink received on %s", topic)
+            self._failures.failed(exc)
             return False
+        self._failures.succeeded()
         return True
 
 

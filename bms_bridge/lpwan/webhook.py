@@ -31,12 +31,14 @@ from types import TracebackType
 from aiohttp import web
 
 from bms_bridge.lpwan.intake import UnknownDevice, UplinkIntake
+from metering.failure_log import FailureLog
 from metering.lpwan import Network, UplinkError
 from point_mapping.model.services import Webhook, WebhookAuth
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 256 * 1024  # an uplink event is a few kB; anything much larger is not one
+MAX_BODY = 64 * 1024  # an uplink event is a few kB; anything much larger is not one
+_HEX = frozenset("0123456789abcdefABCDEF")
 _DEFAULT_HEADER = {"token": "Authorization", "hmac-sha256": "X-Signature"}
 
 
@@ -57,16 +59,27 @@ class _Authenticator:
         self.header = auth.header or _DEFAULT_HEADER[auth.kind]
         self._secret = secret
 
-    def check(self, request: web.Request, body: bytes) -> str | None:
-        """None when the request is authentic, else why not (without revealing the secret)."""
-        given = request.headers.get(self.header)
+    def precheck(self, request: web.Request) -> str | None:
+        """What can be refused before the body is read: no credential, a wrong token, a malformed
+        signature. Only a request that may be authentic costs reading its body."""
+        given = request.headers.get(self.header, "").strip()
         if not given:
             return f"missing {self.header} header"
-        given = given.strip()
         if self.kind == "token":
             token = given[7:].strip() if given[:7].lower() == "bearer " else given
             ok = hmac.compare_digest(token.encode(), self._secret)
             return None if ok else f"wrong token in {self.header}"
+        signature = given[7:] if given[:7].lower() == "sha256=" else given
+        if len(signature) != 64 or not _HEX.issuperset(signature):
+            return f"{self.header} is not a hex HMAC-SHA256 (64 hex digits)"
+        return None
+
+    def check(self, request: web.Request, body: bytes) -> str | None:
+        """None when the request is authentic, else why not (without revealing the secret)."""
+        refused = self.precheck(request)
+        if refused is not None or self.kind == "token":
+            return refused
+        given = request.headers[self.header].strip()
         signature = given[7:] if given[:7].lower() == "sha256=" else given
         expected = hmac.new(self._secret, body, hashlib.sha256).hexdigest()
         ok = hmac.compare_digest(signature.lower().encode(), expected.encode())
@@ -75,6 +88,7 @@ class _Authenticator:
 
 _INTAKE_KEY = web.AppKey("uplink_intake", UplinkIntake)
 _AUTH_KEY = web.AppKey("uplink_auth", _Authenticator)
+_FAILURES_KEY = web.AppKey("store_failures", FailureLog)
 
 
 def webhook_app(intake: UplinkIntake, auth: WebhookAuth, secret: bytes, path: str = "/uplink") -> web.Application:
@@ -82,6 +96,7 @@ def webhook_app(intake: UplinkIntake, auth: WebhookAuth, secret: bytes, path: st
     app = web.Application(client_max_size=MAX_BODY)
     app[_INTAKE_KEY] = intake
     app[_AUTH_KEY] = _Authenticator(auth, secret)
+    app[_FAILURES_KEY] = FailureLog(log, "storing LPWAN uplinks from the webhook")
     app.router.add_post(path, _receive)
     return app
 
@@ -93,6 +108,12 @@ def _error(status: int, message: str) -> web.Response:
 async def _receive(request: web.Request) -> web.StreamResponse:
     intake = request.app[_INTAKE_KEY]
     authenticator = request.app[_AUTH_KEY]
+    refused = authenticator.precheck(request)
+    if refused is not None:
+        log.warning("webhook request from %s refused: %s", request.remote, refused)
+        return _error(401, refused)
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return _error(413, f"body larger than {MAX_BODY} bytes; an uplink event is a few kB")
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
@@ -114,9 +135,10 @@ async def _receive(request: web.Request) -> web.StreamResponse:
         return _error(404, str(exc))
     except UplinkError as exc:
         return _error(400, str(exc))
-    except Exception:
-        log.exception("could not store the readings of an uplink")
+    except Exception as exc:
+        request.app[_FAILURES_KEY].failed(exc)
         return _error(503, "the readings could not be stored; try again later")
+    request.app[_FAILURES_KEY].succeeded()
     if result.duplicate:
         return web.json_response({"duplicate": True, "dev_eui": result.dev_eui, "f_cnt": result.f_cnt})
     return web.json_response(

@@ -11,8 +11,9 @@ its sub-meters plus its own common load), and "AHU"/"chiller" in its id or name 
 Rates are in the resource's billing unit per hour (kW for electricity, heat and cooling; m3/h for
 water and gas). Energy and volume totals integrate the rate over 15-minute steps from `EPOCH`, the
 rate being constant within a step, so a register's value rises linearly inside a step and power and
-energy always agree. Two scenarios a later analytics rule must find are built in (`Scenario`):
-a restroom leaking at night and spells of simultaneous heating and cooling.
+energy always agree. The faults the analytics rules must find are built in (`Scenario`): a restroom
+leaking at night, spells of simultaneous heating and cooling, a tenant leaving equipment on after
+hours and a breaker meter whose register sticks for a few days a year.
 """
 
 from __future__ import annotations
@@ -63,12 +64,19 @@ class Scenario:
       night, a cistern valve that fails when the mains pressure rises at night.
     - `simultaneous_spells`: (month, first day, last day) each year during which the chiller runs on
       working days 07:00-19:00 while the heating is still on (old AHU settings, manual overrides).
+    - `left_on`: office meters whose tenant leaves workstations, printers and split units on outside
+      08:00-19:00 on working days: `left_on_w_per_m2` more than the offices' 3 W/m² standby.
+    - `stuck`: (meter, month, first day, last day) each year during which the meter's energy register
+      does not move (local days, inclusive); the load is still there and its parent meter counts it.
     """
 
     leaking: frozenset[str] = frozenset({"wc-b2.cw"})
     leak_flow_m3h: float = 0.03
     leak_hours: tuple[int, int] = (0, 5)
     simultaneous_spells: tuple[tuple[int, int, int], ...] = ((4, 8, 21), (10, 7, 20))
+    left_on: frozenset[str] = frozenset({"el-B2-03"})
+    left_on_w_per_m2: float = 6.0
+    stuck: tuple[tuple[str, int, int, int], ...] = (("el-A4-03", 2, 10, 12),)
 
     def in_spell(self, day: date) -> bool:
         return any(day.month == month and first <= day.day <= last for month, first, last in self.simultaneous_spells)
@@ -269,9 +277,35 @@ class LoadModel:
         return self.meter_total(meter_id, end) - self.meter_total(meter_id, start)
 
     def meter_total(self, meter_id: str, t: datetime) -> float:
-        """The meter's register (true value, before CT ratio or pulse weight) at t, in the billing unit."""
+        """The meter's register (before CT ratio or pulse weight) at t, in the billing unit.
+
+        A register that was stuck (`Scenario.stuck`) lacks what flowed while it was stuck.
+        """
+        return self._true_total(meter_id, t) - self._lost(meter_id, t)
+
+    def _true_total(self, meter_id: str, t: datetime) -> float:
         index, fraction = step_of(t)
         return self.consumers[meter_id].start_index + self._consumption(meter_id, index, fraction)
+
+    def stuck_spans(self, meter_id: str, until: datetime) -> list[tuple[datetime, datetime]]:
+        """[start, end) of each spell the meter's register was stuck, from the epoch's year to `until`'s."""
+        spans: list[tuple[datetime, datetime]] = []
+        for stuck_meter, month, first, last in self.scenario.stuck:
+            if stuck_meter != meter_id:
+                continue
+            for year in range(EPOCH.year, until.year + 1):
+                start = datetime(year, month, first, tzinfo=self.zone).astimezone(UTC)
+                end = (datetime(year, month, last, tzinfo=self.zone) + timedelta(days=1)).astimezone(UTC)
+                if start >= EPOCH:
+                    spans.append((start, end))
+        return spans
+
+    def _lost(self, meter_id: str, t: datetime) -> float:
+        lost = 0.0
+        for start, end in self.stuck_spans(meter_id, t) if self.scenario.stuck else ():
+            if t > start:
+                lost += self._true_total(meter_id, min(t, end)) - self._true_total(meter_id, start)
+        return lost
 
     def cumulative(self, point_id: str, t: datetime) -> float:
         """A cumulative point's value at t in the point's unit; virtual points follow their formula."""
@@ -322,9 +356,11 @@ def _electricity(model: LoadModel, c: Consumer, ctx: StepContext) -> float:
     if c.kind is Kind.OFFICE:
         if ctx.workday and _between(h, 8, 19):
             return area * 0.012
+        # equipment left on (Scenario.left_on) on top of the shoulders, nights and weekends
+        left_on = area * model.scenario.left_on_w_per_m2 / 1000 if c.meter_id in model.scenario.left_on else 0.0
         if ctx.workday and (_between(h, 7, 8) or _between(h, 19, 20)):
-            return area * 0.007
-        return area * 0.003  # standby, fridges, network: the weekend and night base load
+            return area * 0.007 + left_on
+        return area * 0.003 + left_on  # standby, fridges, network: the weekend and night base load
     if c.kind is Kind.SERVER_ROOM:
         return 18.0  # racks and precision cooling, 24/7
     if c.kind is Kind.RESTAURANT:

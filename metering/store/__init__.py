@@ -8,6 +8,7 @@ from __future__ import annotations
 from metering.store.consumption_store import ConsumptionStore
 from metering.store.records import Event
 from metering.store.store import Store, StoreConflict
+from metering.store.unavailable import StoreUnavailable
 from metering.store.urls import default_sqlite_url, normalise_db_url
 from metering.store.writer import ReadingWriter, WriterError
 
@@ -17,6 +18,7 @@ __all__ = [
     "ReadingWriter",
     "Store",
     "StoreConflict",
+    "StoreUnavailable",
     "WriterError",
     "default_sqlite_url",
     "normalise_db_url",

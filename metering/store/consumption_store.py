@@ -173,6 +173,11 @@ class ConsumptionStore:
         async with self.store._write() as conn:
             await self.store.mark_dirty_spans(conn, merged)
 
+    async def dirty_points(self) -> list[str]:
+        """Points with readings not yet recomputed into intervals."""
+        d = t.interval_dirty.c
+        return [r.point_id for r in await self.store._fetch(select(d.point_id).order_by(d.point_id))]
+
     async def take_dirty(self) -> list[DirtySpan]:
         """The dirty spans, removed from the table in the same transaction (mark them again on failure)."""
         d = t.interval_dirty.c

@@ -25,6 +25,9 @@ def create_engine(url: URL, *, schema: str | None = None, **engine_kwargs: Any) 
         settings["search_path"] = schema
         connect_args["server_settings"] = settings
         engine_kwargs["connect_args"] = connect_args
+    if not is_sqlite(url):
+        # a connection the server dropped (restart, database recreated) is replaced, not reused
+        engine_kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **engine_kwargs)
     if is_sqlite(url):
         _configure_sqlite(engine)

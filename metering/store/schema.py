@@ -14,6 +14,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -177,4 +178,25 @@ interval_dirty = Table(
     Column("first_ts", BigInteger, nullable=False),
     Column("last_ts", BigInteger, nullable=False),
     PrimaryKeyConstraint("point_id", name="pk_interval_dirty"),
+)
+
+# revision 0005: statement versions for the billing system; one row per idempotency key, never two
+export_outbox = Table(
+    "export_outbox",
+    metadata,
+    Column("id", Integer, autoincrement=True, nullable=False),
+    Column("statement_id", String(200), nullable=False),
+    Column("statement_version", Integer, nullable=False),
+    Column("idempotency_key", String(220), nullable=False),  # f"{statement_id}:{statement_version}"
+    Column("body", LargeBinary, nullable=False),  # the exact bytes that are signed and sent
+    Column("state", String(20), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("receipt", Text, nullable=True),  # the receiver's JSON answer, as text
+    Column("created_at", BigInteger, nullable=False),
+    Column("delivered_at", BigInteger, nullable=True),
+    PrimaryKeyConstraint("id", name="pk_export_outbox"),
+    UniqueConstraint("idempotency_key", name="uq_export_outbox_idempotency_key"),
+    Index("ix_export_outbox_due", "state", "next_attempt_at"),
 )

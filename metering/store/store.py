@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Row, Table, and_, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from metering.clock import Clock, utc_now
@@ -34,6 +35,7 @@ from metering.store.engine import WRITE_OPTION, create_engine
 from metering.store.migrate import upgrade
 from metering.store.records import Event
 from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms
+from metering.store.unavailable import explain
 from metering.store.urls import is_sqlite, normalise_db_url
 from metering.trends import TrendKind, TrendSample
 
@@ -49,9 +51,10 @@ class StoreConflict(ValueError):
 class Store:
     """Async access to one database. Create with `async with Store.open(url) as store:`."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now, schema: str | None = None) -> None:
         self._engine = engine
         self._clock = clock
+        self._schema = schema
         self._sqlite = engine.dialect.name == "sqlite"
         self._sqlite_insert_sql = _compiled_reading_insert(engine) if self._sqlite else None
 
@@ -71,18 +74,28 @@ class Store:
         can then hold several sites. `engine_kwargs` go to `create_async_engine`.
         """
         parsed = normalise_db_url(url)
-        if is_sqlite(parsed):
-            _make_parent_dir(parsed)
         engine = create_engine(parsed, schema=schema, **engine_kwargs)
         try:
-            if schema is not None:
-                quoted = engine.dialect.identifier_preparer.quote_schema(schema)
-                async with engine.begin() as conn:
-                    await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
-            await upgrade(engine)
-            yield cls(engine, clock=clock)
+            store = cls(engine, clock=clock, schema=schema)
+            try:
+                if is_sqlite(parsed):
+                    _make_parent_dir(parsed)
+                await store.ensure_schema()
+            except (OSError, SQLAlchemyError) as error:
+                raise explain(parsed, error) from error
+            yield store
         finally:
             await engine.dispose()
+
+    async def ensure_schema(self) -> None:
+        """Create the schema (PostgreSQL) and migrate to the newest version; cheap when already there.
+
+        Also the way back after a database was dropped and recreated under a running service."""
+        if self._schema is not None:
+            quoted = self._engine.dialect.identifier_preparer.quote_schema(self._schema)
+            async with self._engine.begin() as conn:
+                await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+        await upgrade(self._engine)
 
     @property
     def engine(self) -> AsyncEngine:

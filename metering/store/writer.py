@@ -13,6 +13,7 @@ nothing more from the queue, for as long as the writer runs; the error is logged
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
+from metering.failure_log import FailureLog
 from metering.readings import Quality, Reading
 from metering.store.store import Store
 
@@ -73,6 +75,7 @@ class ReadingWriter:
         self.written = 0  # rows inserted
         self.duplicates = 0  # readings already stored for their (point_id, ts)
         self.failed_attempts = 0
+        self._failures = FailureLog(log, "storing readings")
         self.unwritten: list[Reading] = []  # only filled when closing against a failing database
         # Readings still unwritten at close are appended here and stored on the next start.
         self._journal = journal
@@ -207,22 +210,21 @@ class ReadingWriter:
             except Exception as exc:  # any database failure: keep the batch, back off, retry
                 self.last_error = exc
                 self.failed_attempts += 1
+                self._failures.failed(exc)
                 if self._closing and attempt >= self._close_attempts:
                     log.error("giving up on %d readings while closing after %d attempts: %r", len(batch), attempt, exc)
                     self._gave_up = True  # the rest of the queue is kept in memory without trying
                     self.unwritten.extend(batch)
                     return
-                log.warning(
-                    "storing %d readings failed (attempt %d), retrying in %.1f s: %r", len(batch), attempt, delay, exc
-                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._retry_max)
+                with contextlib.suppress(Exception):  # a database dropped and recreated has no tables
+                    await self._store.ensure_schema()
                 continue
             self.written += inserted
             self.duplicates += len(batch) - inserted
-            if self.last_error is not None:
-                log.info("storing readings works again after %d failed attempts", attempt - 1)
-                self.last_error = None
+            self.last_error = None
+            self._failures.succeeded()
             return
 
 

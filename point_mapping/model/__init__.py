@@ -6,6 +6,8 @@ from functools import cached_property
 
 from pydantic import Field
 
+from point_mapping.model.anomalies import AnomalyRules
+from point_mapping.model.billing_export import BillingExportSettings, BillingSchedule
 from point_mapping.model.bms import BmsClientSettings, BmsDevice, BmsPoint, HvacEquipment, HvacRules
 from point_mapping.model.common import Frozen
 from point_mapping.model.devices import (
@@ -25,7 +27,17 @@ from point_mapping.model.tariffs import Tariff
 from point_mapping.model.tenants import Contract, ContractPoint, Tenant
 
 # Sections that hold one mapping (defined in one file) and sections that hold lists (merged across files).
-MAPPING_SECTIONS = ("site", "exposure", "acquisition", "lpwan", "web", "hvac_rules", "bms_client")
+MAPPING_SECTIONS = (
+    "site",
+    "exposure",
+    "acquisition",
+    "lpwan",
+    "web",
+    "hvac_rules",
+    "bms_client",
+    "billing_export",
+    "anomalies",
+)
 LIST_SECTIONS = (
     "buildings",
     "buses",
@@ -58,12 +70,14 @@ class SiteModel(Frozen):
     bms_points: list[BmsPoint] = Field(default_factory=list)
     hvac_equipment: list[HvacEquipment] = Field(default_factory=list)
     hvac_rules: HvacRules = Field(default_factory=HvacRules)
+    anomalies: AnomalyRules = Field(default_factory=AnomalyRules)
     bms_client: BmsClientSettings = Field(default_factory=BmsClientSettings)
     profiles: list[MeterProfile] = Field(default_factory=list, description="custom register maps")
     exposure: Exposure = Field(default_factory=Exposure)
     acquisition: Acquisition = Field(default_factory=Acquisition)
     lpwan: Lpwan = Field(default_factory=Lpwan)
     web: Web = Field(default_factory=Web)
+    billing_export: BillingExportSettings | None = None
 
     # Lookups by id, built once; the model is frozen so they never go stale.
     @cached_property
@@ -114,6 +128,8 @@ class SiteModel(Frozen):
 __all__ = [
     "LIST_SECTIONS",
     "MAPPING_SECTIONS",
+    "BillingExportSettings",
+    "BillingSchedule",
     "BmsDevice",
     "BmsPoint",
     "Building",

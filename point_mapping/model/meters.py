@@ -109,6 +109,7 @@ class Point(Frozen):
     resource: Resource | None = Field(default=None, description="required for virtual points")
     unit: UnitSymbol | None = Field(default=None, description="unit the value is stored and shown in")
     space: Id | None = None
+    always_on: bool = Field(default=False, description="a 24/7 load (server room): no after-hours finding")
     exposure: PointExposure = Field(default_factory=PointExposure)
 
     @model_validator(mode="after")

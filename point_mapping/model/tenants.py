@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from point_mapping.model.common import Frozen, Id
 from point_mapping.model.meters import Resource
+from point_mapping.model.tariffs import TimeWindow
 
 
 class Tenant(Frozen):
@@ -32,6 +33,9 @@ class Contract(Frozen):
     spaces: list[Id] = Field(default_factory=list)
     points: list[ContractPoint] = Field(default_factory=list)
     tariffs: dict[Resource, Id] = Field(default_factory=dict, description="tariff plan per resource")
+    occupancy: list[TimeWindow] = Field(
+        default_factory=list, description="lease or occupancy hours; empty: anomalies.after_hours.working_hours"
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> Contract:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -247,10 +248,23 @@ async def test_unknown_device_is_404(token_hook: tuple[Rig, LpwanWebhook], http:
         ({"deviceInfo": {"devEui": WATER_EUI}, "data": "%%%"}, "data is not valid base64"),
         ({"deviceInfo": {"tenantId": "t"}}, "deviceInfo.devEui is missing"),
         (tts_up(HEAT_EUI, 1, {}, "2025-03-04T10:00:00Z"), "deviceInfo is missing"),
-        ({"deviceInfo": {"devEui": WATER_EUI}, "fCnt": 1.5}, "fCnt must be a non-negative integer"),
+        ({"deviceInfo": {"devEui": WATER_EUI}, "fCnt": 1.5}, "fCnt must be an integer 0..4294967295"),
         ({"deviceInfo": {"devEui": WATER_EUI}, "fCnt": 10, "data": "AAE="}, "field 'volume' needs payload bytes"),
+        # signed bodies that can never be stored: answered 4xx, so the network server stops retrying
+        (b'{"a":' + b"[" * 20_000 + b"]" * 20_000 + b"}", "the body nests too deeply to be an uplink"),
+        ({"deviceInfo": {"devEui": WATER_EUI}, "fCnt": 2**63, "data": "AAE="}, "a 32-bit frame counter"),
     ],
-    ids=["not-json", "not-an-object", "bad-base64", "no-deveui", "tts-as-chirpstack", "float-fcnt", "short-payload"],
+    ids=[
+        "not-json",
+        "not-an-object",
+        "bad-base64",
+        "no-deveui",
+        "tts-as-chirpstack",
+        "float-fcnt",
+        "short-payload",
+        "deep-nesting",
+        "fcnt-beyond-32-bits",
+    ],
 )
 async def test_malformed_uplink_is_400_with_the_reason_and_nothing_stored(
     token_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession, body: Any, reason: str
@@ -263,6 +277,54 @@ async def test_malformed_uplink_is_400_with_the_reason_and_nothing_stored(
     # a rejected frame is not remembered: the corrected delivery of frame 10 is stored
     status, answer = await _post(http, hook.url, _water(10, 100))
     assert (status, answer["duplicate"]) == (200, False)
+
+
+async def test_credentials_are_checked_before_the_body_is_read(
+    token_hook: tuple[Rig, LpwanWebhook], hmac_hook: tuple[Rig, LpwanWebhook], http: aiohttp.ClientSession
+) -> None:
+    (_, token), (_, signed) = token_hook, hmac_hook
+    huge = b"x" * (1024 * 1024)  # beyond the body limit: refused for its credentials, not its size
+    assert (await _post(http, token.url, huge, headers={}))[0] == 401
+    assert (await _post(http, token.url, huge, headers={"Authorization": "Bearer wrong"}))[0] == 401
+    status, answer = await _post(http, signed.url, huge, headers={"X-Signature": "not-hex"})
+    assert (status, answer["error"]) == (401, "X-Signature is not a hex HMAC-SHA256 (64 hex digits)")
+    assert (await _post(http, token.url, huge))[0] == 413  # authentic, but no uplink is a megabyte
+
+
+class _Failing:
+    """The real store behind a switch: a database that is down, then back (a fault a peer cannot cause)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.down = True
+
+    async def put_many(self, readings: list[Any]) -> None:
+        if self.down:
+            raise OSError("disk I/O error")
+        await self._store.insert_readings(readings)
+
+    async def flush(self) -> None:
+        """`put_many` committed already."""
+
+
+async def test_a_failing_store_is_logged_once_with_a_count_not_per_uplink(
+    tmp_path: Path, store: Store, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = write_site(tmp_path / "site", webhook=_site_yaml(free_tcp_port(), "token"))
+    sink = _Failing(store)
+    rig = make_rig(site, store, sink)
+    async with LpwanWebhook(rig.intake, environ={TOKEN_ENV: SECRET}) as hook:
+        with caplog.at_level(logging.WARNING, logger="bms_bridge.lpwan.webhook"):
+            for f_cnt in range(10, 15):
+                assert (await _post(http, hook.url, _water(f_cnt, 100)))[0] == 503
+            sink.down = False
+            assert (await _post(http, hook.url, _water(15, 100)))[0] == 200
+    messages = [r.getMessage() for r in caplog.records if r.name == "bms_bridge.lpwan.webhook"]
+    assert messages == [
+        "storing LPWAN uplinks from the webhook failed: OSError: disk I/O error (logged once until it recovers)",
+        "storing LPWAN uplinks from the webhook works again after 5 failures",
+    ]
+    assert all(r.exc_info is None for r in caplog.records)  # no traceback
 
 
 class _FailingOnce:

@@ -97,6 +97,8 @@ def test_every_bad_row_is_listed_with_its_line(site: LoadedSite) -> None:
         ("1970-01-01T00:00:00Z", "before 2000-01-01"),
         ("2062-03-01T08:00:00+01:00", "in the future"),
         ("9999-12-31T23:59:59Z", "in the future"),
+        ("0001-01-01T00:00:00+05:00", "outside the calendar"),  # no such instant in UTC
+        ("9999-12-31T23:59:59-05:00", "outside the calendar"),
         ("2026-12-02T12:10:00Z", "in the future"),  # beyond the 5-minute tolerance
     ],
 )
@@ -104,6 +106,14 @@ def test_rows_outside_the_time_bounds_are_refused(site: LoadedSite, stamp: str, 
     rows = _parse(site, f"meter,timestamp,value\nGAS-1,{stamp},1\n")
     assert [e.line for e in rows.errors] == [2]
     assert reason in rows.errors[0].message
+
+
+def test_a_line_the_csv_module_cannot_split_is_an_error_and_the_rest_is_read(site: LoadedSite) -> None:
+    huge = "1" * 140_000  # beyond the csv module's field size limit
+    rows = _parse(site, f"meter,timestamp,value\nGAS-1,2026-12-01T10:00:00Z,{huge}\nGAS-1,2026-12-01T11:00:00Z,5\n")
+    assert [e.line for e in rows.errors] == [2]
+    assert "cannot split this line into values" in rows.errors[0].message
+    assert [r.value for r in rows.readings] == [5.0]
 
 
 def test_a_row_within_the_future_tolerance_is_accepted(site: LoadedSite) -> None:

@@ -127,3 +127,10 @@ async def test_demo_site_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert row["value"] == pytest.approx(model.cumulative(POINT, datetime.fromisoformat(row["ts"])), rel=1e-6)
         assert polled["errors"] == {}
     assert datetime.now(UTC) > reading.ts
+
+    # stopping computed the last readings' intervals: the stopped site verifies clean, nothing pending
+    code, out, err = await run_tool(
+        str(BIN / "bms-bridge"), "--db", f"sqlite:///{tmp_path / 'demo.db'}", "verify", str(site.folder), limit=120
+    )
+    assert code == 0, out + err
+    assert "0 stored interval(s) differ" in out and "not yet recomputed" not in out

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection
 
-from metering.store import default_sqlite_url, normalise_db_url
-from metering.store.migrate import current_revision, head_revision
+from billing_export.store.schema import metadata as billing_metadata
+from metering.store import Store, default_sqlite_url, normalise_db_url
+from metering.store.engine import create_engine
+from metering.store.migrate import alembic_config, current_revision, head_revision
 from metering.store.schema import metadata
 from tests.store.conftest import Backend
 
@@ -24,11 +29,24 @@ TABLES = {
     "billing_periods",
     "bms_trends",
     "bms_schedules",
+    "export_outbox",
+    "statements",
+    "statement_lines",
+    "audit_log",
 }
 
 
+def _every_table() -> MetaData:
+    """The meter-data core's tables and billing's, which live in the same database and migrations."""
+    combined = MetaData()
+    for source in (metadata, billing_metadata):
+        for table in source.tables.values():
+            table.to_metadata(combined)
+    return combined
+
+
 def _state(conn: Connection) -> tuple[str | None, set[str], list[Any]]:
-    diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    diffs = compare_metadata(MigrationContext.configure(conn), _every_table())
     return current_revision(conn), set(inspect(conn).get_table_names()), diffs
 
 
@@ -93,3 +111,36 @@ async def test_schema_is_for_postgresql_only(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="PostgreSQL"):
         async with Backend("sqlite", f"sqlite:///{tmp_path / 'a.db'}", {"schema": "x"}).open():
             pass
+
+
+def _revisions() -> list[str]:
+    """Every revision, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def _upgrade_to(conn: Connection, revision: str) -> None:
+    command.upgrade(alembic_config(conn), revision)
+
+
+@pytest.mark.parametrize("earlier", _revisions()[:-1])
+async def test_a_database_of_every_earlier_schema_upgrades_with_its_readings(tmp_path: Path, earlier: str) -> None:
+    url = normalise_db_url(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade_to, earlier)
+            await conn.execute(
+                text(
+                    "INSERT INTO readings (point_id, ts, value, quality, source, received_at)"
+                    " VALUES ('P-1', 1764547200000, 1234.5, 'measured', 'modbus:em-1', 1764547200000)"
+                )
+            )
+    finally:
+        await engine.dispose()
+    async with Store.open(url) as store, store.engine.connect() as conn:
+        revision, _tables, diffs = await conn.run_sync(_state)
+        kept = await store.readings("P-1", datetime(2025, 12, 1, tzinfo=UTC), datetime(2025, 12, 2, tzinfo=UTC))
+    assert revision == head_revision()
+    assert diffs == []
+    assert [(r.value, r.source) for r in kept] == [(1234.5, "modbus:em-1")]

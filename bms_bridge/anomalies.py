@@ -1,0 +1,173 @@
+"""Run the anomaly rules over stored intervals and keep the `anomaly.*` events in step with them.
+
+The periodic run judges the last `anomalies.lookback` (56 days by default) with enough history before
+it for the rules' references. A leak still running on the first night judged is walked back through
+older intervals of its point, one slice at a time, so the event names the night it started. A finding
+that runs from the start of the period and continues an open event of the same kind and subject keeps
+that event (its key and start); open events that the rules no longer see are closed. Acknowledgements
+are never touched here.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_left
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bms_bridge.hvac.findings import as_event
+from bms_bridge.hvac.inputs import public_holidays
+from bms_bridge.hvac.prices import price_lookup
+from metering.anomalies.evaluate import KIND_PREFIX, OTHER_RULES
+from metering.anomalies.inputs import AnomalyInputs
+from metering.anomalies.night_flow import KIND as NIGHT_FLOW
+from metering.anomalies.night_flow import Night, leaking_tail, night_flow
+from metering.events import Condition, reconcile
+from metering.intervals import slot_start
+from metering.readings import Interval
+from metering.store import Event, Store
+from point_mapping.loader import LoadedSite
+
+log = logging.getLogger(__name__)
+
+LEAK_SLICE = timedelta(weeks=8)  # how far back a running leak is followed per read
+OLDEST = timedelta(days=800)  # and no further than this
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyRefresh:
+    opened: int
+    updated: int
+    closed: int
+    conditions: tuple[Condition, ...]
+
+
+def history_needed(site: LoadedSite) -> timedelta:
+    """How much before the judged period the rules look at to say what is usual."""
+    rules = site.model.anomalies
+    return max(timedelta(weeks=rules.after_hours.reference_weeks + 1), rules.meter_health.reference) + timedelta(days=1)
+
+
+class IntervalCache:
+    """Intervals read so far, for runs over consecutive periods (the demo's history): each row is read once.
+
+    Reading is what a run costs (about 15 µs a row); a period and the history before it overlap the last.
+    """
+
+    def __init__(self) -> None:
+        self.series: dict[str, list[Interval]] = {}
+        self.span: tuple[datetime, datetime] | None = None
+
+    async def read(
+        self, store: Store, point_ids: list[str], start: datetime, end: datetime
+    ) -> dict[str, list[Interval]]:
+        if self.span is None or not self.span[0] <= start <= self.span[1] or end < self.span[1]:
+            self.series = {p: await store.intervals(p, start, end) for p in point_ids}
+        else:
+            for p in point_ids:
+                kept = self.series.get(p, [])
+                kept = kept[bisect_left([i.start for i in kept], start) :]
+                self.series[p] = kept + await store.intervals(p, self.span[1], end)
+        self.span = (start, end)
+        return self.series
+
+
+async def gather(
+    site: LoadedSite, store: Store, start: datetime, end: datetime, cache: IntervalCache | None = None
+) -> AnomalyInputs:
+    model = site.model
+    history = start - history_needed(site)
+    intervals = await (cache or IntervalCache()).read(store, [p.id for p in model.points], history, end)
+    return AnomalyInputs(
+        model,
+        {k: v for k, v in intervals.items() if v},
+        start,
+        end,
+        holidays=public_holidays(model, history.year, end.year),
+        price=price_lookup(model),
+        currency=model.site.currency,
+    )
+
+
+async def earlier_leaks(
+    site: LoadedSite, store: Store, inputs: AnomalyInputs, conditions: list[Condition]
+) -> tuple[dict[str, list[Night]], frozenset[str]]:
+    """For each leak running since the first night judged, the leaking nights before it, oldest first;
+    and the points whose leak reaches back to their first stored night (it may be older still)."""
+    found: dict[str, list[Night]] = {}
+    open_ended: set[str] = set()
+    for condition in conditions:
+        if condition.kind != NIGHT_FLOW or not condition.details.get("since_window_start"):
+            continue
+        point = site.model.point_by_id[condition.subject]
+        nights: list[Night] = []
+        end = inputs.start
+        reaches_start = True
+        while reaches_start and end > inputs.start - OLDEST:
+            start = end - LEAK_SLICE
+            series = await store.intervals(point.id, start, end)
+            if not series:
+                break
+            older = replace(inputs, intervals={point.id: series}, start=start, end=end)
+            tail, reaches_start = leaking_tail(older, point)
+            nights = [*tail, *nights]
+            end = start
+        if nights:
+            found[point.id] = nights
+        if reaches_start:
+            open_ended.add(point.id)
+    return found, frozenset(open_ended)
+
+
+def _continue_open(conditions: list[Condition], open_events: list[Event]) -> list[Condition]:
+    """A finding that starts with the period judged continues the open event of its kind and subject."""
+    by_subject = {(e.kind, e.subject): e for e in open_events}
+    continued: list[Condition] = []
+    for condition in conditions:
+        stored = by_subject.get((condition.kind, condition.subject))
+        if (
+            stored is not None
+            and condition.details.get("since_window_start")
+            and stored.started_at < condition.started_at
+            and stored.dedup_key != condition.key
+        ):
+            condition = replace(condition, key=stored.dedup_key, started_at=stored.started_at)
+        continued.append(condition)
+    return continued
+
+
+async def refresh_anomalies(
+    site: LoadedSite, store: Store, start: datetime, now: datetime, *, cache: IntervalCache | None = None
+) -> AnomalyRefresh:
+    """Judge [start, now) (whole quarter hours; the one still being filled is left out)."""
+    model = site.model
+    if not model.anomalies.enabled:
+        return AnomalyRefresh(0, 0, 0, ())
+    end = slot_start(now) - timedelta(minutes=15)
+    start = slot_start(start)
+    if end <= start:
+        return AnomalyRefresh(0, 0, 0, ())
+    inputs = await gather(site, store, start, end, cache)
+    leaks = night_flow(inputs)
+    earlier, open_ended = await earlier_leaks(site, store, inputs, leaks)
+    if earlier or open_ended:
+        leaks = night_flow(inputs, earlier, open_ended)
+    conditions = [*leaks, *(c for rule in OTHER_RULES for c in rule(inputs))]
+    open_events = await store.open_events(kind_prefix=KIND_PREFIX)
+    conditions = _continue_open(conditions, open_events)
+    # a finding already closed stays closed: the rules seeing its past again is not news
+    closed = {e.dedup_key for e in await store.events(since=start - history_needed(site)) if e.ended_at is not None}
+    conditions = [c for c in conditions if c.key not in closed]
+    plan = reconcile([e.dedup_key for e in open_events], conditions, end)
+    started = {e.dedup_key: e.started_at for e in open_events}
+    seen = {c.key for c in conditions}
+    for condition in plan.open:
+        await store.add_event(as_event(condition))
+    for condition in plan.update:
+        await store.update_finding(as_event(condition))
+    for key, when in plan.close:
+        if key not in seen and started[key] < start:
+            when = start  # from before the period and not seen in it: it ended before the rules looked
+        await store.end_event(key, when)
+    log.info("anomalies: %d new, %d updated, %d closed", len(plan.open), len(plan.update), len(plan.close))
+    return AnomalyRefresh(len(plan.open), len(plan.update), len(plan.close), tuple(conditions))

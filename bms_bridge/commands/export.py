@@ -1,0 +1,166 @@
+"""`bms-bridge export SITE --period YYYY-MM --format json|csv|xlsx|espi --out PATH`.
+
+csv and xlsx write one file at PATH with every statement line of the period; json writes one
+document per statement (the body the billing system receives) and espi one Green Button feed per
+statement and metering point, both into the folder PATH (created if missing). Every file is built in
+memory first and each is written through a temporary file, so a refused export writes nothing and
+an interrupted one leaves no half-written file.
+
+Until statements are stored, `statements_for` closes the period over the stored intervals, exactly
+as the golden billing tests do; it is the one place to switch to stored, reviewed statements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from billing_export.close import close_period
+from billing_export.exports.csv_lines import lines_csv
+from billing_export.exports.espi_codes import EspiError
+from billing_export.exports.espi_feed import espi_feed
+from billing_export.exports.espi_validation import espi_problems
+from billing_export.exports.interval_prices import interval_prices
+from billing_export.exports.statement_json import statement_bytes
+from billing_export.exports.xlsx_workbook import lines_xlsx
+from billing_export.period import Period, occupancy
+from billing_export.prices_file import load_dynamic_prices
+from billing_export.pricing import DynamicPrices, PricingError
+from billing_export.source import StoreIntervalSource
+from billing_export.statement import LineKind, Statement
+from bms_bridge.commands.check import report_invalid
+from bms_bridge.sites import database_url, open_site
+from metering.store import Store
+from metering.store.urls import is_sqlite, normalise_db_url
+from point_mapping.errors import SiteInvalid
+from point_mapping.loader import LoadedSite
+
+FOLDER_FORMATS = frozenset({"json", "espi"})  # one file per statement (json) or statement and point (espi)
+EXIT_REFUSED = 1  # refused input, as every command (2 is argparse's usage error)
+
+
+class _Refused(Exception):
+    """An export the command refuses; the message is one sentence, printed as is."""
+
+
+async def statements_for(site: LoadedSite, store: Store, period: Period) -> tuple[Statement, ...]:
+    """The period's statements: for now closed afresh over the stored intervals (not stored yet)."""
+    result = await close_period(site.model, period, StoreIntervalSource(store), _dynamic(site))
+    return result.statements
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        site = open_site(args.site)
+    except SiteInvalid as error:
+        return report_invalid(error)
+    try:
+        period = _period(args.period, site)
+        out = _target(Path(args.out), args.format)
+        url = _existing_database(database_url(site, args.db))
+        files = asyncio.run(_export(site, url, period, args.format, out))
+        _write(files)
+    except (_Refused, PricingError, EspiError) as error:
+        print(f"error: {error}; nothing was written", file=sys.stderr)
+        return EXIT_REFUSED
+    for path in files:
+        print(path)
+    print(f"exported {period} of site {site.model.site.id} as {args.format}: {len(files)} file(s)", file=sys.stderr)
+    return 0
+
+
+def _period(text: str, site: LoadedSite) -> Period:
+    try:
+        return Period.parse(text, site.model.site.zone)
+    except ValueError:
+        raise _Refused(f"--period {text!r} is not a month; use YYYY-MM, e.g. 2026-01") from None
+
+
+def _target(out: Path, kind: str) -> Path:
+    if kind in FOLDER_FORMATS:
+        if out.exists() and not out.is_dir():
+            raise _Refused(f"--out {out} is a file, but {kind} export writes one file per statement into a folder")
+        return out
+    if out.is_dir():
+        raise _Refused(f"--out {out} is a folder; give the {kind} file to write, e.g. {out / ('statements.' + kind)}")
+    if not out.parent.is_dir():
+        raise _Refused(f"the folder of --out {out} does not exist")
+    return out
+
+
+def _existing_database(url: str) -> str:
+    """Exporting reads what was recorded: a missing SQLite file is refused, not created empty."""
+    try:
+        parsed = normalise_db_url(url)
+    except ValueError as error:
+        raise _Refused(str(error)) from None
+    if is_sqlite(parsed) and parsed.database and not Path(parsed.database).exists():
+        raise _Refused(f"there is no database at {parsed.database}, so nothing has been recorded to bill")
+    return url
+
+
+def _dynamic(site: LoadedSite) -> Mapping[str, DynamicPrices]:
+    try:
+        return load_dynamic_prices(site.model, site.folder)
+    except ValueError as error:
+        raise _Refused(str(error)) from None
+
+
+def _file_name(*parts: str) -> str:
+    return "_".join(part.replace(":", "-") for part in parts)
+
+
+async def _export(site: LoadedSite, url: str, period: Period, kind: str, out: Path) -> dict[Path, bytes]:
+    async with Store.open(url) as store:
+        statements = await statements_for(site, store, period)
+        if not statements:
+            raise _Refused(f"no contract of site {site.model.site.id} is in force in {period}")
+        if kind == "csv":
+            return {out: lines_csv(statements)}
+        if kind == "xlsx":
+            return {out: lines_xlsx(statements)}
+        if kind == "json":
+            return {out / f"{_file_name(s.period, s.contract)}.json": statement_bytes(s) for s in statements}
+        return await _espi_files(site, store, period, statements, out)
+
+
+async def _espi_files(
+    site: LoadedSite, store: Store, period: Period, statements: tuple[Statement, ...], out: Path
+) -> dict[Path, bytes]:
+    model, dynamic = site.model, _dynamic(site)
+    updated = datetime.now(UTC).replace(microsecond=0)
+    files = {}
+    for statement in statements:
+        contract = next(c for c in model.contracts if c.id == statement.contract)
+        span = occupancy(contract, period)
+        if span is None:  # close_period only makes statements of contracts in force
+            continue
+        points = sorted({line.point_id for line in statement.lines if line.kind is LineKind.ENERGY and line.point_id})
+        for point_id in points:
+            intervals = await store.intervals(point_id, *span)
+            prices = interval_prices(model, period, contract, point_id, intervals, dynamic)
+            data = espi_feed(statement, point_id, intervals, zone=period.zone, updated=updated, prices=prices)
+            problems = espi_problems(data)
+            if problems:  # a bug of ours, not of the input: say where, write nothing
+                raise EspiError(f"the feed of {point_id} for {statement.id} is not valid ESPI: {problems[0]}")
+            files[out / f"{_file_name(statement.period, statement.contract, point_id)}.xml"] = data
+    return files
+
+
+def _write(files: Mapping[Path, bytes]) -> None:
+    for path, data in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise

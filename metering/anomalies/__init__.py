@@ -1,0 +1,7 @@
+"""Anomaly rules: pure functions over stored 15-minute intervals and the site model.
+
+`night_flow` finds water points that never stop flowing at night (silent leaks), `after_hours` tenants
+whose electricity stays on outside their lease hours, `stuck`, `gaps` and `balance` the health of the
+meters themselves. Each rule returns `metering.events.Condition`s; thresholds are
+`point_mapping.model.anomalies.AnomalyRules` (YAML `anomalies:`), explained in docs/anomalies.md.
+"""

@@ -1,0 +1,27 @@
+"""All anomaly rules over one set of inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from metering.anomalies.after_hours import after_hours
+from metering.anomalies.balance import balance
+from metering.anomalies.gaps import gaps
+from metering.anomalies.inputs import AnomalyInputs
+from metering.anomalies.night_flow import Night, night_flow
+from metering.anomalies.stuck import stuck
+from metering.events import Condition
+
+KIND_PREFIX = "anomaly."
+Rule = Callable[[AnomalyInputs], list[Condition]]
+OTHER_RULES: tuple[Rule, ...] = (after_hours, stuck, gaps, balance)
+
+
+def evaluate(inputs: AnomalyInputs, earlier_leaks: Mapping[str, Sequence[Night]] | None = None) -> list[Condition]:
+    """Every rule's conditions; `earlier_leaks` are leaking nights found before the period (night_flow)."""
+    if not inputs.site.anomalies.enabled:
+        return []
+    found = night_flow(inputs, earlier_leaks or {})
+    for rule in OTHER_RULES:
+        found.extend(rule(inputs))
+    return found

@@ -1,0 +1,44 @@
+"""What every anomaly rule is given: the site, the stored intervals, the period judged and a price."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from metering.readings import Interval
+from point_mapping.model import SiteModel
+
+# price(point_id, instant) per unit of the point, as billing charges it; None: no tariff for it
+PriceLookup = Callable[[str, datetime], Decimal | None]
+
+
+def no_price(point_id: str, moment: datetime) -> Decimal | None:
+    return None
+
+
+@dataclass(frozen=True)
+class AnomalyInputs:
+    """`intervals` hold each point's stored 15-minute intervals in [history_start, end), in time order.
+
+    The rules judge [start, end); what lies before `start` is history that says what is usual.
+    """
+
+    site: SiteModel
+    intervals: Mapping[str, Sequence[Interval]]
+    start: datetime
+    end: datetime
+    holidays: frozenset[date] = frozenset()
+    price: PriceLookup = no_price
+    currency: str | None = None
+
+    def __post_init__(self) -> None:
+        for moment in (self.start, self.end):
+            if moment.tzinfo is None:
+                raise ValueError(f"anomaly inputs: naive datetime {moment!r}")
+        if self.end <= self.start:
+            raise ValueError("anomaly inputs: the period judged is empty")
+
+    def series(self, point_id: str) -> Sequence[Interval]:
+        return self.intervals.get(point_id, ())
