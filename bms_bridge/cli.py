@@ -33,6 +33,7 @@ COMMANDS = {
     "review": "review",
     "approve": "approve",
     "audit": "audit",
+    "discover": "discover",
 }
 
 
@@ -112,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--requeue-dead", nargs="*", metavar="KEY", help="send dead statement versions again (all, or these keys)"
     )
     _billing_commands(sub)
+
+    discover = sub.add_parser("discover", help="find BMS devices and print a bms_points YAML skeleton")
+    discover.add_argument("--bacnet", required=True, metavar="ADDRESS", help="controller HOST:PORT or a broadcast")
+    discover.add_argument("--instance", metavar="N|LOW-HIGH", help="only devices with this instance (range)")
+    discover.add_argument("--local", metavar="ADDRESS", help="where our client binds, HOST/MASK:PORT")
+    discover.add_argument("--out", metavar="FILE", help="write the YAML here instead of printing it")
+    discover.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for each answer (3)")
     return parser
 
 

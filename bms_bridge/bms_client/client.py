@@ -60,6 +60,25 @@ class BmsClientError(RuntimeError):
     """The client could not start (its UDP port is taken)."""
 
 
+def local_application(address: str, device_instance: int, name: str) -> Any:
+    """Our own BACnet/IP device on `address` ('HOST/MASK:PORT'); a taken port is a `BmsClientError`."""
+    host, port = address.split("/")[0].rsplit(":", 1)[0], int(address.rsplit(":", 1)[1])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise BmsClientError(f"cannot bind a BACnet client to {address}: {error}") from error
+    device = DeviceObject(
+        objectIdentifier=("device", device_instance),
+        objectName=name,
+        vendorIdentifier=999,
+        maxApduLengthAccepted=OUR_MAX_APDU,
+        segmentationSupported=Segmentation.segmentedBoth,
+    )
+    port_object = NetworkPortObject(address, objectIdentifier=("network-port", 1), objectName="NP-1")
+    return Application.from_object_list([device, port_object])
+
+
 def _object_id(point: BmsPoint) -> ObjectIdentifier:
     kind, _, number = point.object.partition(",")
     return ObjectIdentifier((kind, int(number)))
@@ -185,21 +204,7 @@ class BmsClient:
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def __aenter__(self) -> BmsClient:
-        host, port = self.address.split("/")[0], int(self.address.rsplit(":", 1)[1])
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind((host, port))
-            except OSError as error:
-                raise BmsClientError(f"cannot bind BMS client to {self.address}: {error}") from error
-        device = DeviceObject(
-            objectIdentifier=("device", self.device_instance),
-            objectName="bms-bridge BMS client",
-            vendorIdentifier=999,
-            maxApduLengthAccepted=OUR_MAX_APDU,
-            segmentationSupported=Segmentation.segmentedBoth,
-        )
-        port_object = NetworkPortObject(self.address, objectIdentifier=("network-port", 1), objectName="NP-1")
-        self.app = Application.from_object_list([device, port_object])
+        self.app = local_application(self.address, self.device_instance, "bms-bridge BMS client")
         for bms_device in self.site.bms_devices:
             points = [p for p in self.site.bms_points if p.device == bms_device.id]
             self.readers[bms_device.id] = DeviceReader(self.app, bms_device, points, self.clock)
