@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from billing_export.outbox.model import OutboxEntry, OutboxInput, OutboxState
 from metering.store import Store
 from metering.store import schema as t
-from metering.store.engine import WRITE_OPTION
 from metering.store.timecodec import from_ms, opt_from_ms, to_ms
 
 log = logging.getLogger(__name__)
@@ -60,7 +57,7 @@ class OutboxStore:
             return []
         insert = (sqlite.insert if self._sqlite else postgresql.insert)(t.export_outbox)
         stmt = insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_c.idempotency_key)
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             added = {row.idempotency_key for row in (await conn.execute(stmt, list(rows.values()))).all()}
             known = set(rows) - added
             if known:
@@ -82,11 +79,11 @@ class OutboxStore:
             .order_by(_c.next_attempt_at, _c.id)
             .limit(limit)
         )
-        return [_entry(row) for row in await self._fetch(query)]
+        return [_entry(row) for row in await self._store.fetch(query)]
 
     async def next_due(self) -> datetime | None:
         """When the earliest pending entry is due, or None when nothing is pending."""
-        rows = await self._fetch(
+        rows = await self._store.fetch(
             select(func.min(_c.next_attempt_at).label("at")).where(_c.state == OutboxState.PENDING.value)
         )
         return from_ms(rows[0].at) if rows and rows[0].at is not None else None
@@ -126,7 +123,7 @@ class OutboxStore:
         if keys is not None:
             query = query.where(_c.idempotency_key.in_(sorted(set(keys))))
         revived: list[OutboxEntry] = []
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             for row in (await conn.execute(query)).all():
                 await conn.execute(
                     update(t.export_outbox)
@@ -137,14 +134,14 @@ class OutboxStore:
         return revived
 
     async def entry(self, key: str) -> OutboxEntry | None:
-        rows = await self._fetch(select(t.export_outbox).where(_c.idempotency_key == key))
+        rows = await self._store.fetch(select(t.export_outbox).where(_c.idempotency_key == key))
         return _entry(rows[0]) if rows else None
 
     async def entries(self, state: OutboxState | None = None) -> list[OutboxEntry]:
         query = select(t.export_outbox).order_by(_c.id)
         if state is not None:
             query = query.where(_c.state == state.value)
-        return [_entry(row) for row in await self._fetch(query)]
+        return [_entry(row) for row in await self._store.fetch(query)]
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -152,21 +149,9 @@ class OutboxStore:
         condition = [_c.id == entry_id, _c.state == OutboxState.PENDING.value]
         if attempts is not None:
             condition.append(_c.attempts == attempts)
-        async with self._write() as conn:
+        async with self._store.write() as conn:
             result = await conn.execute(update(t.export_outbox).where(*condition).values(**values))
         return bool(result.rowcount == 1)
-
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction as the store opens one (BEGIN IMMEDIATE on SQLite, see metering.store.engine)."""
-        async with self._engine.connect() as conn:
-            conn = await conn.execution_options(**{WRITE_OPTION: True})
-            async with conn.begin():
-                yield conn
-
-    async def _fetch(self, query: Any) -> list[Row[Any]]:
-        async with self._engine.connect() as conn:
-            return list((await conn.execute(query)).all())
 
 
 def _entry(row: Row[Any]) -> OutboxEntry:

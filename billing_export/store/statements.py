@@ -101,18 +101,18 @@ class StatementStore:
             query = query.where(a.statement_id == statement_id)
         return [
             AuditEntry(r.id, from_ms(r.at), r.actor, r.action, r.statement_id, json.loads(r.detail))
-            for r in await self.store._fetch(query)
+            for r in await self.store.fetch(query)
         ]
 
     async def _load(self, where: Any) -> list[StoredStatement]:
         c, lc = b.statements.c, b.statement_lines.c
-        heads = await self.store._fetch(select(b.statements).where(where).order_by(c.period, c.contract, c.version))
+        heads = await self.store.fetch(select(b.statements).where(where).order_by(c.period, c.contract, c.version))
         if not heads:
             return []
         ids = [h.id for h in heads]
         lines: dict[str, list[Row[Any]]] = {sid: [] for sid in ids}
         for chunk in range(0, len(ids), 500):  # bounded IN lists
-            rows = await self.store._fetch(
+            rows = await self.store.fetch(
                 select(b.statement_lines)
                 .where(lc.statement_id.in_(ids[chunk : chunk + 500]))
                 .order_by(lc.statement_id, lc.line_no)
@@ -156,7 +156,7 @@ class StatementStore:
         adjusted: tuple[int, str] | None,
     ) -> None:
         now = to_ms(self.store._clock())
-        async with self.store._write() as conn:
+        async with self.store.write() as conn:
             if supersedes is not None:
                 await self._set_state(conn, supersedes, S.SUPERSEDED, now, by, {"by_version": sid})
             await conn.execute(
@@ -191,7 +191,7 @@ class StatementStore:
         """Move `stored` one step on (review, approve, export); refused unless the workflow allows it."""
         check_transition(stored.id, stored.state, target)
         now = to_ms(self.store._clock())
-        async with self.store._write() as conn:
+        async with self.store.write() as conn:
             await self._set_state(conn, stored, target, now, by, {})
         moved = await self.get(stored.id)
         assert moved is not None
@@ -238,7 +238,7 @@ class StatementStore:
 
     async def record(self, *, by: str, action: str, statement_id: str | None, detail: Mapping[str, Any]) -> None:
         """An audit entry for something done to statements as a whole (a close, an export run)."""
-        async with self.store._write() as conn:
+        async with self.store.write() as conn:
             await self._audit(conn, to_ms(self.store._clock()), by, action, statement_id, detail)
 
     async def _mark_adjusted(
@@ -255,7 +255,7 @@ class StatementStore:
         lines = list(stored.statement.lines)
         lines[line_no - 1] = new
         totals = replace(stored.statement, lines=tuple(lines))
-        async with self.store._write() as conn:
+        async with self.store.write() as conn:
             values = _line_row(stored.id, line_no, new)
             values.update(adjusted_at=now, adjusted_by=by, adjust_reason=reason)
             await conn.execute(

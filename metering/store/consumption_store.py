@@ -59,7 +59,7 @@ class ConsumptionStore:
         new = {to_ms(i.start): i for i in intervals if lo <= to_ms(i.start) < hi}
         c = t.intervals.c
         now = to_ms(self.store._clock())
-        async with self.store._write() as conn:
+        async with self.store.write() as conn:
             rows = (
                 await conn.execute(
                     select(c.start, c.value, c.quality).where(c.point_id == point_id, c.start >= lo, c.start < hi)
@@ -106,7 +106,7 @@ class ConsumptionStore:
 
     def _upsert(self, table: Table, updated: tuple[str, ...]) -> Any:
         """Insert rows keyed by (point_id, start), or update `updated` columns of the existing ones."""
-        stmt = self.store._insert(table)
+        stmt = self.store.insert(table)
         return stmt.on_conflict_do_update(
             index_elements=["point_id", "start"], set_={name: stmt.excluded[name] for name in updated}
         )
@@ -116,7 +116,7 @@ class ConsumptionStore:
     async def freeze_period(self, period: str, start: datetime, end: datetime, *, by: str = "") -> bool:
         """Freeze [start, end) as `period` ('YYYY-MM'); False if it already was (with the same bounds)."""
         c = t.billing_periods.c
-        async with self.store._write() as conn:
+        async with self.store.write() as conn:
             row = (await conn.execute(select(t.billing_periods).where(c.period == period))).first()
             if row is not None and row.status == FROZEN:
                 if (row.start, row.end) != (to_ms(start), to_ms(end)):
@@ -138,7 +138,7 @@ class ConsumptionStore:
 
     async def frozen_periods(self) -> list[FrozenPeriod]:
         c = t.billing_periods.c
-        rows = await self.store._fetch(
+        rows = await self.store.fetch(
             select(c.period, c.start, c.end).where(c.status == FROZEN, c.start.is_not(None)).order_by(c.start)
         )
         return [FrozenPeriod(r.period, from_ms(r.start), from_ms(r.end)) for r in rows]
@@ -149,7 +149,7 @@ class ConsumptionStore:
         query = select(t.interval_corrections).order_by(k.start, k.point_id)
         if period is not None:
             query = query.where(k.period == period)
-        rows = await self.store._fetch(query)
+        rows = await self.store.fetch(query)
         return [
             IntervalCorrection(
                 point_id=r.point_id,
@@ -170,18 +170,18 @@ class ConsumptionStore:
             a, b = to_ms(span.first), to_ms(span.last)
             old = merged.get(span.point_id, (a, b))
             merged[span.point_id] = (min(old[0], a), max(old[1], b))
-        async with self.store._write() as conn:
+        async with self.store.write() as conn:
             await self.store.mark_dirty_spans(conn, merged)
 
     async def dirty_points(self) -> list[str]:
         """Points with readings not yet recomputed into intervals."""
         d = t.interval_dirty.c
-        return [r.point_id for r in await self.store._fetch(select(d.point_id).order_by(d.point_id))]
+        return [r.point_id for r in await self.store.fetch(select(d.point_id).order_by(d.point_id))]
 
     async def take_dirty(self) -> list[DirtySpan]:
         """The dirty spans, removed from the table in the same transaction (mark them again on failure)."""
         d = t.interval_dirty.c
-        async with self.store._write() as conn:
+        async with self.store.write() as conn:
             rows = (await conn.execute(select(d.point_id, d.first_ts, d.last_ts).order_by(d.point_id))).all()
             if rows:
                 await conn.execute(delete(t.interval_dirty))

@@ -102,21 +102,21 @@ class Store:
         """For components that keep their own tables in the same database (billing, outbox)."""
         return self._engine
 
-    # -- plumbing ---------------------------------------------------------------------------------
+    # -- plumbing, also for components that keep their own tables here (billing, outbox) ----------
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction (BEGIN IMMEDIATE on SQLite, so it waits for the lock, see engine.py)."""
         async with self._engine.connect() as conn:
             conn = await conn.execution_options(**{WRITE_OPTION: True})
             async with conn.begin():
                 yield conn
 
-    def _insert(self, table: Table) -> Any:
+    def insert(self, table: Table) -> Any:
         # ON CONFLICT lives on the dialect-specific insert; both dialects spell it the same way
         return sqlite.insert(table) if self._sqlite else postgresql.insert(table)
 
-    async def _fetch(self, statement: Any) -> Sequence[Row[Any]]:
+    async def fetch(self, statement: Any) -> Sequence[Row[Any]]:
         async with self._engine.connect() as conn:
             result = await conn.execute(statement)
             return result.all()
@@ -136,7 +136,7 @@ class Store:
                 rows[key] = (*key, reading.value, reading.quality.value, reading.source, received)
         if not rows:
             return 0
-        async with self._write() as conn:
+        async with self.write() as conn:
             if self._sqlite_insert_sql is not None:
                 # Core statement compiled once, rows passed as tuples: per-row parameter processing
                 # in SQLAlchemy would otherwise cost about as much as SQLite's own work
@@ -144,7 +144,7 @@ class Store:
                 await self._mark_dirty(conn, rows.keys())
                 return int(result.rowcount)
             # asyncpg reports no executemany row count: RETURNING lists the rows really inserted
-            stmt = self._insert(t.readings).on_conflict_do_nothing(index_elements=["point_id", "ts"])
+            stmt = self.insert(t.readings).on_conflict_do_nothing(index_elements=["point_id", "ts"])
             params = [dict(zip(READING_COLUMNS, row, strict=True)) for row in rows.values()]
             result = await conn.execute(stmt.returning(t.readings.c.ts), params)
             inserted = len(result.all())
@@ -164,7 +164,7 @@ class Store:
         if not spans:
             return
         table = t.interval_dirty
-        stmt = self._insert(table)
+        stmt = self.insert(table)
         stmt = stmt.on_conflict_do_update(
             index_elements=["point_id"],
             set_={
@@ -182,7 +182,7 @@ class Store:
     async def readings(self, point_id: str, start: datetime, end: datetime) -> list[Reading]:
         """Readings of `point_id` with start <= ts < end, oldest first."""
         c = t.readings.c
-        rows = await self._fetch(
+        rows = await self.fetch(
             select(c.point_id, c.ts, c.value, c.quality, c.source)
             .where(c.point_id == point_id, c.ts >= to_ms(start), c.ts < to_ms(end))
             .order_by(c.ts)
@@ -196,13 +196,13 @@ class Store:
         if before is not None:
             moment = to_ms(before)
             statement = statement.where(c.ts <= moment if inclusive else c.ts < moment)
-        rows = await self._fetch(statement)
+        rows = await self.fetch(statement)
         return int(rows[0][0])
 
     async def readings_page(self, point_id: str, offset: int, limit: int) -> list[Reading]:
         """Readings `offset` .. `offset + limit - 1` of `point_id` in time order (0 is the oldest)."""
         c = t.readings.c
-        rows = await self._fetch(
+        rows = await self.fetch(
             select(c.point_id, c.ts, c.value, c.quality, c.source)
             .where(c.point_id == point_id)
             .order_by(c.ts)
@@ -219,10 +219,10 @@ class Store:
         c = t.readings.c
         columns = (c.point_id, c.ts, c.value, c.quality, c.source)
         moment = to_ms(ts)
-        older = await self._fetch(
+        older = await self.fetch(
             select(*columns).where(c.point_id == point_id, c.ts < moment).order_by(c.ts.desc()).limit(before)
         )
-        newer = await self._fetch(
+        newer = await self.fetch(
             select(*columns).where(c.point_id == point_id, c.ts >= moment).order_by(c.ts).limit(after)
         )
         return [_reading(row) for row in reversed(older)] + [_reading(row) for row in newer]
@@ -230,14 +230,14 @@ class Store:
     async def reading_span(self) -> tuple[datetime, datetime] | None:
         """The first and last reading time over every point, or None for an empty store."""
         c = t.readings.c
-        rows = await self._fetch(select(func.min(c.ts).label("first"), func.max(c.ts).label("last")))
+        rows = await self.fetch(select(func.min(c.ts).label("first"), func.max(c.ts).label("last")))
         if not rows or rows[0].first is None:
             return None
         return from_ms(rows[0].first), from_ms(rows[0].last)
 
     async def last_reading(self, point_id: str) -> Reading | None:
         c = t.readings.c
-        rows = await self._fetch(
+        rows = await self.fetch(
             select(c.point_id, c.ts, c.value, c.quality, c.source)
             .where(c.point_id == point_id)
             .order_by(c.ts.desc())
@@ -249,7 +249,7 @@ class Store:
         """The latest reading strictly before `ts` (at or before it with `inclusive=True`)."""
         c = t.readings.c
         bound = c.ts <= to_ms(ts) if inclusive else c.ts < to_ms(ts)
-        rows = await self._fetch(
+        rows = await self.fetch(
             select(c.point_id, c.ts, c.value, c.quality, c.source)
             .where(c.point_id == point_id, bound)
             .order_by(c.ts.desc())
@@ -261,7 +261,7 @@ class Store:
         """The latest reading of every point, e.g. to publish status values on start-up."""
         c = t.readings.c
         latest = select(c.point_id, func.max(c.ts).label("ts")).group_by(c.point_id).subquery()
-        rows = await self._fetch(
+        rows = await self.fetch(
             select(c.point_id, c.ts, c.value, c.quality, c.source).join(
                 latest, and_(c.point_id == latest.c.point_id, c.ts == latest.c.ts)
             )
@@ -286,19 +286,19 @@ class Store:
             }
         if not rows:
             return 0
-        stmt = self._insert(t.intervals)
+        stmt = self.insert(t.intervals)
         stmt = stmt.on_conflict_do_update(
             index_elements=["point_id", "start"],
             set_={name: stmt.excluded[name] for name in ("value", "quality", "updated_at")},
         )
-        async with self._write() as conn:
+        async with self.write() as conn:
             await conn.execute(stmt, list(rows.values()))
         return len(rows)
 
     async def intervals(self, point_id: str, start: datetime, end: datetime) -> list[Interval]:
         """Intervals of `point_id` whose start is in [start, end), oldest first."""
         c = t.intervals.c
-        rows = await self._fetch(
+        rows = await self.fetch(
             select(c.point_id, c.start, c.value, c.quality)
             .where(c.point_id == point_id, c.start >= to_ms(start), c.start < to_ms(end))
             .order_by(c.start)
@@ -311,7 +311,7 @@ class Store:
         self, device_id: str, at: datetime, error: str | None = None, *, offline_after: int = 1
     ) -> DeviceHealth:
         """Record one poll of `device_id` (success when `error` is None) and return the new state."""
-        async with self._write() as conn:
+        async with self.write() as conn:
             c = t.device_health.c
             result = await conn.execute(select(t.device_health).where(c.device_id == device_id))
             row = result.first()
@@ -322,7 +322,7 @@ class Store:
 
     async def save_health(self, health: DeviceHealth) -> None:
         """Store a state computed elsewhere, replacing the device's previous one."""
-        async with self._write() as conn:
+        async with self.write() as conn:
             await self._upsert_health(conn, health)
 
     async def _upsert_health(self, conn: AsyncConnection, health: DeviceHealth) -> None:
@@ -336,7 +336,7 @@ class Store:
             "consecutive_failures": health.consecutive_failures,
             "updated_at": to_ms(health.updated_at),
         }
-        stmt = self._insert(t.device_health).values(values)
+        stmt = self.insert(t.device_health).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["device_id"],
             set_={k: stmt.excluded[k] for k in values if k != "device_id"},
@@ -344,7 +344,7 @@ class Store:
         await conn.execute(stmt)
 
     async def device_health(self) -> list[DeviceHealth]:
-        rows = await self._fetch(select(t.device_health).order_by(t.device_health.c.device_id))
+        rows = await self.fetch(select(t.device_health).order_by(t.device_health.c.device_id))
         return [_health(row) for row in rows]
 
     # -- events -----------------------------------------------------------------------------------
@@ -368,9 +368,9 @@ class Store:
         }
         c = t.events.c
         stmt = (
-            self._insert(t.events).values(values).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(c.id)
+            self.insert(t.events).values(values).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(c.id)
         )
-        async with self._write() as conn:
+        async with self.write() as conn:
             new_id = (await conn.execute(stmt)).scalar()
             if new_id is None:
                 new_id = (await conn.execute(select(c.id).where(c.dedup_key == event.dedup_key))).scalar_one()
@@ -379,7 +379,7 @@ class Store:
     async def end_event(self, dedup_key: str, ended_at: datetime) -> bool:
         """Close an open event; False when there is no such event or it has already ended."""
         c = t.events.c
-        async with self._write() as conn:
+        async with self.write() as conn:
             result = await conn.execute(
                 update(t.events).where(c.dedup_key == dedup_key, c.ended_at.is_(None)).values(ended_at=to_ms(ended_at))
             )
@@ -402,7 +402,7 @@ class Store:
         }
         for untouched in ("acked_by", "acked_at", "ack_comment"):
             values.pop(untouched)
-        async with self._write() as conn:
+        async with self.write() as conn:
             result = await conn.execute(
                 update(t.events).where(c.dedup_key == event.dedup_key, c.ended_at.is_(None)).values(values)
             )
@@ -414,7 +414,7 @@ class Store:
         A second acknowledgement replaces the first (the latest word counts); the event stays open.
         """
         c = t.events.c
-        async with self._write() as conn:
+        async with self.write() as conn:
             result = await conn.execute(
                 update(t.events)
                 .where(c.id == event_id)
@@ -428,7 +428,7 @@ class Store:
         query = select(t.events).where(c.ended_at.is_(None)).order_by(c.started_at, c.id)
         if kind_prefix is not None:
             query = query.where(c.kind.startswith(kind_prefix, autoescape=True))
-        return [_event(row) for row in await self._fetch(query)]
+        return [_event(row) for row in await self.fetch(query)]
 
     async def events(
         self,
@@ -452,7 +452,7 @@ class Store:
             query = query.where(c.started_at < to_ms(until))
         if limit is not None:
             query = query.limit(limit)
-        return [_event(row) for row in await self._fetch(query)]
+        return [_event(row) for row in await self.fetch(query)]
 
     # -- BMS trends -------------------------------------------------------------------------------
 
@@ -470,8 +470,8 @@ class Store:
         }
         if not rows:
             return 0
-        stmt = self._insert(t.bms_trends).on_conflict_do_nothing(index_elements=["point_id", "ts"])
-        async with self._write() as conn:
+        stmt = self.insert(t.bms_trends).on_conflict_do_nothing(index_elements=["point_id", "ts"])
+        async with self.write() as conn:
             # RETURNING counts the rows really inserted (asyncpg gives no executemany row count)
             result = await conn.execute(stmt.returning(t.bms_trends.c.ts), list(rows.values()))
             return len(result.all())
@@ -483,25 +483,25 @@ class Store:
         )
         return [
             TrendSample(row.point_id, from_ms(row.ts), TrendKind(row.kind), row.value, Quality(row.quality))
-            for row in await self._fetch(query)
+            for row in await self.fetch(query)
         ]
 
     async def trend_points(self) -> list[str]:
-        rows = await self._fetch(select(t.bms_trends.c.point_id).distinct().order_by(t.bms_trends.c.point_id))
+        rows = await self.fetch(select(t.bms_trends.c.point_id).distinct().order_by(t.bms_trends.c.point_id))
         return [row.point_id for row in rows]
 
     async def save_schedule(self, point_id: str, read_at: datetime, body: dict[str, Any]) -> None:
         """Keep the latest decoded Schedule object of a point (JSON from `metering.hvac.schedule`)."""
         values = {"point_id": point_id, "read_at": to_ms(read_at), "body": json.dumps(body, sort_keys=True)}
-        stmt = self._insert(t.bms_schedules).values(values)
+        stmt = self.insert(t.bms_schedules).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["point_id"], set_={"read_at": values["read_at"], "body": values["body"]}
         )
-        async with self._write() as conn:
+        async with self.write() as conn:
             await conn.execute(stmt)
 
     async def schedules(self) -> dict[str, tuple[datetime, dict[str, Any]]]:
-        rows = await self._fetch(select(t.bms_schedules))
+        rows = await self.fetch(select(t.bms_schedules))
         return {row.point_id: (from_ms(row.read_at), json.loads(row.body)) for row in rows}
 
     # -- LPWAN frames -----------------------------------------------------------------------------
@@ -520,9 +520,9 @@ class Store:
         session (device address) tells a rejoin apart however late it comes. Only where a session is
         unknown is an entry from before `replace_older_than` taken for an earlier session."""
         c = t.lpwan_frames.c
-        if delivery_id is not None and await self._fetch(select(c.f_cnt).where(c.delivery_id == delivery_id).limit(1)):
+        if delivery_id is not None and await self.fetch(select(c.f_cnt).where(c.delivery_id == delivery_id).limit(1)):
             return True
-        rows = await self._fetch(
+        rows = await self.fetch(
             select(c.received_at, c.session).where(c.dev_eui == dev_eui.lower(), c.f_cnt == f_cnt).limit(1)
         )
         if not rows:
@@ -559,12 +559,12 @@ class Store:
             "delivery_id": delivery_id,
         }
         stmt = (
-            self._insert(t.lpwan_frames)
+            self.insert(t.lpwan_frames)
             .values(values)
             .on_conflict_do_nothing(index_elements=["dev_eui", "f_cnt"])
             .returning(c.f_cnt)
         )
-        async with self._write() as conn:
+        async with self.write() as conn:
             if (await conn.execute(stmt)).first() is not None:
                 return True
             same_frame = (c.dev_eui == values["dev_eui"], c.f_cnt == f_cnt)
@@ -609,13 +609,13 @@ class Store:
             "note": exchange.note,
             "source": exchange.source,
         }
-        async with self._write() as conn:
-            await conn.execute(self._insert(t.meter_replacements).values(values))
+        async with self.write() as conn:
+            await conn.execute(self.insert(t.meter_replacements).values(values))
         return True
 
     async def exchanges(self, meter_id: str) -> list[MeterExchange]:
         c = t.meter_replacements.c
-        rows = await self._fetch(select(t.meter_replacements).where(c.meter_id == meter_id).order_by(c.ts))
+        rows = await self.fetch(select(t.meter_replacements).where(c.meter_id == meter_id).order_by(c.ts))
         return [_exchange(row) for row in rows]
 
 
