@@ -75,6 +75,6 @@ async def test_demo_serves_trend_logs_virtual_points_and_history(
         rc, lines = await run_client(sys.executable, CLIENTS / "python_opcua_inspect.py", endpoint, json.dumps(steps))
         assert rc == 0, lines
         common, profiles = json_lines(lines)
-    assert common["parents"][1:] == ["Building A (Lindenallee 10)", "Shared", "Virtual"]
+    assert common["parents"][1:] == ["Building A (Lindenallee 10)", "Common areas", "Virtual"]
     assert (common["historizing"], common["history_read"]) == (True, True)
     assert "http://opcfoundation.org/UA-Profile/Server/HistoricalRawData" in profiles["profiles"]
