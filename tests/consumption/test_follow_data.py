@@ -148,3 +148,39 @@ def test_a_reading_from_year_one_costs_only_the_window() -> None:
     assert len(intervals) == 96
     share = 1_000_000.0 * (15 * 60) / (now - delta.start_ts).total_seconds()
     assert intervals[0].value == pytest.approx(share) and intervals[-1].value == pytest.approx(share)
+
+
+async def test_a_clock_stepped_back_by_ntp_neither_duplicates_nor_loses_consumption(
+    site: LoadedSite, store: Store
+) -> None:
+    # A poller stamps minute readings; at 08:10 NTP steps its clock back 90 s, so the next readings are
+    # stamped 08:09:30, 08:10:30 ... while the register keeps climbing 0.1 kWh a minute.
+    repo = ConsumptionStore(store)
+    minute = timedelta(minutes=1)
+    before = [Reading("a1-01.energy", T0 + i * minute, 100 + 0.1 * i) for i in range(11)]  # 08:00 … 08:10
+    stepped = [
+        Reading("a1-01.energy", T0 + (11 + i) * minute - timedelta(seconds=90), 100 + 0.1 * (11 + i))
+        for i in range(40)
+    ]  # 08:09:30 … 08:48:30, values 101.1 … 105.0
+    await store.insert_readings(before + stepped)
+    await refresh_dirty(site, repo)
+    intervals = await store.intervals("a1-01.energy", T0, T0 + timedelta(hours=1))
+    # the reading stamped 08:09:30 after the step is out of order and dropped; the register's movement
+    # is still counted once: 105.0 − 100.0 = 5 kWh, never twice, never lost
+    assert sum(i.value for i in intervals) == pytest.approx(105.0 - 100.0)
+    assert [i.start for i in intervals] == [T0 + k * QUARTER for k in range(4)]
+    assert all(i.value >= 0 for i in intervals)
+    assert await verify(site, repo, T0, T0 + timedelta(hours=1)) == []
+
+
+async def test_a_clock_stepped_forward_is_a_short_gap_spread_as_measured(site: LoadedSite, store: Store) -> None:
+    # The clock jumps 5 minutes ahead at 08:10: one step of 6 minutes, inside a poll interval's reach.
+    repo = ConsumptionStore(store)
+    minute = timedelta(minutes=1)
+    readings = [Reading("a1-01.energy", T0 + i * minute, 100 + 0.1 * i) for i in range(11)]
+    readings += [Reading("a1-01.energy", T0 + (16 + i) * minute, 100 + 0.1 * (11 + i)) for i in range(30)]
+    await store.insert_readings(readings)
+    await refresh_dirty(site, repo)
+    intervals = await store.intervals("a1-01.energy", T0, T0 + timedelta(hours=1))
+    assert sum(i.value for i in intervals) == pytest.approx(0.1 * 40)  # 100.0 → 104.0, all of it
+    assert await verify(site, repo, T0, T0 + timedelta(hours=1)) == []

@@ -109,7 +109,7 @@ async def test_bad_messages_are_counted_and_the_loop_goes_on(
     assert [r.value for r in await rig.readings("WM-1.volume")] == pytest.approx([0.7, 0.8])
     stats = rig.intake.stats
     async with asyncio.timeout(10):  # frame 8 is counted after its readings are committed and remembered
-        while stats.accepted < 2:
+        while stats.accepted < 2:  # noqa: ASYNC110 - a counter the intake bumps after the sink, no event
             await asyncio.sleep(0.01)
     assert (stats.rejected, stats.unknown_devices, stats.accepted, stats.duplicates) == (2, 1, 2, 1)
     assert client.skipped == 1 and client.errors == 0
