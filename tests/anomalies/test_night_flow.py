@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +26,9 @@ def kitchen(at: datetime) -> float:
     return 0.02 if workday(at) and between(at, 9, 17) else 0.0
 
 
-def leak(per_quarter_m3: float, first: date, last: date = date.max, hours: tuple[float, float] = (0, 4)):  # type: ignore[no-untyped-def]
+def leak(
+    per_quarter_m3: float, first: date, last: date = date.max, hours: tuple[float, float] = (0, 4)
+) -> Callable[[datetime], float]:
     def rate(at: datetime) -> float:
         return per_quarter_m3 if first <= at.date() <= last and between(at, *hours) else 0.0
 
@@ -46,8 +49,13 @@ def house_inputs(site: LoadedSite, wc: list[Interval], start: datetime = START, 
     )
 
 
-def wc_series(rate_leak, start: datetime = START, end: datetime = END, **kw):  # type: ignore[no-untyped-def]
-    return series("cw.H1-wc", start, end, lambda at: restroom(at) + rate_leak(at), **kw)
+def wc_series(
+    rate_leak: Callable[[datetime], float],
+    start: datetime = START,
+    end: datetime = END,
+    quality: Callable[[datetime], Quality] | None = None,
+) -> list[Interval]:
+    return series("cw.H1-wc", start, end, lambda at: restroom(at) + rate_leak(at), quality=quality)
 
 
 def only(conditions: list[Condition]) -> Condition:

@@ -1,0 +1,50 @@
+"""The runner over a real SQLite store: periodic runs over a sliding period keep one finding per leak,
+name the night it started although that night is older than the period, and close it when it stops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from bms_bridge.anomalies import refresh_anomalies
+from metering.readings import Interval
+from metering.store import Store
+from tests.anomalies.sites import between, local, series, workday, write_house
+
+FIRST, LAST = local(date(2025, 2, 1)), local(date(2025, 4, 1))
+
+
+def restroom_leaking(first: date, last: date) -> Callable[[datetime], float]:
+    def rate(at: datetime) -> float:
+        use = 0.1 if workday(at) and between(at, 8, 18) else 0.0
+        return use + (0.005 if first <= at.date() <= last and between(at, 0, 4) else 0.0)
+
+    return rate
+
+
+async def test_a_leak_across_periodic_runs(tmp_path: Path) -> None:
+    site = write_house(tmp_path / "site")
+    wc = series("cw.H1-wc", FIRST, LAST, restroom_leaking(date(2025, 3, 5), date(2025, 3, 27)))
+    kit = series("cw.H1-kit", FIRST, LAST, lambda at: 0.02 if workday(at) and between(at, 9, 17) else 0.0)
+    main = [Interval("cw.H-main", a.start, a.value + b.value) for a, b in zip(wc, kit, strict=True)]
+    async with Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        await store.upsert_intervals([*wc, *kit, *main])
+        lookback = site.model.anomalies.lookback  # 14 days: the leak began before the first run's period
+        for now in (local(date(2025, 3, 20), time(12)), local(date(2025, 3, 27), time(12))):
+            await refresh_anomalies(site, store, now - lookback, now)
+            [leak] = await store.open_events(kind_prefix="anomaly.night_flow")
+            assert leak.dedup_key == "anomaly.night_flow:cw.H1-wc:2025-03-05"
+            assert leak.started_at == local(date(2025, 3, 5), time(1))
+        assert leak.details["nights"] == 23  # 5 to 27 March
+        assert leak.energy == 23 * 0.08  # 80 L a night
+        # the leak was repaired on the 27th: the next run closes the finding at the end of its last night
+        now = local(date(2025, 3, 31), time(12))
+        await refresh_anomalies(site, store, now - lookback, now)
+        assert await store.open_events(kind_prefix="anomaly.") == []
+        [closed] = await store.events(kind="anomaly.night_flow")
+        assert closed.ended_at == local(date(2025, 3, 27), time(4))
+        assert closed.details["nights"] == 23
+        # running again over the same data adds nothing
+        await refresh_anomalies(site, store, now - lookback, now + timedelta(hours=1))
+        assert len(await store.events()) == 1
