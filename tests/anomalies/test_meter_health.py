@@ -128,3 +128,17 @@ def test_unmetered_share_limit_from_yaml(tmp_path: Path) -> None:
     found = balance(electricity(site, main_factor=1.5))  # a third of the main meter is not sub-metered
     assert [(c.details["problem"], c.details["unmetered_pct"]) for c in found] == [("unmetered too large", 33.33)]
     assert balance(electricity(site, main_factor=1.2)) == []  # 16.7 %
+
+
+def test_an_lpwan_meter_is_judged_on_missing_quarter_hours_beyond_two_uplinks(tmp_path: Path) -> None:
+    site = write_house(tmp_path)
+
+    def yard(missing: Callable[[datetime], bool]) -> AnomalyInputs:
+        # hourly uplinks: every quarter hour between them is spread, which is no gap
+        spread = series("cw.H-yard", HISTORY, END, lambda at: 0.001, quality=lambda at: Quality.ESTIMATED)
+        return AnomalyInputs(site.model, {"cw.H-yard": [i for i in spread if not missing(i.start)]}, START, END)
+
+    assert gaps(yard(lambda t: False)) == []
+    assert gaps(yard(span(at(WEDNESDAY, 10), at(WEDNESDAY, 11, 45)))) == []  # 1 h 45 min: two uplinks not yet
+    found = gaps(yard(span(at(WEDNESDAY, 10), at(WEDNESDAY, 12))))
+    assert [(c.subject, c.details["hours"]) for c in found] == [("cw.H-yard", 2.0)]
