@@ -10,6 +10,7 @@ are never touched here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from bisect import bisect_left
 from dataclasses import dataclass, replace
@@ -148,11 +149,13 @@ async def refresh_anomalies(
     if end <= start:
         return AnomalyRefresh(0, 0, 0, ())
     inputs = await gather(site, store, start, end, cache)
-    leaks = night_flow(inputs)
+    # the rules are pure and take seconds on a large site: off the event loop, so polling goes on
+    leaks = await asyncio.to_thread(night_flow, inputs)
     earlier, open_ended = await earlier_leaks(site, store, inputs, leaks)
     if earlier or open_ended:
-        leaks = night_flow(inputs, earlier, open_ended)
-    conditions = [*leaks, *(c for rule in OTHER_RULES for c in rule(inputs))]
+        leaks = await asyncio.to_thread(night_flow, inputs, earlier, open_ended)
+    others = await asyncio.to_thread(lambda: [c for rule in OTHER_RULES for c in rule(inputs)])
+    conditions = [*leaks, *others]
     open_events = await store.open_events(kind_prefix=KIND_PREFIX)
     conditions = _continue_open(conditions, open_events)
     # a finding already closed stays closed: the rules seeing its past again is not news
