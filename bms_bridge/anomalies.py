@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from bms_bridge.hvac.findings import as_event
 from bms_bridge.hvac.inputs import public_holidays
 from bms_bridge.hvac.prices import price_lookup
+from metering.anomalies.after_hours import KIND as AFTER_HOURS
+from metering.anomalies.after_hours import continue_from
 from metering.anomalies.evaluate import KIND_PREFIX, OTHER_RULES
 from metering.anomalies.inputs import AnomalyInputs
 from metering.anomalies.night_flow import KIND as NIGHT_FLOW
@@ -132,6 +134,8 @@ def _continue_open(conditions: list[Condition], open_events: list[Event]) -> lis
             and stored.started_at < condition.started_at
             and stored.dedup_key != condition.key
         ):
+            if condition.kind == AFTER_HOURS:
+                condition = continue_from(stored.details, condition)  # its weeks before the period count too
             condition = replace(condition, key=stored.dedup_key, started_at=stored.started_at)
         continued.append(condition)
     return continued

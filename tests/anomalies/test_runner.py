@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from bms_bridge.anomalies import refresh_anomalies
 from metering.readings import Interval
 from metering.store import Store
-from tests.anomalies.sites import between, local, series, workday, write_house
+from tests.anomalies.sites import OFFICES, between, local, series, workday, write_house
 
 FIRST, LAST = local(date(2025, 2, 1)), local(date(2025, 4, 1))
 
@@ -48,3 +49,35 @@ async def test_a_leak_across_periodic_runs(tmp_path: Path) -> None:
         # running again over the same data adds nothing
         await refresh_anomalies(site, store, now - lookback, now + timedelta(hours=1))
         assert len(await store.events()) == 1
+
+
+def office(area: float, after: Callable[[datetime], float]) -> Callable[[datetime], float]:
+    return lambda at: area * (12.0 if workday(at) and between(at, 7, 19) else after(at)) * 0.25 / 1000
+
+
+async def test_equipment_left_on_across_weekly_runs_counts_every_week_once(tmp_path: Path) -> None:
+    site = write_house(tmp_path / "site")
+    first, last = local(date(2025, 1, 27)), local(date(2025, 4, 8))
+    intervals: list[Interval] = []
+    for space, area in OFFICES.items():
+        left_on = space == "H1-03"
+        after = (lambda at: 9.0 if at.date() >= date(2025, 3, 10) else 3.0) if left_on else (lambda at: 3.0)
+        intervals += series(f"el.{space}", first, last, office(area, after))
+    async with Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        await store.upsert_intervals(intervals)
+        lookback = site.model.anomalies.lookback
+        for day in (date(2025, 3, 17), date(2025, 3, 24), date(2025, 3, 31), date(2025, 4, 7)):
+            now = local(day, time(12))
+            await refresh_anomalies(site, store, now - lookback, now)
+        [found] = await store.events(kind="anomaly.after_hours")
+        assert found.dedup_key == "anomaly.after_hours:t3:2025-03-10" and found.ended_at is None
+        # the weeks of 10, 17, 24 and 31 March at 1.8 kW above the peers' 3 W/m² x 300 m² for 108 after-hours
+        # hours, 107 in the week the clocks go forward (30 March): 3 x 194.4 + 192.6 kWh at 0.25 EUR
+        assert [(w["week"], w["excess_kwh"]) for w in found.details["weekly"]] == [
+            ("2025-03-10", 194.4),
+            ("2025-03-17", 194.4),
+            ("2025-03-24", 192.6),
+            ("2025-03-31", 194.4),
+        ]
+        assert found.energy == 775.8 and found.cost_exact == Decimal("193.95")
+        assert "since the week of 2025-03-10" in found.title
