@@ -21,7 +21,7 @@ from bms_bridge.hvac.inputs import public_holidays
 from bms_bridge.hvac.prices import price_lookup
 from metering.anomalies.after_hours import KIND as AFTER_HOURS
 from metering.anomalies.after_hours import continue_from
-from metering.anomalies.evaluate import KIND_PREFIX, OTHER_RULES
+from metering.anomalies.evaluate import KIND_PREFIX, evaluate
 from metering.anomalies.inputs import AnomalyInputs
 from metering.anomalies.night_flow import KIND as NIGHT_FLOW
 from metering.anomalies.night_flow import Night, leaking_tail, night_flow
@@ -156,10 +156,7 @@ async def refresh_anomalies(
     # the rules are pure and take seconds on a large site: off the event loop, so polling goes on
     leaks = await asyncio.to_thread(night_flow, inputs)
     earlier, open_ended = await earlier_leaks(site, store, inputs, leaks)
-    if earlier or open_ended:
-        leaks = await asyncio.to_thread(night_flow, inputs, earlier, open_ended)
-    others = await asyncio.to_thread(lambda: [c for rule in OTHER_RULES for c in rule(inputs)])
-    conditions = [*leaks, *others]
+    conditions = await asyncio.to_thread(evaluate, inputs, earlier, open_ended)
     open_events = await store.open_events(kind_prefix=KIND_PREFIX)
     conditions = _continue_open(conditions, open_events)
     # a finding already closed stays closed: the rules seeing its past again is not news
