@@ -22,6 +22,7 @@ from bms_bridge.hvac.prices import price_lookup
 from metering.anomalies.after_hours import KIND as AFTER_HOURS
 from metering.anomalies.after_hours import continue_from
 from metering.anomalies.evaluate import KIND_PREFIX, evaluate
+from metering.anomalies.gaps import KIND as GAP
 from metering.anomalies.inputs import AnomalyInputs
 from metering.anomalies.night_flow import KIND as NIGHT_FLOW
 from metering.anomalies.night_flow import Night, leaking_tail, night_flow
@@ -169,7 +170,10 @@ async def refresh_anomalies(
         await store.add_event(as_event(condition))
     for condition in plan.update:
         await store.update_finding(as_event(condition))
+    silent = {e.dedup_key for e in open_events if e.kind == GAP and e.subject not in inputs.intervals}
     for key, when in plan.close:
+        if key in silent:
+            continue  # no data at all in what was read: the gap goes on, it did not end
         if key not in seen and started[key] < start:
             when = start  # from before the period and not seen in it: it ended before the rules looked
         await store.end_event(key, when)

@@ -81,3 +81,16 @@ async def test_equipment_left_on_across_weekly_runs_counts_every_week_once(tmp_p
         ]
         assert found.energy == 775.8 and found.cost_exact == Decimal("193.95")
         assert "since the week of 2025-03-10" in found.title
+
+
+async def test_a_meter_silent_for_longer_than_what_is_read_stays_open(tmp_path: Path) -> None:
+    site = write_house(tmp_path / "site")
+    stop = local(date(2025, 3, 5), time(9))
+    intervals = series("el.H1-04", local(date(2025, 2, 1)), stop, office(200, lambda at: 3.0))
+    async with Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        await store.upsert_intervals(intervals)
+        for day in (date(2025, 3, 10), date(2025, 5, 30)):  # the second reads nothing of el.H1-04 any more
+            now = local(day, time(12))
+            await refresh_anomalies(site, store, now - site.model.anomalies.lookback, now)
+            [gap] = await store.open_events(kind_prefix="anomaly.gap")
+            assert gap.subject == "el.H1-04" and gap.started_at == stop
