@@ -209,7 +209,9 @@ def night_flow(
                     sorted(p.id for p in points if point.id in contains[p.id]),
                 )
                 older = from_first and (not before or point.id in open_ended)
-                conditions.append(_condition(inputs, point, run, ongoing, older, parents))
+                condition = _condition(inputs, point, run, ongoing, older, parents)
+                own = reported[point.id].get(run[-1].night, run[-1].min_l_per_h)
+                conditions.append(replace(condition, details={**condition.details, "own_flow_l_per_h": round(own, 1)}))
     return conditions
 
 

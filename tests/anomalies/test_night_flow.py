@@ -189,6 +189,7 @@ def test_a_second_leak_in_the_main_meter_is_reported_beside_the_first(tmp_path: 
     by_subject = {c.subject: c for c in found}
     # 16 quarter hours of 3 L of its own a day: the restrooms' 80 L are theirs, not counted twice
     assert by_subject["cw.H-main"].details["litres_per_day"] == 48.0
+    assert by_subject["cw.H-main"].details["own_flow_l_per_h"] == 12.0
     assert by_subject["cw.H1-wc"].details["litres_per_day"] == 80.0
     # cw.H-rest (main less the kitchen) is explained by both; the main meter only in part
     assert by_subject["cw.H1-wc"].details["seen_in"] == ["cw.H-main", "cw.H-rest"]
