@@ -10,6 +10,7 @@ are never touched here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from bisect import bisect_left
 from dataclasses import dataclass, replace
@@ -18,7 +19,10 @@ from datetime import datetime, timedelta
 from bms_bridge.hvac.findings import as_event
 from bms_bridge.hvac.inputs import public_holidays
 from bms_bridge.hvac.prices import price_lookup
-from metering.anomalies.evaluate import KIND_PREFIX, OTHER_RULES
+from metering.anomalies.after_hours import KIND as AFTER_HOURS
+from metering.anomalies.after_hours import continue_from
+from metering.anomalies.evaluate import KIND_PREFIX, evaluate
+from metering.anomalies.gaps import KIND as GAP
 from metering.anomalies.inputs import AnomalyInputs
 from metering.anomalies.night_flow import KIND as NIGHT_FLOW
 from metering.anomalies.night_flow import Night, leaking_tail, night_flow
@@ -131,6 +135,8 @@ def _continue_open(conditions: list[Condition], open_events: list[Event]) -> lis
             and stored.started_at < condition.started_at
             and stored.dedup_key != condition.key
         ):
+            if condition.kind == AFTER_HOURS:
+                condition = continue_from(stored.details, condition)  # its weeks before the period count too
             condition = replace(condition, key=stored.dedup_key, started_at=stored.started_at)
         continued.append(condition)
     return continued
@@ -148,11 +154,10 @@ async def refresh_anomalies(
     if end <= start:
         return AnomalyRefresh(0, 0, 0, ())
     inputs = await gather(site, store, start, end, cache)
-    leaks = night_flow(inputs)
+    # the rules are pure and take seconds on a large site: off the event loop, so polling goes on
+    leaks = await asyncio.to_thread(night_flow, inputs)
     earlier, open_ended = await earlier_leaks(site, store, inputs, leaks)
-    if earlier or open_ended:
-        leaks = night_flow(inputs, earlier, open_ended)
-    conditions = [*leaks, *(c for rule in OTHER_RULES for c in rule(inputs))]
+    conditions = await asyncio.to_thread(evaluate, inputs, earlier, open_ended)
     open_events = await store.open_events(kind_prefix=KIND_PREFIX)
     conditions = _continue_open(conditions, open_events)
     # a finding already closed stays closed: the rules seeing its past again is not news
@@ -165,7 +170,10 @@ async def refresh_anomalies(
         await store.add_event(as_event(condition))
     for condition in plan.update:
         await store.update_finding(as_event(condition))
+    silent = {e.dedup_key for e in open_events if e.kind == GAP and e.subject not in inputs.intervals}
     for key, when in plan.close:
+        if key in silent:
+            continue  # no data at all in what was read: the gap goes on, it did not end
         if key not in seen and started[key] < start:
             when = start  # from before the period and not seen in it: it ended before the rules looked
         await store.end_event(key, when)

@@ -10,11 +10,12 @@ swings with how busy a week was, the after-hours load does not (docs/anomalies.m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
+from typing import Any
 
 from metering.anomalies.inputs import AnomalyInputs
 from metering.anomalies.nights import SLOT, day_window, slots, utc
@@ -229,7 +230,8 @@ def _judge(inputs: AnomalyInputs, week: TenantWeek, same_week: Sequence[TenantWe
         if own is not None and week.after_kw > rule.trend_factor * own:
             reasons.append("own history")
             expected.append(own)
-    return Verdict(week, len(peers), peer_median, own, tuple(reasons), max(expected) if expected else week.after_kw)
+    # the peers are the better baseline where they fired: the tenant's own past may hold the same fault
+    return Verdict(week, len(peers), peer_median, own, tuple(reasons), expected[0] if expected else week.after_kw)
 
 
 def _runs(verdicts: list[Verdict]) -> list[tuple[list[Verdict], bool]]:
@@ -251,26 +253,45 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def _week_cost(inputs: AnomalyInputs, verdict: Verdict) -> Decimal | None:
+    """What the excess energy of the week cost, at the tariff of its after-hours quarter hours."""
+    week = verdict.week
+    if week.after_cost is None or inputs.currency is None:
+        return None
+    share = Decimal(str(verdict.excess_kwh / week.after_kwh)) if week.after_kwh > 0 else Decimal(0)
+    return _money(week.after_cost * share)
+
+
+def _title(details: Mapping[str, Any]) -> str:
+    peers = details["peer_median_w_per_m2"]
+    since = "at least since" if details["since_window_start"] else "since"
+    return (
+        f"After-hours load of {details['tenant_name']}: {details['after_hours_w_per_m2']:.1f} W/m² outside its "
+        f"hours{f' (peers {peers:.1f} W/m²)' if peers is not None else ''}, {since} the week of "
+        f"{details['first_week']}"
+    )
+
+
+def _waste(weekly: Sequence[Mapping[str, Any]], currency: str | None) -> Waste:
+    costs = [w["cost"] for w in weekly]
+    cost = sum((Decimal(c) for c in costs), Decimal(0)) if all(c is not None for c in costs) and currency else None
+    return Waste(
+        round(sum(float(w["excess_kwh"]) for w in weekly), 1), "kWh", cost, currency if cost is not None else None
+    )
+
+
 def _condition(inputs: AnomalyInputs, run: list[Verdict], ongoing: bool, *, from_first: bool) -> Condition:
     site = inputs.site
     first, last = run[0], run[-1]
     scope = last.week.scope
     tenant = site.tenant_by_id.get(scope.tenant)
-    name = tenant.name if tenant is not None else scope.tenant
-    excess = sum(v.excess_kwh for v in run)
-    cost: Decimal | None = Decimal(0)
-    for v in run:
-        if v.week.after_cost is None or cost is None or inputs.currency is None:
-            cost = None
-        elif v.week.after_kwh > 0:
-            cost += v.week.after_cost * Decimal(str(v.excess_kwh / v.week.after_kwh))
-    peers = f" (peers {last.peer_median_w_per_m2:.1f} W/m²)" if last.peer_median_w_per_m2 is not None else ""
-    title = (
-        f"After-hours load of {name}: {last.week.after_w_per_m2:.1f} W/m² outside its hours{peers}, "
-        f"since the week of {first.week.monday.isoformat()}"
-    )
-    details: dict[str, object] = {
+    weekly = [
+        {"week": v.week.monday.isoformat(), "excess_kwh": round(v.excess_kwh, 1), "cost": _str(_week_cost(inputs, v))}
+        for v in run
+    ]
+    details: dict[str, Any] = {
         "tenant": scope.tenant,
+        "tenant_name": tenant.name if tenant is not None else scope.tenant,
         "points": [p.id for p in scope.points],
         "area_m2": scope.area_m2,
         "use": scope.use,
@@ -286,6 +307,7 @@ def _condition(inputs: AnomalyInputs, run: list[Verdict], ongoing: bool, *, from
         "own_reference_kw": round(last.reference_kw, 3) if last.reference_kw is not None else None,
         "reasons": list(last.reasons),
         "excess_kwh_per_week": round(last.excess_kwh, 1),
+        "weekly": weekly,  # excess energy and its cost per week of the run
         "since_window_start": from_first,
     }
     evidence = tuple(EvidenceSample(v.week.start, v.week.per_point_after_kw) for v in run[-8:])
@@ -293,21 +315,42 @@ def _condition(inputs: AnomalyInputs, run: list[Verdict], ongoing: bool, *, from
         key=f"{KIND}:{scope.tenant}:{first.week.monday.isoformat()}",
         kind=KIND,
         subject=scope.tenant,
-        title=title,
+        title=_title(details),
         started_at=first.week.start,
         ended_at=None if ongoing else last.week.end,
         severity="warning",
         zone=scope.building,
         tenants=(scope.tenant,),
         evidence=evidence,
-        waste=Waste(
-            round(excess, 1),
-            "kWh",
-            _money(cost) if cost is not None else None,
-            inputs.currency if cost is not None else None,
-        ),
+        waste=_waste(weekly, inputs.currency),
         details=details,
     )
 
 
-__all__ = ["KIND", "SLOT", "TenantScope", "TenantWeek", "after_hours", "scopes"]
+def _str(value: Decimal | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+def continue_from(stored: Mapping[str, Any], condition: Condition) -> Condition:
+    """A run judged from the start of the period, continuing a stored finding: the weeks of both, once each.
+
+    `stored` is the stored finding's details; the condition's weeks win where both have one.
+    """
+    weeks = {w["week"]: w for w in stored.get("weekly", [])}
+    weeks.update({w["week"]: w for w in condition.details.get("weekly", [])})
+    weekly = [weeks[k] for k in sorted(weeks)]
+    if not weekly:
+        return condition
+    details = dict(condition.details)
+    details.update(
+        weekly=weekly,
+        weeks=len(weekly),
+        first_week=weekly[0]["week"],
+        since_window_start=bool(stored.get("since_window_start", False)),
+    )
+    waste = condition.waste
+    currency = waste.currency if waste is not None else None
+    return replace(condition, title=_title(details), details=details, waste=_waste(weekly, currency))
+
+
+__all__ = ["KIND", "SLOT", "TenantScope", "TenantWeek", "after_hours", "continue_from", "scopes"]

@@ -17,11 +17,15 @@ Rule = Callable[[AnomalyInputs], list[Condition]]
 OTHER_RULES: tuple[Rule, ...] = (after_hours, stuck, gaps, balance)
 
 
-def evaluate(inputs: AnomalyInputs, earlier_leaks: Mapping[str, Sequence[Night]] | None = None) -> list[Condition]:
-    """Every rule's conditions; `earlier_leaks` are leaking nights found before the period (night_flow)."""
+def evaluate(
+    inputs: AnomalyInputs,
+    earlier_leaks: Mapping[str, Sequence[Night]] | None = None,
+    open_ended: frozenset[str] = frozenset(),
+) -> list[Condition]:
+    """Every rule's conditions; `earlier_leaks` and `open_ended` as for `night_flow`."""
     if not inputs.site.anomalies.enabled:
         return []
-    found = night_flow(inputs, earlier_leaks or {})
+    found = night_flow(inputs, earlier_leaks or {}, open_ended)
     for rule in OTHER_RULES:
         found.extend(rule(inputs))
     return found

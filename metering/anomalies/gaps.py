@@ -1,9 +1,10 @@
 """Communication gaps: quarter hours a polled point has no measured value for, at least `gap_after` long.
 
-A polled point (read every few seconds to 15 minutes) has a measured value in every quarter hour; a
-missing one, or one spread across a gap (estimated), is a gap. An LPWAN meter reports less often and
-every quarter hour between its uplinks is spread, so for it only missing quarter hours count, and only
-beyond twice its uplink interval. Manually read meters have no gaps to report.
+A polled point (Modbus, read every few seconds to 15 minutes) has a measured value in every quarter
+hour; a missing one, or one spread across a gap (estimated), is a gap. An LPWAN meter sends when it
+likes: an uplink a little late, or one every hour, makes the quarter hours between them spread, so for
+it only missing quarter hours count, and only beyond twice its uplink interval. Manually read meters
+have no gaps to report.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 
 from metering.anomalies.inputs import AnomalyInputs
 from metering.anomalies.nights import SLOT, slots, utc
-from metering.anomalies.site import area_label, building_of, reading_interval
+from metering.anomalies.site import area_label, building_of, is_polled, reading_interval
 from metering.events import Condition
 from metering.readings import Interval, Quality
 
@@ -29,7 +30,8 @@ def gaps(inputs: AnomalyInputs) -> list[Condition]:
         series = inputs.series(point.id)
         if every is None or not series:
             continue
-        polled = every <= SLOT
+        # an uplink a few seconds late makes its quarter hours estimated: only a poller's are all measured
+        polled = is_polled(site, point) and every <= SLOT
         longest = rule.gap_after if polled else max(rule.gap_after, 2 * every)
         by_start = {i.start: i for i in series}
 

@@ -11,7 +11,7 @@ explain, and the leak names the parents it shows in (docs/anomalies.md).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -174,37 +174,44 @@ def night_flow(
     nights = {p.id: nights_of(inputs, p, contains[p.id]) for p in points}
     # leaves first: a parent is judged on what its own leaking descendants leave unexplained
     order = _inner_first(points, contains)
-    reported: dict[str, dict[date, float]] = {}  # point -> night -> min L/h of a reported leak
+    # point -> night -> L/h of a reported leak beyond what the leaks inside it explain (so they add up)
+    reported: dict[str, dict[date, float]] = {}
+    own_litres: dict[str, dict[date, float]] = {}  # the same, in litres a day
     seen_in: dict[str, set[str]] = {}
     for point in order:
         threshold = threshold_of(site, point.id)
         leaking: dict[date, float] = {}
+        litres: dict[date, float] = {}
         for night in nights[point.id]:
             if not night.judged or night.min_l_per_h < threshold:
                 continue
             inside = [p for p in contains[point.id] if night.night in reported.get(p, {})]
             explained = sum(reported[p][night.night] for p in inside)
             if night.min_l_per_h - explained >= threshold:
-                leaking[night.night] = night.min_l_per_h
+                leaking[night.night] = night.min_l_per_h - explained
+                litres[night.night] = max(0.0, night.leak_litres - sum(own_litres[p][night.night] for p in inside))
             for p in inside:
                 seen_in.setdefault(p, set()).add(point.id)
-        reported[point.id] = leaking
+        reported[point.id], own_litres[point.id] = leaking, litres
     conditions: list[Condition] = []
     for point in points:
         judged = [n for n in nights[point.id] if n.judged]
         for run in _runs(judged, reported[point.id]):
             from_first = run[0] is judged[0]
+            run = [replace(n, leak_litres=own_litres[point.id][n.night]) for n in run]
             before = list(earlier.get(point.id, ())) if from_first else []
             if before:
                 run = [*before, *run]
             if len(run) >= rule.nights:
-                ongoing = run[-1] is judged[-1]
+                ongoing = run[-1].night == judged[-1].night
                 parents = (
                     sorted(seen_in.get(point.id, set())),
                     sorted(p.id for p in points if point.id in contains[p.id]),
                 )
                 older = from_first and (not before or point.id in open_ended)
-                conditions.append(_condition(inputs, point, run, ongoing, older, parents))
+                condition = _condition(inputs, point, run, ongoing, older, parents)
+                own = reported[point.id].get(run[-1].night, run[-1].min_l_per_h)
+                conditions.append(replace(condition, details={**condition.details, "own_flow_l_per_h": round(own, 1)}))
     return conditions
 
 

@@ -175,6 +175,14 @@ def parent_point(site: SiteModel, point: Point) -> str | None:
     return next((p.id for p in site.points_of_meter(parent) if p.unit == point.unit), None)
 
 
+def is_polled(site: SiteModel, point: Point) -> bool:
+    """Read by the bridge itself on a timer (Modbus), rather than sent by the meter (LPWAN) or typed in."""
+    if point.meter is None:
+        return False
+    connection = site.device_by_id[site.meter_by_id[point.meter].device].connection
+    return isinstance(connection, ModbusTcpConnection | ModbusRtuConnection)
+
+
 def reading_interval(site: SiteModel, point: Point) -> timedelta | None:
     """How often a physical point is read: the poll interval or the uplink interval; None for manual reading."""
     if point.meter is None:

@@ -3,7 +3,7 @@
 House H (one floor): four offices of 500, 400, 300 and 200 m² let to t1..t4, a server room of 50 m²
 (t1's, its point always on), restrooms of 40 m². Water: a main meter H.cw with two sub-meters, the
 restrooms (wc.cw) and a tea kitchen (kit.cw); electricity: a main meter with one breaker meter per unit.
-Water costs 4.65 EUR/m3, electricity 0.25 EUR/kWh, flat.
+A wireless meter (LPWAN, hourly uplinks) reads the yard tap. Water costs 4.65 EUR/m3, electricity 0.25 EUR/kWh, flat.
 """
 
 from __future__ import annotations
@@ -53,12 +53,19 @@ devices:
   - {id: d-03, profile: eastron-sdm630, connection: {kind: modbus-tcp, host: 127.0.0.1, port: 15998, unit: 4}}
   - {id: d-04, profile: eastron-sdm630, connection: {kind: modbus-tcp, host: 127.0.0.1, port: 15998, unit: 5}}
   - {id: d-srv, profile: eastron-sdm630, connection: {kind: modbus-tcp, host: 127.0.0.1, port: 15998, unit: 6}}
+  - id: lora-1
+    connection:
+      kind: lpwan
+      dev_eui: 70b3d57ed0001234
+      expected_interval: 1h
+      decoder: {kind: bytes, fields: [{name: volume, offset: 0, width: 4, unit: L}]}
 meters:
   - {id: H.cw, device: pulses, resource: cold_water, space: H1-tech, pulse_weight: {value: 1, unit: L}}
   - {id: wc.cw, device: pulses, resource: cold_water, space: H1-wc, pulse_weight: {value: 1, unit: L},
      submeter_of: H.cw}
   - {id: kit.cw, device: pulses, resource: cold_water, space: H1-kit, pulse_weight: {value: 1, unit: L},
      submeter_of: H.cw}
+  - {id: yard.cw, device: lora-1, resource: cold_water, space: H1-tech}
   - {id: H.main, device: d-main, resource: electricity, space: H1-tech}
   - {id: el-01, device: d-01, resource: electricity, space: H1-01, submeter_of: H.main}
   - {id: el-02, device: d-02, resource: electricity, space: H1-02, submeter_of: H.main}
@@ -70,6 +77,7 @@ points:
   - {id: cw.H1-wc, meter: wc.cw, register: counter_2, unit: m3}
   - {id: cw.H1-kit, meter: kit.cw, register: counter_3, unit: m3}
   - {id: cw.H-rest, formula: "{cw.H-main} - {cw.H1-kit}", resource: cold_water, unit: m3}
+  - {id: cw.H-yard, meter: yard.cw, register: volume, unit: m3}
   - {id: el.H-main, meter: H.main, register: active_energy_import, unit: kWh}
   - {id: el.H1-01, meter: el-01, register: active_energy_import, unit: kWh}
   - {id: el.H1-02, meter: el-02, register: active_energy_import, unit: kWh}

@@ -32,9 +32,13 @@ def electricity(
     estimated: Callable[[datetime], bool] = lambda at: False,
     main_factor: float = 1.0,
     end: datetime = END,
+    switched_off: bool = False,
 ) -> AnomalyInputs:
-    """el.H1-02 reads zero where `zero` says (its consumption still flows through the main meter)."""
+    """el.H1-02 reads zero where `zero` says: stuck (its load still flows through the main meter), or
+    `switched_off` (the load is gone, from the main meter too)."""
     true = {f"el.{space}": office(area) for space, area in OFFICES.items()}
+    if switched_off:
+        true["el.H1-02"] = lambda at, r=true["el.H1-02"]: 0.0 if zero(at) else r(at)  # type: ignore[misc]
     true["el.H1-srv"] = lambda at: 18.0 * 0.25
     intervals: dict[str, list[Interval]] = {}
     for point_id, rate in true.items():
@@ -70,6 +74,15 @@ def test_a_stuck_breaker_meter_is_found_with_what_it_missed(tmp_path: Path) -> N
     # 12 h at 4.8 kW (working hours) and 12 h at 1.2 kW of the 400 m² office: 57.6 + 14.4 kWh
     assert c.details["estimated_missing"] == 72.0
     assert c.tenants == ("t2",) and c.equipment == "el-02"
+
+
+def test_a_load_switched_off_is_not_a_stuck_meter(tmp_path: Path) -> None:
+    site = write_house(tmp_path)
+    # the same 24 zero hours, but the main meter drops with them: the unmetered rest does not rise
+    off = span(at(WEDNESDAY, 10), at(WEDNESDAY + timedelta(days=1), 10))
+    assert stuck(electricity(site, zero=off, switched_off=True)) == []
+    [found] = stuck(electricity(site, zero=off))
+    assert found.details["unmetered_rise"] == 72.0  # what the stuck register missed appears in the rest
 
 
 def test_stuck_after_boundary(tmp_path: Path) -> None:
@@ -128,3 +141,17 @@ def test_unmetered_share_limit_from_yaml(tmp_path: Path) -> None:
     found = balance(electricity(site, main_factor=1.5))  # a third of the main meter is not sub-metered
     assert [(c.details["problem"], c.details["unmetered_pct"]) for c in found] == [("unmetered too large", 33.33)]
     assert balance(electricity(site, main_factor=1.2)) == []  # 16.7 %
+
+
+def test_an_lpwan_meter_is_judged_on_missing_quarter_hours_beyond_two_uplinks(tmp_path: Path) -> None:
+    site = write_house(tmp_path)
+
+    def yard(missing: Callable[[datetime], bool]) -> AnomalyInputs:
+        # hourly uplinks: every quarter hour between them is spread, which is no gap
+        spread = series("cw.H-yard", HISTORY, END, lambda at: 0.001, quality=lambda at: Quality.ESTIMATED)
+        return AnomalyInputs(site.model, {"cw.H-yard": [i for i in spread if not missing(i.start)]}, START, END)
+
+    assert gaps(yard(lambda t: False)) == []
+    assert gaps(yard(span(at(WEDNESDAY, 10), at(WEDNESDAY, 11, 45)))) == []  # 1 h 45 min: two uplinks not yet
+    found = gaps(yard(span(at(WEDNESDAY, 10), at(WEDNESDAY, 12))))
+    assert [(c.subject, c.details["hours"]) for c in found] == [("cw.H-yard", 2.0)]

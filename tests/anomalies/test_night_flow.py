@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +13,7 @@ from metering.anomalies.night_flow import night_flow, nights_of
 from metering.events import Condition
 from metering.readings import Interval, Quality
 from point_mapping.loader import LoadedSite
-from tests.anomalies.sites import TENANTS, between, local, series, workday, write_house
+from tests.anomalies.sites import TENANTS, ZONE, between, local, series, workday, write_house
 
 START, END = local(date(2025, 2, 24)), local(date(2025, 3, 17))  # three weeks, Monday to Monday
 
@@ -25,7 +26,9 @@ def kitchen(at: datetime) -> float:
     return 0.02 if workday(at) and between(at, 9, 17) else 0.0
 
 
-def leak(per_quarter_m3: float, first: date, last: date = date.max, hours: tuple[float, float] = (0, 4)):  # type: ignore[no-untyped-def]
+def leak(
+    per_quarter_m3: float, first: date, last: date = date.max, hours: tuple[float, float] = (0, 4)
+) -> Callable[[datetime], float]:
     def rate(at: datetime) -> float:
         return per_quarter_m3 if first <= at.date() <= last and between(at, *hours) else 0.0
 
@@ -46,8 +49,13 @@ def house_inputs(site: LoadedSite, wc: list[Interval], start: datetime = START, 
     )
 
 
-def wc_series(rate_leak, start: datetime = START, end: datetime = END, **kw):  # type: ignore[no-untyped-def]
-    return series("cw.H1-wc", start, end, lambda at: restroom(at) + rate_leak(at), **kw)
+def wc_series(
+    rate_leak: Callable[[datetime], float],
+    start: datetime = START,
+    end: datetime = END,
+    quality: Callable[[datetime], Quality] | None = None,
+) -> list[Interval]:
+    return series("cw.H1-wc", start, end, lambda at: restroom(at) + rate_leak(at), quality=quality)
 
 
 def only(conditions: list[Condition]) -> Condition:
@@ -161,3 +169,27 @@ def test_hours_a_tenant_occupies_are_not_night(tmp_path: Path) -> None:
     )
     site = write_house(tmp_path, tenants=tenants)
     assert night_flow(house_inputs(site, wc_series(leak(0.005, date(2025, 3, 1))))) == []
+
+
+def test_a_second_leak_in_the_main_meter_is_reported_beside_the_first(tmp_path: Path) -> None:
+    site = write_house(tmp_path)
+    inputs = house_inputs(site, wc_series(leak(0.005, date(2025, 3, 10))))
+    # an unmetered pipe behind the main meter leaks 12 L/h more from the same night (3 L a quarter hour)
+    main = [
+        Interval(
+            i.point_id, i.start, i.value + (0.003 if leak(0.003, date(2025, 3, 10))(i.start.astimezone(ZONE)) else 0)
+        )
+        for i in inputs.intervals["cw.H-main"]
+    ]
+    found = night_flow(AnomalyInputs(site.model, {**inputs.intervals, "cw.H-main": main}, START, END))
+    assert sorted((c.subject, c.details["min_flow_l_per_h"]) for c in found) == [
+        ("cw.H-main", 32.0),  # 20 L/h of the restrooms (named in seen_in) + 12 L/h of its own
+        ("cw.H1-wc", 20.0),
+    ]
+    by_subject = {c.subject: c for c in found}
+    # 16 quarter hours of 3 L of its own a day: the restrooms' 80 L are theirs, not counted twice
+    assert by_subject["cw.H-main"].details["litres_per_day"] == 48.0
+    assert by_subject["cw.H-main"].details["own_flow_l_per_h"] == 12.0
+    assert by_subject["cw.H1-wc"].details["litres_per_day"] == 80.0
+    # cw.H-rest (main less the kitchen) is explained by both; the main meter only in part
+    assert by_subject["cw.H1-wc"].details["seen_in"] == ["cw.H-main", "cw.H-rest"]
