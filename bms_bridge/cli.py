@@ -21,6 +21,7 @@ COMMANDS = {
     "events": "events",
     "replace-meter": "replace_meter",
     "verify": "verify",
+    "users": "users",
 }
 
 
@@ -78,6 +79,24 @@ def build_parser() -> argparse.ArgumentParser:
     check_intervals.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: first reading)")
     check_intervals.add_argument("--to", dest="end", help="last day, inclusive (default: last reading)")
     check_intervals.add_argument("--json", action="store_true")
+
+    from bms_bridge.web.roles import Role  # a plain enum: no web framework loaded for other commands
+
+    users = sub.add_parser("users", help="web app users and API tokens")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="SUBCOMMAND")
+    add = users_sub.add_parser("add", help="add a user (password from standard input)")
+    add.add_argument("site")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--tenant", help="tenant id (required for --role tenant)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    listing = users_sub.add_parser("list", help="list users")
+    listing.add_argument("site")
+    listing.add_argument("--json", action="store_true")
+    token = users_sub.add_parser("token", help="create an API token for a user (printed once)")
+    token.add_argument("site")
+    token.add_argument("name")
+    token.add_argument("--label", default="", help="what the token is for")
     return parser
 
 

@@ -24,6 +24,9 @@ TABLES = {
     "billing_periods",
     "bms_trends",
     "bms_schedules",
+    "users",
+    "api_tokens",
+    "web_sessions",
 }
 
 

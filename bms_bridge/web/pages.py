@@ -1,0 +1,120 @@
+"""Server-rendered pages (Jinja2). Charts are drawn in the browser by plotly.js from the same
+/api/v1/ endpoints a script would call, so a page and its CSV download always show the same data."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bms_bridge.web.auth import scope_of
+from bms_bridge.web.context import context
+from bms_bridge.web.params import time_range
+from bms_bridge.web.roles import Permission
+
+routes = web.RouteTableDef()
+
+CHARTS = {
+    "load": ("Load graph", "series", 7),
+    "profile": ("Consumption profile", "profile", 28),
+    "heatmap": ("Heat map", "heatmap", 28),
+}
+
+
+@routes.get("/")
+@aiohttp_jinja2.template("overview.html")
+async def overview(request: web.Request) -> dict[str, Any]:
+    ctx, scope = context(request), scope_of(request)
+    data = await ctx.queries.overview(scope, ctx.clock())
+    tenant = scope.tenant(scope.tenant_id) if scope.tenant_id else None
+    return {"data": data, "tenant": tenant, "title": "Overview"}
+
+
+@routes.get("/points")
+@aiohttp_jinja2.template("points.html")
+async def points(request: web.Request) -> dict[str, Any]:
+    ctx, scope = context(request), scope_of(request)
+    return {
+        "points": ctx.queries.points(scope),
+        "last": await ctx.queries.last_values(scope),
+        "title": "Points",
+    }
+
+
+def _chart_page(kind: str) -> Any:
+    title, endpoint, default_days = CHARTS[kind]
+
+    @aiohttp_jinja2.template("chart.html")
+    async def page(request: web.Request) -> dict[str, Any]:
+        ctx, scope = context(request), scope_of(request)
+        point_id = request.match_info["point_id"]
+        info = ctx.queries.info(scope, point_id)  # NotVisible -> 404 before any data is read
+        start, end = time_range(request.query, ctx.queries.zone, ctx.clock(), default_days=default_days)
+        zone = ctx.queries.zone
+        query = {"from": start.astimezone(zone).isoformat(), "to": end.astimezone(zone).isoformat()}
+        data_url = f"/api/v1/points/{point_id}/{endpoint}?{urlencode(query)}"
+        return {
+            "title": f"{title}: {info.point.name or info.point.id}",
+            "kind": kind,
+            "info": info,
+            "data_url": data_url,
+            "csv_url": f"{data_url}&format=csv",
+            "from_day": (start.astimezone(zone)).date().isoformat(),
+            "to_day": (end.astimezone(zone) - timedelta(microseconds=1)).date().isoformat(),
+            "charts": CHARTS,
+        }
+
+    return page
+
+
+routes.get("/points/{point_id}/load")(_chart_page("load"))
+routes.get("/points/{point_id}/profile")(_chart_page("profile"))
+routes.get("/points/{point_id}/heatmap")(_chart_page("heatmap"))
+
+
+@routes.get("/devices")
+@aiohttp_jinja2.template("devices.html")
+async def devices(request: web.Request) -> dict[str, Any]:
+    ctx, scope = context(request), scope_of(request)
+    now = ctx.clock()
+    return {"devices": await ctx.queries.devices(scope, now), "now": now, "title": "Devices and mapping"}
+
+
+@routes.get("/events")
+@aiohttp_jinja2.template("events.html")
+async def events(request: web.Request) -> dict[str, Any]:
+    ctx, scope = context(request), scope_of(request)
+    since: datetime = ctx.clock() - timedelta(days=90)
+    return {"events": list(reversed(await ctx.queries.events(scope, since, None))), "title": "Events"}
+
+
+@routes.get("/tenants/{tenant_id}")
+@aiohttp_jinja2.template("tenant.html")
+async def tenant(request: web.Request) -> dict[str, Any]:
+    ctx, scope = context(request), scope_of(request)
+    found = scope.tenant(request.match_info["tenant_id"])
+    contracts = scope.contracts(found.id)
+    return {
+        "tenant": found,
+        "contracts": contracts,
+        "infos": {p.point: ctx.queries.info(scope, p.point) for c in contracts for p in c.points},
+        "title": found.name,
+    }
+
+
+@routes.get("/tenants")
+@aiohttp_jinja2.template("tenants.html")
+async def tenants(request: web.Request) -> dict[str, Any]:
+    return {"tenants": scope_of(request).tenants(), "title": "Tenants"}
+
+
+@routes.get("/billing")
+@aiohttp_jinja2.template("billing.html")
+async def billing(request: web.Request) -> dict[str, Any]:
+    """The billing review (statements by state, lines, adjust, approve, export status) arrives with
+    statement storage; statements are filtered through `Scope.sees_statement` like everything else."""
+    scope_of(request).require(Permission.VIEW_BILLING)
+    return {"title": "Billing review"}

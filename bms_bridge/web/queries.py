@@ -1,0 +1,247 @@
+"""The web app's query layer: every read of stored data for a page, an API call or a download.
+
+Each method takes the caller's `Scope` first and asks it which points and which time windows it may
+read before touching the store, so no page or endpoint can reach data its user may not see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Literal
+
+from billing_export.tariff_calendar import public_holidays
+from bms_bridge.web.charts import DayProfile, HeatMap, Sample, day_profile, heat_map
+from bms_bridge.web.roles import Permission
+from bms_bridge.web.scope import NotVisible, Scope
+from metering.consumption import is_cumulative
+from metering.health import DeviceHealth
+from metering.store import Event, Store
+from point_mapping.errors import Location
+from point_mapping.loader import LoadedSite
+from point_mapping.model import Point
+from point_mapping.registers import point_measure
+
+
+class NotCumulative(ValueError):
+    """A profile or heat map was asked of an instantaneous point (power, temperature)."""
+
+
+@dataclass(frozen=True)
+class PointInfo:
+    point: Point
+    unit: str
+    resource: str
+    cumulative: bool  # a running total: charts show its 15-minute consumption
+
+    @property
+    def series_unit(self) -> str:
+        return f"{self.unit} per 15 min" if self.cumulative else self.unit
+
+
+@dataclass(frozen=True)
+class Series:
+    info: PointInfo
+    kind: Literal["consumption", "reading"]
+    samples: list[Sample]
+
+
+@dataclass(frozen=True)
+class LastValue:
+    point_id: str
+    ts: datetime
+    value: float
+    quality: str
+
+
+@dataclass(frozen=True)
+class OverviewLine:
+    info: PointInfo
+    share: float  # percent billed to the tenant (100 for the whole site)
+    today: float | None  # consumption today so far, share applied, in `info.unit`
+    last: LastValue | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    lines: list[OverviewLine]
+    load_now: list[OverviewLine]  # instantaneous power of the main meters
+    by_resource: dict[str, tuple[float, str]]  # resource -> (today's consumption, unit)
+    devices_online: int | None  # None: not for this user
+    devices_total: int | None
+    open_events: list[Event]
+
+
+@dataclass(frozen=True)
+class PointStatus:
+    info: PointInfo
+    location: Location
+    device_id: str | None
+    last: LastValue | None
+    status: str  # "ok", "stale", "no data", "virtual"
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    device_id: str
+    name: str
+    kind: str
+    location: Location
+    health: DeviceHealth | None
+    points: list[PointStatus]
+
+
+class SiteQueries:
+    def __init__(self, site: LoadedSite, store: Store) -> None:
+        self.site = site
+        self.store = store
+        self.zone = site.model.site.zone
+
+    # -- points -----------------------------------------------------------------------------------
+
+    def info(self, scope: Scope, point_id: str) -> PointInfo:
+        point = scope.point(point_id)
+        model = self.site.model
+        measure = point_measure(model, point, self.site.profiles)
+        unit = measure.unit if measure else (point.unit or "")
+        return PointInfo(point, unit, model.resource_of(point).value, is_cumulative(self.site, point))
+
+    def points(self, scope: Scope) -> list[PointInfo]:
+        return [self.info(scope, p.id) for p in scope.points()]
+
+    async def series(self, scope: Scope, point_id: str, start: datetime, end: datetime) -> Series:
+        """15-minute consumption of a cumulative point, or the readings of an instantaneous one,
+        within [start, end) and the scope's windows."""
+        info = self.info(scope, point_id)
+        samples: list[Sample] = []
+        for lo, hi in scope.clip(point_id, start, end):
+            if info.cumulative:
+                samples += [(i.start, i.value, i.quality.value) for i in await self.store.intervals(point_id, lo, hi)]
+            else:
+                samples += [(r.ts, r.value, r.quality.value) for r in await self.store.readings(point_id, lo, hi)]
+        return Series(info, "consumption" if info.cumulative else "reading", samples)
+
+    async def _consumption(self, scope: Scope, point_id: str, start: datetime, end: datetime) -> Series:
+        series = await self.series(scope, point_id, start, end)
+        if not series.info.cumulative:
+            raise NotCumulative(f"{point_id} is instantaneous ({series.info.unit}); this chart needs consumption")
+        return series
+
+    async def profile(self, scope: Scope, point_id: str, start: datetime, end: datetime) -> tuple[Series, DayProfile]:
+        series = await self._consumption(scope, point_id, start, end)
+        model = self.site.model.site
+        years = range(start.astimezone(self.zone).year, end.astimezone(self.zone).year + 1)
+        days_off = public_holidays(model.holidays_country, model.holidays_subdivision, years)
+
+        def is_day_off(day: date) -> bool:
+            return day.weekday() >= 5 or day in days_off
+
+        return series, day_profile(series.samples, self.zone, is_day_off)
+
+    async def heat_map(self, scope: Scope, point_id: str, start: datetime, end: datetime) -> tuple[Series, HeatMap]:
+        series = await self._consumption(scope, point_id, start, end)
+        return series, heat_map(series.samples, self.zone)
+
+    async def last_values(self, scope: Scope) -> dict[str, LastValue]:
+        """Each visible point's latest reading, if the user may see the point at that moment."""
+        latest = await self.store.last_readings()
+        values = {}
+        for point in scope.points():
+            reading = latest.get(point.id)
+            if reading is not None and scope.visible_at(point.id, reading.ts):
+                values[point.id] = LastValue(point.id, reading.ts, reading.value, reading.quality.value)
+        return values
+
+    # -- overview ---------------------------------------------------------------------------------
+
+    def _main_points(self, scope: Scope) -> list[tuple[Point, float]]:
+        """The site: every point of a main meter (one that is nobody's sub-meter). A tenant: its
+        contracts' points with their shares."""
+        model = self.site.model
+        if scope.tenant_id is None:
+            mains = {m.id for m in model.meters if m.submeter_of is None}
+            return [(p, 100.0) for p in model.points if p.meter in mains]
+        shares: dict[str, float] = {}
+        for contract in scope.contracts(scope.tenant_id):
+            for share in contract.points:
+                shares.setdefault(share.point, share.share)
+        return [(scope.point(p), s) for p, s in shares.items()]
+
+    async def overview(self, scope: Scope, now: datetime) -> Overview:
+        midnight = datetime.combine(now.astimezone(self.zone).date(), datetime.min.time(), tzinfo=self.zone)
+        last = await self.last_values(scope)
+        lines, load = [], []
+        by_resource: dict[str, tuple[float, str]] = {}
+        for point, share in self._main_points(scope):
+            info = self.info(scope, point.id)
+            if info.cumulative:
+                series = await self.series(scope, point.id, midnight.astimezone(UTC), now)
+                today = sum(s[1] for s in series.samples) * share / 100 if series.samples else None
+                lines.append(OverviewLine(info, share, today, last.get(point.id)))
+                if today is not None:
+                    total, _unit = by_resource.get(info.resource, (0.0, info.unit))
+                    by_resource[info.resource] = (total + today, info.unit)
+            elif info.unit == "kW":
+                load.append(OverviewLine(info, share, None, last.get(point.id)))
+        online = total_devices = None
+        if scope.allows(Permission.VIEW_DEVICES):
+            health = await self.store.device_health()
+            online, total_devices = sum(h.online for h in health), len(self.site.model.devices)
+        events = [e for e in await self.store.open_events() if scope.sees_event(e)]
+        return Overview(lines, load, by_resource, online, total_devices, events)
+
+    # -- events and devices -----------------------------------------------------------------------
+
+    async def events(self, scope: Scope, since: datetime | None, until: datetime | None) -> list[Event]:
+        return [e for e in await self.store.events(since=since, until=until) if scope.sees_event(e)]
+
+    async def event(self, scope: Scope, event_id: int) -> Event:
+        for event in await self.store.events():
+            if event.id == event_id and scope.sees_event(event):
+                return event
+        raise NotVisible(f"no event {event_id}")
+
+    async def devices(self, scope: Scope, now: datetime) -> list[DeviceStatus]:
+        scope.require(Permission.VIEW_DEVICES)
+        model, locator = self.site.model, self.site.locator
+        health = {h.device_id: h for h in await self.store.device_health()}
+        last = await self.last_values(scope)
+        stale_after = model.exposure.stale_after
+        by_device: dict[str | None, list[PointStatus]] = {}
+        for index, point in enumerate(model.points):
+            meter = model.meter_by_id.get(point.meter or "")
+            device_id = meter.device if meter else None
+            value = last.get(point.id)
+            if point.is_virtual:
+                status = "virtual"
+            elif value is None:
+                status = "no data"
+            else:
+                status = "ok" if now - value.ts <= stale_after else "stale"
+            location = self._relative(locator.at("points", index))
+            by_device.setdefault(device_id, []).append(
+                PointStatus(self.info(scope, point.id), location, device_id, value, status)
+            )
+        devices = [
+            DeviceStatus(
+                d.id,
+                d.name,
+                d.connection.kind,
+                self._relative(locator.at("devices", index)),
+                health.get(d.id),
+                by_device.get(d.id, []),
+            )
+            for index, d in enumerate(model.devices)
+        ]
+        virtual = by_device.get(None, [])
+        if virtual:
+            devices.append(DeviceStatus("(virtual)", "Virtual points", "formula", locator.fallback, None, virtual))
+        return devices
+
+    def _relative(self, location: Location) -> Location:
+        try:
+            file = str(Path(location.file).resolve().relative_to(self.site.folder.resolve().parent))
+        except ValueError:
+            file = location.file
+        return Location(file, location.line, location.col)
