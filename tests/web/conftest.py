@@ -4,7 +4,8 @@ Site (tests/point_mapping/sites/minimal): tenant T1 (Alpha GmbH) has a1-01.energ
 common.energy from 2025-01-01; tenant T2 (Beta AG) has a1-02.energy and 42 % of common.energy, its
 lease moved here to start on 2025-06-01 (local). Stored for 2025-05-26 00:00 to 2025-06-09 00:00 local
 (two weeks, CEST): every 15-minute interval of a1-01.energy is 1.0 kWh, of a1-02.energy 2.0 kWh, of
-common.energy 3.0 kWh, of main.energy 6.0 kWh; main.power has a reading of 24.0 kW every 15 minutes.
+common.energy 3.0 kWh, of main.energy 6.0 kWh; main.power has a reading of 24.0 kW every 15 minutes
+up to an hour before "now" (2025-06-08 12:00 local); the energy points' last readings are 5 minutes old.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ async def fill(store: Store) -> dict[str, int]:
     await store.upsert_intervals(
         Interval(point_id, start, value) for point_id, value in VALUES.items() for start in slots()
     )
-    readings = [Reading("main.power", ts, 24.0, source="test") for ts in slots()]
+    readings = [Reading("main.power", ts, 24.0, source="test") for ts in slots() if ts < NOW - timedelta(hours=1)]
     readings += [Reading(p, NOW - timedelta(minutes=5), 1000.0 + v, source="test") for p, v in VALUES.items()]
     await store.insert_readings(readings, received_at=NOW)
     await store.save_health(DeviceHealth("em-main", True, NOW, NOW, None, 0, 0, NOW))

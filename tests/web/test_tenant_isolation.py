@@ -1,0 +1,111 @@
+"""A tenant sees its own contracts' points, within its lease, and nothing else: every endpoint and page
+asked with the other tenant's ids answers 404 (or 403 for whole-site pages) and never any of its data.
+
+alpha is tenant T1 (a1-01.energy, 58 % of common.energy); beta is T2 (a1-02.energy, 42 % of
+common.energy), its lease from 2025-06-01 00:00 local.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import WebWorld
+
+RANGE = "from=2025-05-26&to=2025-06-08"
+# T2's ids as seen by T1: each must be answered as if it did not exist
+OTHER_TENANTS = [
+    "/api/v1/points/a1-02.energy/series?" + RANGE,
+    "/api/v1/points/a1-02.energy/series?format=csv&" + RANGE,
+    "/api/v1/points/a1-02.energy/profile?" + RANGE,
+    "/api/v1/points/a1-02.energy/profile?format=csv&" + RANGE,
+    "/api/v1/points/a1-02.energy/heatmap?" + RANGE,
+    "/api/v1/points/a1-02.energy/heatmap?format=csv&" + RANGE,
+    "/api/v1/points/main.power/series?" + RANGE,  # the building's, nobody's contract
+    "/api/v1/tenants/T2",
+    "/points/a1-02.energy/load?" + RANGE,
+    "/points/a1-02.energy/profile?" + RANGE,
+    "/points/a1-02.energy/heatmap?" + RANGE,
+    "/points/main.energy/load",
+    "/tenants/T2",
+]
+SITE_WIDE = ["/api/v1/devices", "/devices", "/metrics"]
+
+
+@pytest.mark.parametrize("path", OTHER_TENANTS)
+async def test_another_tenants_ids_are_not_found(as_user: Callable[[str], Any], path: str) -> None:
+    async with as_user("alpha") as client:
+        response = await client.get(path, allow_redirects=False)
+        body = await response.text()
+    assert response.status == 404, body
+    assert "Beta" not in body and "2.0" not in body
+
+
+async def test_the_other_tenants_event_is_not_found(as_user: Callable[[str], Any], world: WebWorld) -> None:
+    async with as_user("alpha") as client:
+        mine = await client.get(f"/api/v1/events/{world.events['alpha']}")
+        theirs = await client.get(f"/api/v1/events/{world.events['beta']}")
+        building = await client.get(f"/api/v1/events/{world.events['site']}")
+        listed = await (await client.get("/api/v1/events")).json()
+        page = await (await client.get("/events")).text()
+    assert mine.status == 200
+    assert theirs.status == building.status == 404
+    assert [e["title"] for e in listed["events"]] == ["Alpha's night load"]
+    assert "Alpha&#39;s night load" in page and "Beta" not in page and "Main meter gap" not in page
+
+
+@pytest.mark.parametrize("path", SITE_WIDE)
+async def test_site_wide_pages_are_forbidden_to_tenants(as_user: Callable[[str], Any], path: str) -> None:
+    async with as_user("alpha") as client:
+        response = await client.get(path)
+        body = await response.text()
+    assert response.status == 403
+    assert "em-a1-02" not in body
+
+
+async def test_a_tenant_lists_only_its_own_points_and_tenant(as_user: Callable[[str], Any]) -> None:
+    async with as_user("alpha") as client:
+        points = await (await client.get("/api/v1/points")).json()
+        tenants = await (await client.get("/api/v1/tenants")).json()
+        mine = await client.get("/tenants/T1")
+    assert [p["id"] for p in points["points"]] == ["a1-01.energy", "common.energy"]
+    assert tenants == {"tenants": [{"id": "T1", "name": "Alpha GmbH"}]}
+    assert mine.status == 200
+
+
+async def test_a_shared_point_is_seen_only_within_the_lease(as_user: Callable[[str], Any]) -> None:
+    """Both see common.energy; beta only from its move-in on 2025-06-01 00:00 local."""
+    async with as_user("beta") as client:
+        beta = await (await client.get("/api/v1/points/common.energy/series?" + RANGE)).json()
+        csv = await (await client.get("/api/v1/points/common.energy/series?format=csv&" + RANGE)).text()
+    async with as_user("alpha") as client:
+        alpha = await (await client.get("/api/v1/points/common.energy/series?" + RANGE)).json()
+    assert alpha["times"][0] == "2025-05-26T00:00:00+02:00"
+    assert alpha["stored"] == 14 * 96  # 2025-05-26 to 2025-06-08 inclusive
+    assert beta["times"][0] == "2025-06-01T00:00:00+02:00"
+    assert beta["stored"] == 8 * 96  # 2025-06-01 to 2025-06-08
+    rows = csv.splitlines()
+    assert rows[1] == "2025-06-01T00:00:00+02:00,3.0,kWh per 15 min,measured"
+    assert len(rows) == 1 + 8 * 96
+
+
+async def test_the_overview_shows_a_tenant_its_share(as_user: Callable[[str], Any]) -> None:
+    """Sunday 2025-06-08 up to 12:00 local: 48 quarter hours of 1.0 kWh (a1-01) and of 3.0 kWh × 58 %."""
+    async with as_user("alpha") as client:
+        data = await (await client.get("/api/v1/overview")).json()
+        page = await (await client.get("/")).text()
+    lines = {line["point"]["id"]: line for line in data["consumption_today"]}
+    assert lines["a1-01.energy"]["today"] == pytest.approx(48.0)
+    assert lines["common.energy"]["today"] == pytest.approx(48 * 3.0 * 0.58)
+    assert data["by_resource"] == [{"resource": "electricity", "today": pytest.approx(48 + 83.52), "unit": "kWh"}]
+    assert data["devices_online"] is None
+    assert [e["title"] for e in data["open_events"]] == ["Alpha's night load"]
+    assert "131.5 kWh" in page
+
+
+async def test_a_tenant_without_a_lease_yet_sees_no_readings(as_user: Callable[[str], Any]) -> None:
+    async with as_user("beta") as client:
+        before = await (await client.get("/api/v1/points/a1-02.energy/series?from=2025-05-26&to=2025-05-31")).json()
+    assert before["stored"] == 0 and before["values"] == []
