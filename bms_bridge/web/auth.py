@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "bms_session"
 LOGIN_CSRF_COOKIE = "bms_login_csrf"
-PUBLIC_PATHS = frozenset({"/login", "/api/openapi.json"})
+PUBLIC_PATHS = frozenset({"/login", "/api/openapi.json", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/static/",)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -106,13 +106,15 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _login_page(request: web.Request, *, error: str = "", status: int = 200, name: str = "") -> web.Response:
-    token = secrets.token_urlsafe(32)
+def _login_page(
+    request: web.Request, *, error: str = "", status: int = 200, name: str = "", next_path: str | None = None
+) -> web.Response:
+    # One token per browser, kept while its cookie lives: two tabs (or a background request that
+    # lands on the login page) must not invalidate each other's form.
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    target = _safe_next(next_path if next_path is not None else request.query.get("next"))
     response = aiohttp_jinja2.render_template(
-        "login.html",
-        request,
-        {"login_csrf": token, "error": error, "name": name, "next": _safe_next(request.query.get("next"))},
-        status=status,
+        "login.html", request, {"login_csrf": token, "error": error, "name": name, "next": target}, status=status
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
@@ -134,15 +136,22 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
     given, expected = str(form.get("csrf_token", "")), request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    next_path = str(form.get("next", "")) or None
     if not expected or not hmac.compare_digest(given, expected):
-        return _login_page(request, error="The form expired; please try again.", status=403, name=name)
+        return _login_page(
+            request, error="The form expired; please try again.", status=403, name=name, next_path=next_path
+        )
     address = request.remote or "?"
     wait = ctx.limiter.retry_after(address, name)
     if wait is not None:
         ctx.metrics.logins_refused.inc()
         seconds = max(1, int(wait.total_seconds()))
         response = _login_page(
-            request, error=f"Too many failed logins; try again in {seconds} s.", status=429, name=name
+            request,
+            error=f"Too many failed logins; try again in {seconds} s.",
+            status=429,
+            name=name,
+            next_path=next_path,
         )
         response.headers["Retry-After"] = str(seconds)
         return response
@@ -151,11 +160,11 @@ async def login(request: web.Request) -> web.StreamResponse:
         ctx.limiter.failed(address, name)
         ctx.metrics.login_failures.inc()
         log.warning("failed login for %r from %s", name, address)
-        return _login_page(request, error="Wrong user name or password.", status=401, name=name)
+        return _login_page(request, error="Wrong user name or password.", status=401, name=name, next_path=next_path)
     ctx.limiter.succeeded(address, name)
     session_id, _session = await ctx.users.create_session(user, ctx.settings.session_ttl)
     log.info("%s (%s) logged in from %s", user.name, user.role.value, address)
-    response = web.HTTPFound(_safe_next(str(form.get("next", "")) or None))
+    response = web.HTTPFound(_safe_next(next_path))
     response.set_cookie(
         SESSION_COOKIE,
         session_id,

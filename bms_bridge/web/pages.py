@@ -60,6 +60,7 @@ def _chart_page(kind: str) -> Any:
             "title": f"{title}: {info.point.name or info.point.id}",
             "kind": kind,
             "info": info,
+            "unit": info.series_unit.replace("per 15 min", "per hour") if kind == "heatmap" else info.series_unit,
             "data_url": data_url,
             "csv_url": f"{data_url}&format=csv",
             "from_day": (start.astimezone(zone)).date().isoformat(),

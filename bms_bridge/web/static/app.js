@@ -43,7 +43,7 @@
       lay = layout({ yaxis: { title: { text: "average " + data.unit } }, xaxis: { title: { text: "time of day" } } });
     } else {
       traces = [{ z: data.values, x: data.hours.map((h) => String(h).padStart(2, "0") + ":00"), y: data.days,
-                  type: "heatmap", colorscale: "YlOrRd", colorbar: { title: { text: data.unit } },
+                  type: "heatmap", colorscale: "YlOrRd", reversescale: true, colorbar: { title: { text: data.unit } },
                   hovertemplate: "%{y} %{x}<br>%{z} " + data.unit + "<extra></extra>" }];
       lay = layout({ yaxis: { autorange: "reversed", type: "category" }, xaxis: { title: { text: "hour" } } });
     }
