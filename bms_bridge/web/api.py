@@ -6,6 +6,7 @@ zone with their offset, and every number comes with its unit.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -15,11 +16,12 @@ from bms_bridge.web.auth import scope_of, user_of
 from bms_bridge.web.charts import downsample
 from bms_bridge.web.context import context
 from bms_bridge.web.csv_export import download, heat_map_csv, profile_csv, series_csv
-from bms_bridge.web.params import max_points, optional_day, time_range, wants_csv
+from bms_bridge.web.params import BadRequest, max_points, optional_day, time_range, wants_csv
 from bms_bridge.web.queries import LastValue, OverviewLine, PointInfo
 from bms_bridge.web.roles import Permission
 from metering.store import Event
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 
@@ -59,6 +61,8 @@ def event_json(event: Event, request: web.Request) -> dict[str, Any]:
         "cost": str(event.cost_exact) if event.cost_exact is not None else event.cost,
         "currency": event.currency,
         "acknowledged_by": event.acknowledgement.by if event.acknowledgement else None,
+        "acknowledged_at": _time(event.acknowledgement.at, request) if event.acknowledgement else None,
+        "acknowledgement_comment": event.acknowledgement.comment if event.acknowledgement else None,
     }
 
 
@@ -199,6 +203,26 @@ async def event(request: web.Request) -> web.Response:
     body["evidence"] = [sample.as_json() for sample in found.evidence]
     body["details"] = found.details
     return web.json_response(body)
+
+
+@routes.post("/api/v1/events/{event_id:\\d+}/acknowledge")
+async def acknowledge(request: web.Request) -> web.Response:
+    """Body: {"comment": "..."} (JSON, optional). With a session the X-CSRF-Token header is needed."""
+    ctx, scope = context(request), scope_of(request)
+    comment = ""
+    if request.can_read_body:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise BadRequest('the body must be JSON, e.g. {"comment": "valve closed"}') from None
+        if not isinstance(body, dict) or not isinstance(body.get("comment", ""), str):
+            raise BadRequest('the body must be {"comment": "..."}')
+        comment = body.get("comment", "")
+    found = await ctx.queries.acknowledge(
+        scope, int(request.match_info["event_id"]), user_of(request).name, ctx.clock(), comment
+    )
+    log.info("audit: %s acknowledged event %s (%s)", user_of(request).name, found.id, comment)
+    return web.json_response(event_json(found, request))
 
 
 @routes.get("/api/v1/devices")

@@ -76,6 +76,8 @@ SCHEMAS: dict[str, Any] = {
             "cost": {"type": ["string", "number", "null"]},
             "currency": {"type": ["string", "null"]},
             "acknowledged_by": {"type": ["string", "null"]},
+            "acknowledged_at": _TIME_OR_NULL,
+            "acknowledgement_comment": {"type": ["string", "null"]},
         }
     ),
     "Series": _obj(
@@ -200,6 +202,19 @@ PATHS: dict[str, Any] = {
         [_param("event_id", "event id", where="path", required=True, type="integer")],
         (401, 404),
     ),
+    "/api/v1/events/{event_id}/acknowledge": {
+        "post": {
+            "summary": "acknowledge an event (it stays open until its condition clears); roles with acknowledge",
+            "parameters": [_param("event_id", "event id", where="path", required=True, type="integer")],
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {"schema": _obj({"comment": {"type": "string", "maxLength": 2000}}, [])}
+                },
+            },
+            "responses": {"200": _json(_ref("Event")), **_errors(400, 401, 403, 404)},
+        }
+    },
     "/api/v1/devices": _get(
         "devices, their health and their points' mapping status (not for tenants)",
         _json(_obj({"devices": {"type": "array", "items": {"type": "object"}}})),

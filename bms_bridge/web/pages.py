@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -10,11 +11,12 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
-from bms_bridge.web.auth import scope_of
+from bms_bridge.web.auth import scope_of, user_of
 from bms_bridge.web.context import context
 from bms_bridge.web.params import time_range
 from bms_bridge.web.roles import Permission
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 CHARTS = {
@@ -90,6 +92,19 @@ async def events(request: web.Request) -> dict[str, Any]:
     ctx, scope = context(request), scope_of(request)
     since: datetime = ctx.clock() - timedelta(days=90)
     return {"events": list(reversed(await ctx.queries.events(scope, since, None))), "title": "Events"}
+
+
+@routes.post("/events/{event_id:\\d+}/acknowledge")
+async def acknowledge(request: web.Request) -> web.StreamResponse:
+    """The form on the events page (its CSRF token is checked by the auth middleware)."""
+    ctx, scope = context(request), scope_of(request)
+    form = await request.post()
+    comment = form.get("comment", "")
+    user = user_of(request)
+    event_id = int(request.match_info["event_id"])
+    await ctx.queries.acknowledge(scope, event_id, user.name, ctx.clock(), comment if isinstance(comment, str) else "")
+    log.info("audit: %s acknowledged event %s", user.name, event_id)
+    raise web.HTTPSeeOther("/events")
 
 
 @routes.get("/tenants/{tenant_id}")

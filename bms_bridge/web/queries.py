@@ -13,9 +13,11 @@ from typing import Literal
 
 from billing_export.tariff_calendar import public_holidays
 from bms_bridge.web.charts import DayProfile, HeatMap, Sample, day_profile, heat_map
+from bms_bridge.web.params import BadRequest
 from bms_bridge.web.roles import Permission
 from bms_bridge.web.scope import NotVisible, Scope
 from metering.consumption import is_cumulative
+from metering.events import Acknowledgement
 from metering.health import DeviceHealth
 from metering.store import Event, Store
 from point_mapping.errors import Location
@@ -201,6 +203,15 @@ class SiteQueries:
             if event.id == event_id and scope.sees_event(event):
                 return event
         raise NotVisible(f"no event {event_id}")
+
+    async def acknowledge(self, scope: Scope, event_id: int, by: str, at: datetime, comment: str) -> Event:
+        """Record who saw an event (it stays open until its condition clears)."""
+        scope.require(Permission.ACKNOWLEDGE)
+        await self.event(scope, event_id)
+        if len(comment) > 2000:
+            raise BadRequest("a comment of at most 2000 characters, please")
+        await self.store.acknowledge_event(event_id, Acknowledgement(by, at, comment.strip()))
+        return await self.event(scope, event_id)
 
     async def devices(self, scope: Scope, now: datetime) -> list[DeviceStatus]:
         scope.require(Permission.VIEW_DEVICES)
