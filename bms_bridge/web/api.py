@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bms_bridge.web.auth import scope_of, user_of
-from bms_bridge.web.charts import downsample
+from bms_bridge.web.charts import downsample, local_time
 from bms_bridge.web.context import context
 from bms_bridge.web.csv_export import download, heat_map_csv, profile_csv, series_csv
 from bms_bridge.web.params import BadRequest, max_points, optional_day, time_range, wants_csv
@@ -114,7 +114,7 @@ async def series(request: web.Request) -> web.Response:
             "to": _time(end, request),
             "stored": len(data.samples),
             "downsampled": len(shown) < len(data.samples),
-            "times": [_time(ts, request) for ts, _v, _q in shown],
+            "times": [local_time(ms, ctx.queries.zone).isoformat() for ms, _v, _q in shown],
             "values": [v for _ts, v, _q in shown],
             "qualities": [q for _ts, _v, q in shown],
         }

@@ -1,16 +1,17 @@
 """Chart data from stored values: downsampling, day profiles and day × hour heat maps. Pure functions.
 
-Times come in as aware UTC datetimes and go out labelled in the site's local time.
+Times come in as UTC epoch milliseconds (as stored) and go out labelled in the site's local time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-Sample = tuple[datetime, float, str]  # (UTC instant, value, quality)
+Sample = tuple[int, float, str]  # (UTC epoch milliseconds, value, quality)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 DEFAULT_MAX_POINTS = 2000
 
@@ -28,13 +29,13 @@ def downsample(samples: Sequence[Sample], max_points: int = DEFAULT_MAX_POINTS) 
     if len(samples) <= max_points:
         return list(samples)
     buckets = (max_points - 2) // 2
-    first, last = samples[0][0].timestamp(), samples[-1][0].timestamp()
+    first, last = samples[0][0], samples[-1][0]
     width = (last - first) / buckets or 1.0
     kept: list[Sample] = []
     lo = hi = samples[0]
     current = 0
     for sample in samples:
-        index = min(int((sample[0].timestamp() - first) / width), buckets - 1)
+        index = min(int((sample[0] - first) / width), buckets - 1)
         if index != current:
             kept.extend(_in_order(lo, hi))
             lo = hi = sample
@@ -50,6 +51,10 @@ def downsample(samples: Sequence[Sample], max_points: int = DEFAULT_MAX_POINTS) 
     if kept[-1] is not samples[-1]:
         kept.append(samples[-1])
     return kept
+
+
+def local_time(ms: int, zone: ZoneInfo) -> datetime:
+    return (_EPOCH + timedelta(milliseconds=ms)).astimezone(zone)
 
 
 def _in_order(a: Sample, b: Sample) -> list[Sample]:
@@ -77,8 +82,8 @@ def day_profile(samples: Sequence[Sample], zone: ZoneInfo, is_day_off: Callable[
     sums = {False: [0.0] * 96, True: [0.0] * 96}
     counts = {False: [0] * 96, True: [0] * 96}
     days: dict[bool, set[date]] = {False: set(), True: set()}
-    for ts, value, _quality in samples:
-        local = ts.astimezone(zone)
+    for ms, value, _quality in samples:
+        local = local_time(ms, zone)
         off = is_day_off(local.date())
         i = index[f"{local.hour:02d}:{local.minute // 15 * 15:02d}"]
         sums[off][i] += value
@@ -103,8 +108,8 @@ class HeatMap:
 def heat_map(samples: Sequence[Sample], zone: ZoneInfo) -> HeatMap:
     """Sums per local day and hour; the repeated autumn hour adds into its clock hour."""
     cells: dict[date, list[float | None]] = {}
-    for ts, value, _quality in samples:
-        local = ts.astimezone(zone)
+    for ms, value, _quality in samples:
+        local = local_time(ms, zone)
         row = cells.setdefault(local.date(), [None] * 24)
         row[local.hour] = (row[local.hour] or 0.0) + value
     days = sorted(cells)

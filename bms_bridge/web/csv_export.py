@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bms_bridge.web.charts import DayProfile, HeatMap, Sample
+from bms_bridge.web.charts import DayProfile, HeatMap, Sample, local_time
 
 
 def _text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -28,7 +28,7 @@ def _number(value: float | None) -> str:
 def series_csv(samples: Sequence[Sample], unit: str, zone: ZoneInfo) -> str:
     return _text(
         ("time", "value", "unit", "quality"),
-        ((ts.astimezone(zone).isoformat(), _number(v), unit, q) for ts, v, q in samples),
+        ((local_time(ms, zone).isoformat(), _number(v), unit, q) for ms, v, q in samples),
     )
 
 

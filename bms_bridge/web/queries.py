@@ -20,6 +20,7 @@ from metering.consumption import is_cumulative
 from metering.events import Acknowledgement
 from metering.health import DeviceHealth
 from metering.store import Event, Store
+from metering.store.chart_rows import interval_rows, reading_rows
 from point_mapping.errors import Location
 from point_mapping.loader import LoadedSite
 from point_mapping.model import Point
@@ -117,11 +118,9 @@ class SiteQueries:
         within [start, end) and the scope's windows."""
         info = self.info(scope, point_id)
         samples: list[Sample] = []
+        rows = interval_rows if info.cumulative else reading_rows
         for lo, hi in scope.clip(point_id, start, end):
-            if info.cumulative:
-                samples += [(i.start, i.value, i.quality.value) for i in await self.store.intervals(point_id, lo, hi)]
-            else:
-                samples += [(r.ts, r.value, r.quality.value) for r in await self.store.readings(point_id, lo, hi)]
+            samples += await rows(self.store, point_id, lo, hi)
         return Series(info, "consumption" if info.cumulative else "reading", samples)
 
     async def _consumption(self, scope: Scope, point_id: str, start: datetime, end: datetime) -> Series:
