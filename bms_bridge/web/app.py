@@ -66,10 +66,13 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except (BadRequest, NotCumulative) as error:
         response = _error(request, 400, str(error))
     except web.HTTPException as error:
-        if error.status >= 400 and not is_api(request) and error.status != 405:
-            response = _error(request, error.status, error.reason)
-        else:
+        if error.status < 400:
             raise
+        # the router's own 404/405 too: the API always answers JSON, a browser always a page
+        response = _error(request, error.status, error.reason)
+        for name in ("Allow", "Retry-After"):
+            if name in error.headers:
+                response.headers[name] = error.headers[name]
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"

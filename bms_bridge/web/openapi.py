@@ -33,10 +33,25 @@ def _param(
     }
 
 
-POINT_ID = _param("point_id", "metering point id", where="path", required=True)
+POINT_ID = _param(
+    "point_id",
+    "metering point id",
+    where="path",
+    required=True,
+    type="string",
+    pattern="^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+    maxLength=80,
+)
+# an empty value means "the default", as a cleared date field in a form sends it
+_EMPTY = {"type": "string", "maxLength": 0}
+_DAY_OR_TIME = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}, _EMPTY]}
 RANGE = [
-    _param("from", "first day YYYY-MM-DD (site time) or ISO 8601 time"),
-    _param("to", "last day YYYY-MM-DD, inclusive, or ISO 8601 time (exclusive)"),
+    _param(
+        "from",
+        "first day YYYY-MM-DD (site time) or ISO 8601 time; default: the range's length before `to`",
+        **_DAY_OR_TIME,
+    ),
+    _param("to", "last day YYYY-MM-DD, inclusive, or ISO 8601 time (exclusive); default: now", **_DAY_OR_TIME),
 ]
 FORMAT = _param("format", "json (default) or csv (a download)", enum=["json", "csv"])
 
@@ -193,7 +208,13 @@ PATHS: dict[str, Any] = {
     "/api/v1/events": _get(
         "events the caller may see",
         _json(_obj({"events": {"type": "array", "items": _ref("Event")}})),
-        [_param("since", "only events from this day on (YYYY-MM-DD)")],
+        [
+            _param(
+                "since",
+                "only events from this day on (YYYY-MM-DD)",
+                anyOf=[{"type": "string", "format": "date"}, _EMPTY],
+            )
+        ],
         (400, 401),
     ),
     "/api/v1/events/{event_id}": _get(
