@@ -43,8 +43,10 @@ POINT_ID = _param(
     maxLength=80,
 )
 # an empty value means "the default", as a cleared date field in a form sends it
-_EMPTY = {"type": "string", "maxLength": 0}
-_DAY_OR_TIME = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}, _EMPTY]}
+_EMPTY: dict[str, Any] = {"type": "string", "maxLength": 0}
+_DAY_OR_TIME: dict[str, Any] = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}, _EMPTY]
+}
 RANGE = [
     _param(
         "from",
