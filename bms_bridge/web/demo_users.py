@@ -45,6 +45,6 @@ async def ensure_demo_users(db_url: str) -> int:
 def banner_lines(url: str) -> list[str]:
     lines = [f"  Web app     {url}  (API: {url}/api/v1/, {url}/api/openapi.json)", "  Logins      user / password"]
     for login in DEMO_LOGINS:
-        who = f"{login.role.value}, tenant {login.tenant}" if login.tenant else login.role.value
+        who = f"{login.role.value} {login.tenant}" if login.tenant else login.role.value
         lines.append(f"              {login.name} / {login.password}  ({who})")
     return lines

@@ -83,6 +83,11 @@ async def test_operator_sees_every_chart_and_downloads_its_csv(browser: Any, bas
     await _chart(page, f"{base_url}/points/main.power/load?{RANGE}", "operator-load-main-power")
     status = await page.inner_text("#chart-status")
     assert status.startswith("1292 values stored")
+    # zooming in on one day fetches that day's readings: 96 quarter hours, no downsampling
+    day = "{'xaxis.range[0]': '2025-06-02 00:00:00', 'xaxis.range[1]': '2025-06-03 00:00:00'}"
+    await page.evaluate(f"() => Plotly.relayout('chart', {day})")
+    await page.wait_for_selector("#chart[data-shown='2025-06-02T00:00:00/2025-06-03T00:00:00']")
+    assert await page.inner_text("#chart-status") == "96 values stored"
     # the y axis names the unit and the line spans the stored range
     assert "kW" in (await page.text_content("#chart") or "")
     await _chart(page, f"{base_url}/points/common.energy/profile?{RANGE}", "operator-profile-common")

@@ -52,15 +52,18 @@
     if (kind === "load") {
       el.on("plotly_relayout", async (change) => {
         const url = new URL(baseUrl);
-        if (change["xaxis.range[0]"] && change["xaxis.range[1]"]) {
-          url.searchParams.set("from", String(change["xaxis.range[0]"]).replace(" ", "T").slice(0, 19));
-          url.searchParams.set("to", String(change["xaxis.range[1]"]).replace(" ", "T").slice(0, 19));
+        const range = change["xaxis.range"] || [change["xaxis.range[0]"], change["xaxis.range[1]"]];
+        if (range[0] && range[1]) {
+          // plotly gives the wall-clock time shown on the axis, which is site time: sent without offset
+          url.searchParams.set("from", String(range[0]).replace(" ", "T").slice(0, 19));
+          url.searchParams.set("to", String(range[1]).replace(" ", "T").slice(0, 19));
         } else if (!change["xaxis.autorange"]) {
           return;
         }
         const zoomed = await fetchJson(url);
         await Plotly.react(el, seriesTrace(zoomed), el.layout);
         status.textContent = describe(zoomed);
+        el.dataset.shown = url.searchParams.get("from") + "/" + url.searchParams.get("to");
       });
     }
     el.dataset.rendered = "true";
