@@ -15,9 +15,16 @@ from aiohttp import web
 from bms_bridge.web.auth import scope_of, user_of
 from bms_bridge.web.charts import downsample, local_time
 from bms_bridge.web.context import context
-from bms_bridge.web.csv_export import download, heat_map_csv, profile_csv, series_csv
-from bms_bridge.web.params import BadRequest, max_points, optional_day, time_range, wants_csv
-from bms_bridge.web.queries import LastValue, OverviewLine, PointInfo
+from bms_bridge.web.csv_export import (
+    breakdown_csv,
+    comparison_csv,
+    download,
+    heat_map_csv,
+    profile_csv,
+    series_csv,
+)
+from bms_bridge.web.params import BadRequest, max_points, month, optional_day, subject, time_range, wants_csv
+from bms_bridge.web.queries import Comparison, LastValue, OverviewLine, PointInfo
 from bms_bridge.web.roles import Permission
 from metering.store import Event
 
@@ -280,6 +287,68 @@ async def tenant(request: web.Request) -> web.Response:
                     "points": [{"point": p.point, "share_percent": p.share} for p in c.points],
                 }
                 for c in contracts
+            ],
+        }
+    )
+
+
+def comparison_json(comparisons: list[Comparison], request: web.Request) -> list[dict[str, Any]]:
+    return [
+        {
+            "resource": c.resource,
+            "unit": c.unit,
+            "periods": [
+                {
+                    "period": v.period.label,
+                    "compared_as": v.period.role,
+                    "start": _time(v.period.start, request),
+                    "end": _time(v.period.end, request),
+                    "to_date": v.period.to_date,
+                    "value": v.value,
+                }
+                for v in c.periods
+            ],
+        }
+        for c in comparisons
+    ]
+
+
+@routes.get("/api/v1/compare")
+async def compare(request: web.Request) -> web.Response:
+    ctx, scope = context(request), scope_of(request)
+    zone, now = ctx.queries.zone, ctx.clock()
+    chosen, period, csv = subject(request.query), month(request.query, zone, now), wants_csv(request.query)
+    found = await ctx.queries.compare(scope, period, now, **chosen)
+    if csv:
+        name = next(v for v in chosen.values() if v is not None)
+        return download(comparison_csv(found, zone), f"{name}-{period}-comparison.csv")
+    return web.json_response({"month": str(period), "comparisons": comparison_json(found, request)})
+
+
+@routes.get("/api/v1/tenants/{tenant_id}/breakdown")
+async def breakdown(request: web.Request) -> web.Response:
+    ctx, scope = context(request), scope_of(request)
+    start, end = time_range(request.query, ctx.queries.zone, ctx.clock(), default_days=30)
+    csv = wants_csv(request.query)
+    tenant_id = request.match_info["tenant_id"]
+    lines = await ctx.queries.breakdown(scope, tenant_id, start, end)
+    if csv:
+        return download(breakdown_csv(lines), f"{tenant_id}-breakdown.csv")
+    return web.json_response(
+        {
+            "tenant": tenant_id,
+            "from": _time(start, request),
+            "to": _time(end, request),
+            "lines": [
+                {
+                    "contract": line.contract_id,
+                    "point": point_json(line.info),
+                    "space": line.space,
+                    "share_percent": line.share,
+                    "value": line.value,
+                    "unit": line.info.unit,
+                }
+                for line in lines
             ],
         }
     )

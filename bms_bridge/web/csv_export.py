@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bms_bridge.web.charts import DayProfile, HeatMap, Sample, local_time
+from bms_bridge.web.queries import BreakdownLine, Comparison
 
 
 def _text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -50,6 +51,45 @@ def heat_map_csv(heat: HeatMap, unit: str) -> str:
             for day, row in zip(heat.days, heat.values, strict=True)
             for hour in heat.hours
             if row[hour] is not None
+        ),
+    )
+
+
+def comparison_csv(comparisons: Sequence[Comparison], zone: ZoneInfo) -> str:
+    return _text(
+        ("resource", "period", "compared_as", "start", "end", "to_date", "value", "unit"),
+        (
+            (
+                c.resource,
+                v.period.label,
+                v.period.role,
+                v.period.start.astimezone(zone).isoformat(),
+                v.period.end.astimezone(zone).isoformat(),
+                "yes" if v.period.to_date else "no",
+                _number(v.value),
+                c.unit,
+            )
+            for c in comparisons
+            for v in c.periods
+        ),
+    )
+
+
+def breakdown_csv(lines: Sequence[BreakdownLine]) -> str:
+    return _text(
+        ("contract", "point", "name", "space", "resource", "share_percent", "value", "unit"),
+        (
+            (
+                line.contract_id,
+                line.info.point.id,
+                line.info.point.name,
+                line.space or "",
+                line.info.resource,
+                _number(line.share),
+                _number(line.value),
+                line.info.unit,
+            )
+            for line in lines
         ),
     )
 

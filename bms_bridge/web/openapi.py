@@ -124,6 +124,35 @@ SCHEMAS: dict[str, Any] = {
             "weekend_holiday_days": {"type": "integer"},
         }
     ),
+    "Comparison": _obj(
+        {
+            "resource": {"type": "string"},
+            "unit": {"type": "string"},
+            "periods": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "period": {"type": "string"},
+                        "compared_as": {"type": "string", "enum": ["this", "previous", "year before"]},
+                        "start": _TIME,
+                        "end": _TIME,
+                        "to_date": {"type": "boolean"},
+                        "value": _NUMBER_OR_NULL,
+                    }
+                ),
+            },
+        }
+    ),
+    "BreakdownLine": _obj(
+        {
+            "contract": {"type": "string"},
+            "point": _ref("Point"),
+            "space": {"type": ["string", "null"]},
+            "share_percent": {"type": "number"},
+            "value": _NUMBER_OR_NULL,
+            "unit": {"type": "string"},
+        }
+    ),
     "HeatMap": _obj(
         {
             "point": _ref("Point"),
@@ -204,6 +233,34 @@ PATHS: dict[str, Any] = {
         "consumption per local day and hour",
         _with_csv(_ref("HeatMap")),
         [POINT_ID, *RANGE, FORMAT],
+        (400, 401, 404),
+    ),
+    "/api/v1/compare": _get(
+        "a month against the month before and the same month a year before (to date while it runs), per "
+        "resource, for one point, one tenant (shares and leases applied) or one resource",
+        _with_csv(_obj({"month": {"type": "string"}, "comparisons": {"type": "array", "items": _ref("Comparison")}})),
+        [
+            _param("point", "a cumulative point", type="string"),
+            _param("tenant", "a tenant id", type="string"),
+            _param("resource", "electricity, cold_water, ...", type="string"),
+            _param("month", "YYYY-MM (default: this month)", type="string"),
+            FORMAT,
+        ],
+        (400, 401, 404),
+    ),
+    "/api/v1/tenants/{tenant_id}/breakdown": _get(
+        "a tenant's consumption per contract point within its leases, shares applied",
+        _with_csv(
+            _obj(
+                {
+                    "tenant": {"type": "string"},
+                    "from": _TIME,
+                    "to": _TIME,
+                    "lines": {"type": "array", "items": _ref("BreakdownLine")},
+                }
+            )
+        ),
+        [_param("tenant_id", "tenant id", where="path", required=True), *RANGE, FORMAT],
         (400, 401, 404),
     ),
     "/api/v1/overview": _get("today's consumption, load now, device health, open events", _json({"type": "object"})),

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bms_bridge.web.auth import scope_of, user_of
 from bms_bridge.web.context import context
-from bms_bridge.web.params import time_range
+from bms_bridge.web.params import month, subject, time_range
 from bms_bridge.web.roles import Permission
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,30 @@ routes.get("/points/{point_id}/profile")(_chart_page("profile"))
 routes.get("/points/{point_id}/heatmap")(_chart_page("heatmap"))
 
 
+@routes.get("/compare")
+@aiohttp_jinja2.template("compare.html")
+async def compare(request: web.Request) -> dict[str, Any]:
+    ctx, scope = context(request), scope_of(request)
+    chosen = subject(request.query)
+    period = month(request.query, ctx.queries.zone, ctx.clock())
+    if chosen["point"] is not None:
+        info = ctx.queries.info(scope, chosen["point"])
+        name = info.point.name or info.point.id
+    elif chosen["tenant"] is not None:
+        name = scope.tenant(chosen["tenant"]).name
+    else:
+        name = str(chosen["resource"])
+    query = {k: v for k, v in chosen.items() if v is not None}
+    data_url = f"/api/v1/compare?{urlencode({**query, 'month': str(period)})}"
+    return {
+        "title": f"Period comparison: {name}",
+        "subject": query,
+        "month": str(period),
+        "data_url": data_url,
+        "csv_url": f"{data_url}&format=csv",
+    }
+
+
 @routes.get("/devices")
 @aiohttp_jinja2.template("devices.html")
 async def devices(request: web.Request) -> dict[str, Any]:
@@ -113,11 +137,19 @@ async def tenant(request: web.Request) -> dict[str, Any]:
     ctx, scope = context(request), scope_of(request)
     found = scope.tenant(request.match_info["tenant_id"])
     contracts = scope.contracts(found.id)
+    zone = ctx.queries.zone
+    start, end = time_range(request.query, zone, ctx.clock(), default_days=30)
+    query = urlencode({"from": start.astimezone(zone).isoformat(), "to": end.astimezone(zone).isoformat()})
+    data_url = f"/api/v1/tenants/{found.id}/breakdown?{query}"
     return {
         "tenant": found,
         "contracts": contracts,
         "infos": {p.point: ctx.queries.info(scope, p.point) for c in contracts for p in c.points},
         "title": found.name,
+        "data_url": data_url,
+        "csv_url": f"{data_url}&format=csv",
+        "from_day": start.astimezone(zone).date().isoformat(),
+        "to_day": (end.astimezone(zone) - timedelta(microseconds=1)).date().isoformat(),
     }
 
 

@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from billing_export.period import Period
 from bms_bridge.web.charts import DEFAULT_MAX_POINTS
 
 MAX_SPAN = timedelta(days=3 * 366)  # a request for more is refused rather than read into memory
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # stored times are epoch milliseconds
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class BadRequest(ValueError):
@@ -21,15 +24,22 @@ def _moment(text: str, zone: ZoneInfo, *, end: bool) -> datetime:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
+            moment = datetime.combine(day, time(0), tzinfo=zone)
             if end:
-                day += timedelta(days=1)
-            return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+                moment += timedelta(days=1)
+        else:
+            moment = datetime.fromisoformat(text)
+    except (ValueError, OverflowError):
         raise BadRequest(f"not a date or time: {text!r} (use YYYY-MM-DD or ISO 8601)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 local is before the first UTC instant Python can hold
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise BadRequest(f"{text!r} is out of range (1970 to 9998)")
+    return utc
 
 
 def time_range(
@@ -68,3 +78,23 @@ def wants_csv(query: Mapping[str, str]) -> bool:
 def optional_day(query: Mapping[str, str], name: str, zone: ZoneInfo) -> datetime | None:
     text = query.get(name)
     return _moment(text, zone, end=False) if text else None
+
+
+def month(query: Mapping[str, str], zone: ZoneInfo, now: datetime) -> Period:
+    """`month=YYYY-MM` (default: the current month in the site's zone)."""
+    text = query.get("month")
+    if not text:
+        local = now.astimezone(zone)
+        return Period(local.year, local.month, zone)
+    try:
+        return Period.parse(text, zone)
+    except ValueError:
+        raise BadRequest(f"month must be YYYY-MM, not {text!r}") from None
+
+
+def subject(query: Mapping[str, str]) -> dict[str, str | None]:
+    """Exactly one of point, tenant, resource (for comparisons)."""
+    chosen = {name: query.get(name) or None for name in ("point", "tenant", "resource")}
+    if sum(v is not None for v in chosen.values()) != 1:
+        raise BadRequest("give exactly one of point, tenant or resource")
+    return chosen

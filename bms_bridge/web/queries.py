@@ -11,11 +11,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
+from billing_export.period import Period
 from billing_export.tariff_calendar import public_holidays
 from bms_bridge.web.charts import DayProfile, HeatMap, Sample, day_profile, heat_map
 from bms_bridge.web.params import BadRequest
+from bms_bridge.web.periods import ComparedPeriod, compared_periods
 from bms_bridge.web.roles import Permission
-from bms_bridge.web.scope import NotVisible, Scope
+from bms_bridge.web.scope import FOREVER, NotVisible, Scope, Window, lease_window
 from metering.consumption import is_cumulative
 from metering.events import Acknowledgement
 from metering.health import DeviceHealth
@@ -93,6 +95,37 @@ class DeviceStatus:
     location: Location
     health: DeviceHealth | None
     points: list[PointStatus]
+
+
+@dataclass(frozen=True)
+class Term:
+    """Part of a sum: `share` percent of a point's consumption inside `window`."""
+
+    point_id: str
+    share: float
+    window: Window
+
+
+@dataclass(frozen=True)
+class PeriodValue:
+    period: ComparedPeriod
+    value: float | None  # None: nothing stored in the span
+
+
+@dataclass(frozen=True)
+class Comparison:
+    resource: str
+    unit: str
+    periods: list[PeriodValue]
+
+
+@dataclass(frozen=True)
+class BreakdownLine:
+    info: PointInfo
+    contract_id: str
+    space: str | None
+    share: float
+    value: float | None  # consumption in the range within the lease, share applied
 
 
 class SiteQueries:
@@ -191,6 +224,89 @@ class SiteQueries:
             online, total_devices = sum(h.online for h in health), len(self.site.model.devices)
         events = [e for e in await self.store.open_events() if scope.sees_event(e)]
         return Overview(lines, load, by_resource, online, total_devices, events)
+
+    # -- period comparison and tenant breakdown --------------------------------------------------
+
+    async def _sum(self, scope: Scope, term: Term, start: datetime, end: datetime) -> float | None:
+        lo, hi = max(start, term.window[0]), min(end, term.window[1])
+        if lo >= hi:
+            return None
+        series = await self.series(scope, term.point_id, lo, hi)
+        if not series.samples:
+            return None
+        return sum(s[1] for s in series.samples) * term.share / 100
+
+    def _tenant_terms(self, scope: Scope, tenant_id: str) -> list[Term]:
+        zone = self.zone
+        return [
+            Term(share.point, share.share, lease_window(contract, zone))
+            for contract in scope.contracts(tenant_id)
+            for share in contract.points
+        ]
+
+    def _terms(self, scope: Scope, *, point: str | None, tenant: str | None, resource: str | None) -> list[Term]:
+        """What a comparison adds up: one point; a tenant's contract points with shares, within its
+        leases; or a resource: the site's main meters (a tenant user: its own points)."""
+        if sum(x is not None for x in (point, tenant, resource)) != 1:
+            raise BadRequest("give exactly one of point, tenant or resource")
+        if point is not None:
+            info = self.info(scope, point)
+            if not info.cumulative:
+                raise NotCumulative(f"{point} is instantaneous ({info.unit}); a comparison needs consumption")
+            return [Term(point, 100.0, FOREVER)]
+        if tenant is not None:
+            return self._tenant_terms(scope, tenant)
+        if scope.tenant_id is not None:
+            terms = self._tenant_terms(scope, scope.tenant_id)
+        else:
+            terms = [Term(p.id, share, FOREVER) for p, share in self._main_points(scope)]
+        chosen = [t for t in terms if self.info(scope, t.point_id).resource == resource]
+        if not chosen:
+            raise NotVisible(f"no {resource} points")
+        return chosen
+
+    async def compare(
+        self,
+        scope: Scope,
+        month: Period,
+        now: datetime,
+        *,
+        point: str | None = None,
+        tenant: str | None = None,
+        resource: str | None = None,
+    ) -> list[Comparison]:
+        """Per resource: the month, the month before and the same month a year before."""
+        terms = self._terms(scope, point=point, tenant=tenant, resource=resource)
+        by_resource: dict[str, list[Term]] = {}
+        for term in terms:
+            info = self.info(scope, term.point_id)
+            if info.cumulative:
+                by_resource.setdefault(info.resource, []).append(term)
+        result = []
+        for resource_name, members in sorted(by_resource.items()):
+            values = []
+            for period in compared_periods(month, now):
+                parts = [await self._sum(scope, term, period.start, period.end) for term in members]
+                present = [p for p in parts if p is not None]
+                values.append(PeriodValue(period, sum(present) if present else None))
+            unit = self.info(scope, members[0].point_id).unit
+            result.append(Comparison(resource_name, unit, values))
+        return result
+
+    async def breakdown(self, scope: Scope, tenant_id: str, start: datetime, end: datetime) -> list[BreakdownLine]:
+        """A tenant's consumption per contract point (server room, offices, its share of common areas)."""
+        lines = []
+        for contract in scope.contracts(tenant_id):
+            window = lease_window(contract, self.zone)
+            for share in contract.points:
+                info = self.info(scope, share.point)
+                if not info.cumulative:
+                    continue
+                value = await self._sum(scope, Term(share.point, share.share, window), start, end)
+                meter = self.site.model.meter_by_id.get(info.point.meter or "")
+                space = info.point.space or (meter.space if meter else None)
+                lines.append(BreakdownLine(info, contract.id, space, share.share, value))
+        return lines
 
     # -- events and devices -----------------------------------------------------------------------
 

@@ -84,7 +84,7 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
 
 
 @SCHEMA.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=50, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms_to_the_document(case: Any, live_api: LiveApi) -> None:
     case.call_and_validate(
         base_url=live_api.url,

@@ -105,6 +105,11 @@ async def test_operator_sees_every_chart_and_downloads_its_csv(browser: Any, bas
     assert lines[1] == "2025-05-26,00:00,24.0,kWh per hour"
     assert len(lines) == 1 + 14 * 24
 
+    await _chart(page, f"{base_url}/compare?point=a1-01.energy", "operator-compare-point")
+    assert "720.0 kWh" in (await page.text_content("#chart") or "")
+    await _chart(page, f"{base_url}/tenants/T2?from=2025-06-01&to=2025-06-07", "operator-tenant-breakdown")
+    assert "1344.0 kWh" in (await page.text_content("#chart") or "")
+
     await page.goto(f"{base_url}/devices")
     assert "site/devices.yaml:8:5" in await page.inner_text("main")
     await page.screenshot(path=str(SCREENSHOTS / "operator-devices.png"), full_page=True)
@@ -119,11 +124,14 @@ async def test_tenant_sees_its_own_charts_and_nothing_of_the_other_tenant(browse
     await page.screenshot(path=str(SCREENSHOTS / "tenant-overview.png"), full_page=True)
     await _chart(page, f"{base_url}/points/a1-01.energy/load?{RANGE}", "tenant-load-own-point")
     await _chart(page, f"{base_url}/points/common.energy/heatmap?{RANGE}", "tenant-heatmap-shared-point")
+    await _chart(page, f"{base_url}/tenants/T1?from=2025-06-01&to=2025-06-07", "tenant-own-breakdown")
+    assert "672.0 kWh" in (await page.text_content("#chart") or "")
 
     # the other tenant's page, API data and download, and the building's devices
     for path, status in [
         (f"/points/a1-02.energy/load?{RANGE}", 404),
         ("/tenants/T2", 404),
+        ("/compare?tenant=T2", 404),
         ("/devices", 403),
     ]:
         response = await page.goto(f"{base_url}{path}")

@@ -15,12 +15,53 @@
   }
 
   function layout(extra) {
-    return Object.assign({ margin: { t: 30, r: 20, b: 50, l: 70 }, hovermode: "closest" }, extra);
+    return Object.assign({ margin: { t: 30, r: 20, b: 50, l: 70 }, hovermode: "closest", height: 520 }, extra);
   }
 
   function seriesTrace(data) {
     return [{ x: data.times, y: data.values, type: "scatter", mode: "lines", name: data.point.id,
               line: { width: 1 }, hovertemplate: "%{x}<br>%{y} " + data.unit + "<extra></extra>" }];
+  }
+
+  // One subplot per resource: kWh and m³ never share an axis.
+  function perResource(groups, makeTrace) {
+    const traces = [];
+    const lay = layout({ grid: { rows: Math.max(groups.length, 1), columns: 1, pattern: "independent" },
+                         showlegend: false, height: Math.max(360, 300 * groups.length) });
+    groups.forEach((group, i) => {
+      const suffix = i === 0 ? "" : String(i + 1);
+      traces.push(Object.assign(makeTrace(group), { xaxis: "x" + suffix, yaxis: "y" + suffix }));
+      lay["yaxis" + suffix] = { title: { text: group.resource + " (" + group.unit + ")" } };
+    });
+    return [traces, lay];
+  }
+
+  function comparisonChart(data) {
+    return perResource(data.comparisons, (c) => ({
+      type: "bar",
+      x: c.periods.map((p) => p.period + " (" + p.compared_as + (p.to_date ? ", to date" : "") + ")"),
+      y: c.periods.map((p) => p.value),
+      text: c.periods.map((p) => p.value === null ? "no data" : p.value.toFixed(1) + " " + c.unit),
+      textposition: "auto",
+      marker: { color: ["#1d3557", "#7a9cc6", "#b8c4d6"] },
+    }));
+  }
+
+  function breakdownChart(data) {
+    const groups = {};
+    data.lines.forEach((line) => {
+      const key = line.point.resource;
+      groups[key] = groups[key] || { resource: key, unit: line.unit, lines: [] };
+      groups[key].lines.push(line);
+    });
+    return perResource(Object.values(groups), (g) => ({
+      type: "bar",
+      x: g.lines.map((l) => l.point.name || l.point.id),
+      y: g.lines.map((l) => l.value),
+      text: g.lines.map((l) => (l.value === null ? "no data" : l.value.toFixed(1) + " " + g.unit) +
+                                (l.share_percent < 100 ? " (" + l.share_percent + " %)" : "")),
+      textposition: "auto",
+    }));
   }
 
   function describe(data) {
@@ -41,6 +82,8 @@
         { x: data.slots, y: data.weekend_holiday, type: "scatter", mode: "lines", name: "weekend / holiday (" + data.weekend_holiday_days + " days)" },
       ];
       lay = layout({ yaxis: { title: { text: "average " + data.unit } }, xaxis: { title: { text: "time of day" } } });
+    } else if (kind === "compare" || kind === "breakdown") {
+      [traces, lay] = kind === "compare" ? comparisonChart(data) : breakdownChart(data);
     } else {
       traces = [{ z: data.values, x: data.hours.map((h) => String(h).padStart(2, "0") + ":00"), y: data.days,
                   type: "heatmap", colorscale: "YlOrRd", reversescale: true, colorbar: { title: { text: data.unit } },
