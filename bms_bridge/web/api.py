@@ -19,6 +19,7 @@ from bms_bridge.web.csv_export import (
     breakdown_csv,
     comparison_csv,
     download,
+    evidence_csv,
     heat_map_csv,
     profile_csv,
     series_csv,
@@ -205,9 +206,15 @@ async def events(request: web.Request) -> web.Response:
 @routes.get("/api/v1/events/{event_id:\\d+}")
 async def event(request: web.Request) -> web.Response:
     ctx, scope = context(request), scope_of(request)
+    csv = wants_csv(request.query)
     found = await ctx.queries.event(scope, int(request.match_info["event_id"]))
+    if csv:
+        return download(evidence_csv(found, ctx.queries.zone), f"event-{found.id}-evidence.csv")
     body = event_json(found, request)
-    body["evidence"] = [sample.as_json() for sample in found.evidence]
+    body["evidence"] = [
+        {"time": _time(sample.ts, request), "values": dict(sorted(sample.values.items()))} for sample in found.evidence
+    ]
+    body["tenants"] = list(found.tenants)
     body["details"] = found.details
     return web.json_response(body)
 

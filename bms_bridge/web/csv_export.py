@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bms_bridge.web.charts import DayProfile, HeatMap, Sample, local_time
 from bms_bridge.web.queries import BreakdownLine, Comparison
+from metering.store import Event
 
 
 def _text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -90,6 +91,17 @@ def breakdown_csv(lines: Sequence[BreakdownLine]) -> str:
                 line.info.unit,
             )
             for line in lines
+        ),
+    )
+
+
+def evidence_csv(event: Event, zone: ZoneInfo) -> str:
+    return _text(
+        ("time", "point", "value"),
+        (
+            (sample.ts.astimezone(zone).isoformat(), key, _number(value))
+            for sample in event.evidence
+            for key, value in sorted(sample.values.items())
         ),
     )
 

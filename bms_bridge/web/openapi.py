@@ -277,10 +277,23 @@ PATHS: dict[str, Any] = {
         (400, 401),
     ),
     "/api/v1/events/{event_id}": _get(
-        "one event with its evidence",
-        _json(_ref("Event")),
-        [_param("event_id", "event id", where="path", required=True, type="integer")],
-        (401, 404),
+        "one event with its evidence (format=csv: the evidence as time, point, value)",
+        _with_csv(
+            {
+                "allOf": [_ref("Event")],
+                "properties": {
+                    "evidence": {
+                        "type": "array",
+                        "items": _obj({"time": _TIME, "values": {"type": "object"}}),
+                    },
+                    "tenants": {"type": "array", "items": {"type": "string"}},
+                    "details": {"type": "object"},
+                },
+                "required": ["evidence", "tenants", "details"],
+            }
+        ),
+        [_param("event_id", "event id", where="path", required=True, type="integer"), FORMAT],
+        (400, 401, 404),
     ),
     "/api/v1/events/{event_id}/acknowledge": {
         "post": {

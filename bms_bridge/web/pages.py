@@ -118,6 +118,15 @@ async def events(request: web.Request) -> dict[str, Any]:
     return {"events": list(reversed(await ctx.queries.events(scope, since, None))), "title": "Events"}
 
 
+@routes.get("/events/{event_id:\\d+}")
+@aiohttp_jinja2.template("event.html")
+async def event(request: web.Request) -> dict[str, Any]:
+    ctx, scope = context(request), scope_of(request)
+    found = await ctx.queries.event(scope, int(request.match_info["event_id"]))
+    data_url = f"/api/v1/events/{found.id}"
+    return {"title": found.title, "event": found, "data_url": data_url, "csv_url": f"{data_url}?format=csv"}
+
+
 @routes.post("/events/{event_id:\\d+}/acknowledge")
 async def acknowledge(request: web.Request) -> web.StreamResponse:
     """The form on the events page (its CSRF token is checked by the auth middleware)."""
@@ -128,7 +137,7 @@ async def acknowledge(request: web.Request) -> web.StreamResponse:
     event_id = int(request.match_info["event_id"])
     await ctx.queries.acknowledge(scope, event_id, user.name, ctx.clock(), comment if isinstance(comment, str) else "")
     log.info("audit: %s acknowledged event %s", user.name, event_id)
-    raise web.HTTPSeeOther("/events")
+    raise web.HTTPSeeOther(f"/events/{event_id}" if form.get("back") == "event" else "/events")
 
 
 @routes.get("/tenants/{tenant_id}")

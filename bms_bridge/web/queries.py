@@ -222,7 +222,7 @@ class SiteQueries:
         if scope.allows(Permission.VIEW_DEVICES):
             health = await self.store.device_health()
             online, total_devices = sum(h.online for h in health), len(self.site.model.devices)
-        events = [e for e in await self.store.open_events() if scope.sees_event(e)]
+        events = [scope.redact_event(e) for e in await self.store.open_events() if scope.sees_event(e)]
         return Overview(lines, load, by_resource, online, total_devices, events)
 
     # -- period comparison and tenant breakdown --------------------------------------------------
@@ -311,12 +311,13 @@ class SiteQueries:
     # -- events and devices -----------------------------------------------------------------------
 
     async def events(self, scope: Scope, since: datetime | None, until: datetime | None) -> list[Event]:
-        return [e for e in await self.store.events(since=since, until=until) if scope.sees_event(e)]
+        found = await self.store.events(since=since, until=until)
+        return [scope.redact_event(e) for e in found if scope.sees_event(e)]
 
     async def event(self, scope: Scope, event_id: int) -> Event:
         for event in await self.store.events():
             if event.id == event_id and scope.sees_event(event):
-                return event
+                return scope.redact_event(event)
         raise NotVisible(f"no event {event_id}")
 
     async def acknowledge(self, scope: Scope, event_id: int, by: str, at: datetime, comment: str) -> Event:

@@ -12,12 +12,13 @@ which other ids are there.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bms_bridge.web.roles import Permission, Role, allows
 from bms_bridge.web.users import User
+from metering.events import EvidenceSample
 from metering.store import Event
 from point_mapping.model import Contract, Point, SiteModel, Tenant
 
@@ -147,6 +148,22 @@ class Scope:
             return True
         windows = self._windows.get(event.subject)
         return windows is not None and any(lo <= event.started_at < hi for lo, hi in windows)
+
+    def redact_event(self, event: Event) -> Event:
+        """What a tenant may read of an event it sees: other tenants' names and the values of other
+        tenants' metering points are taken out; free-form details are not shown at all."""
+        if self._windows is None:
+            return event
+        visible = self._windows
+
+        def keep(key: str) -> bool:  # BMS values (valves, temperatures) are no tenant's meter data
+            return key not in self.site.point_by_id or key in visible
+
+        evidence = tuple(
+            EvidenceSample(sample.ts, {k: v for k, v in sample.values.items() if keep(k)}) for sample in event.evidence
+        )
+        tenants = tuple(t for t in event.tenants if t == self.tenant_id)
+        return replace(event, tenants=tenants, evidence=evidence, details={})
 
     def sees_statement(self, tenant_id: str) -> bool:
         """For the billing review pages (statement storage comes with the billing helper)."""

@@ -27,6 +27,7 @@ from bms_bridge.sites import open_site
 from bms_bridge.web.app import create_app
 from bms_bridge.web.roles import Role
 from bms_bridge.web.users import UserStore
+from metering.events import EvidenceSample
 from metering.health import DeviceHealth
 from metering.readings import Interval, Reading
 from metering.store import Event, Store
@@ -89,7 +90,15 @@ async def fill(store: Store) -> dict[str, int]:
     events = {
         "alpha": Event("night_flow", "a1-01.energy", "warning", at, "Alpha's night load", "e-alpha", tenants=("T1",)),
         "beta": Event("night_flow", "a1-02.energy", "warning", at, "Beta's night load", "e-beta"),
-        "site": Event("gap", "main.energy", "info", at, "Main meter gap", "e-site"),
+        "site": Event(
+            "gap",
+            "main.energy",
+            "info",
+            at,
+            "Main meter gap",
+            "e-site",
+            evidence=tuple(EvidenceSample(at + SLOT * i, {"main.power": 20.0 + i}) for i in range(4)),
+        ),
     }
     return {name: await store.add_event(event) for name, event in events.items()}
 

@@ -74,7 +74,9 @@ async def _chart(page: Any, url: str, shot: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)
 
 
-async def test_operator_sees_every_chart_and_downloads_its_csv(browser: Any, base_url: str, tmp_path: Path) -> None:
+async def test_operator_sees_every_chart_and_downloads_its_csv(
+    browser: Any, base_url: str, tmp_path: Path, world: WebWorld
+) -> None:
     page = await _page(browser, base_url, "ops")
     await page.goto(f"{base_url}/")
     assert "operator" in await page.inner_text("header")
@@ -109,6 +111,14 @@ async def test_operator_sees_every_chart_and_downloads_its_csv(browser: Any, bas
     assert "720.0 kWh" in (await page.text_content("#chart") or "")
     await _chart(page, f"{base_url}/tenants/T2?from=2025-06-01&to=2025-06-07", "operator-tenant-breakdown")
     assert "1344.0 kWh" in (await page.text_content("#chart") or "")
+
+    # an event's evidence drawn, then acknowledged with the page's form
+    await _chart(page, f"{base_url}/events/{world.events['site']}", "operator-event-evidence")
+    assert "main.power" in (await page.text_content("#chart") or "")
+    await page.fill("form.ack input[name=comment]", "meter swapped, gap expected")
+    await page.click("form.ack button")
+    await page.wait_for_load_state()
+    assert "ops, 2025-06-08 12:00: meter swapped, gap expected" in await page.inner_text("main")
 
     await page.goto(f"{base_url}/devices")
     assert "site/devices.yaml:8:5" in await page.inner_text("main")

@@ -109,3 +109,49 @@ async def test_a_tenant_without_a_lease_yet_sees_no_readings(as_user: Callable[[
     async with as_user("beta") as client:
         before = await (await client.get("/api/v1/points/a1-02.energy/series?from=2025-05-26&to=2025-05-31")).json()
     assert before["stored"] == 0 and before["values"] == []
+
+
+async def test_a_tenant_reads_an_event_without_other_tenants_names_or_meter_values(
+    as_user: Callable[[str], Any], world: WebWorld
+) -> None:
+    """An HVAC finding that affects both tenants, with a valve position and both tenants' meters as evidence."""
+    from datetime import UTC, datetime
+
+    from metering.events import EvidenceSample
+    from metering.store import Event
+
+    at = datetime(2025, 6, 4, 6, 0, tzinfo=UTC)
+    values = {"ahu.heating-valve": 80.0, "a1-01.energy": 1.5, "a1-02.energy": 2.5}
+    shared = Event(
+        "hvac.simultaneous_heating_cooling",
+        "ahu",
+        "warning",
+        at,
+        "Heating and cooling at once",
+        "e-hvac",
+        tenants=("T1", "T2"),
+        evidence=(EvidenceSample(at, values),),
+        details={"zones": ["T2 offices"]},
+    )
+    event_id = await world.store.add_event(shared)
+    async with as_user("alpha") as client:
+        body = await (await client.get(f"/api/v1/events/{event_id}")).json()
+        csv = await (await client.get(f"/api/v1/events/{event_id}?format=csv")).text()
+        page = await (await client.get(f"/events/{event_id}")).text()
+        listed = await (await client.get("/api/v1/events")).text()
+    assert body["tenants"] == ["T1"]
+    assert body["evidence"] == [
+        {"time": "2025-06-04T08:00:00+02:00", "values": {"a1-01.energy": 1.5, "ahu.heating-valve": 80.0}}
+    ]
+    assert body["details"] == {}
+    assert csv.splitlines() == [
+        "time,point,value",
+        "2025-06-04T08:00:00+02:00,a1-01.energy,1.5",
+        "2025-06-04T08:00:00+02:00,ahu.heating-valve,80.0",
+    ]
+    for text in (page, listed, csv):
+        assert "T2" not in text and "a1-02" not in text and "2.5" not in text
+    async with as_user("ops") as client:
+        full = await (await client.get(f"/api/v1/events/{event_id}")).json()
+    assert full["tenants"] == ["T1", "T2"] and full["details"] == {"zones": ["T2 offices"]}
+    assert full["evidence"][0]["values"]["a1-02.energy"] == 2.5

@@ -82,6 +82,13 @@
         { x: data.slots, y: data.weekend_holiday, type: "scatter", mode: "lines", name: "weekend / holiday (" + data.weekend_holiday_days + " days)" },
       ];
       lay = layout({ yaxis: { title: { text: "average " + data.unit } }, xaxis: { title: { text: "time of day" } } });
+    } else if (kind === "evidence") {
+      const keys = [...new Set(data.evidence.flatMap((s) => Object.keys(s.values)))].sort();
+      traces = keys.map((key) => ({
+        x: data.evidence.map((s) => s.time), y: data.evidence.map((s) => (key in s.values ? s.values[key] : null)),
+        type: "scatter", mode: "lines+markers", name: key,
+      }));
+      lay = layout({ xaxis: { type: "date" }, yaxis: { title: { text: "value (units as stored)" } }, showlegend: true });
     } else if (kind === "compare" || kind === "breakdown") {
       [traces, lay] = kind === "compare" ? comparisonChart(data) : breakdownChart(data);
     } else {
