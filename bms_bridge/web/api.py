@@ -21,6 +21,7 @@ from bms_bridge.web.csv_export import (
     download,
     evidence_csv,
     heat_map_csv,
+    peers_csv,
     profile_csv,
     series_csv,
 )
@@ -356,6 +357,30 @@ async def breakdown(request: web.Request) -> web.Response:
                     "unit": line.info.unit,
                 }
                 for line in lines
+            ],
+        }
+    )
+
+
+@routes.get("/api/v1/tenants/{tenant_id}/peers")
+async def peers(request: web.Request) -> web.Response:
+    ctx, scope = context(request), scope_of(request)
+    now = ctx.clock()
+    period, csv = month(request.query, ctx.queries.zone, now), wants_csv(request.query)
+    resource = request.query.get("resource") or "electricity"
+    found = await ctx.queries.peers(scope, request.match_info["tenant_id"], period, now, resource)
+    if csv:
+        return download(peers_csv(found), f"{found.tenant_id}-{found.month}-peers.csv")
+    return web.json_response(
+        {
+            "tenant": found.tenant_id,
+            "use": found.use,
+            "resource": found.resource,
+            "unit": found.unit,
+            "month": found.month,
+            "withheld": found.withheld,
+            "figures": [
+                {"tenant": f.tenant_id, "name": f.name, "per_m2": f.per_m2, "own": f.own} for f in found.figures
             ],
         }
     )

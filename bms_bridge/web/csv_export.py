@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bms_bridge.web.charts import DayProfile, HeatMap, Sample, local_time
-from bms_bridge.web.queries import BreakdownLine, Comparison
+from bms_bridge.web.queries import BreakdownLine, Comparison, PeerComparison
 from metering.store import Event
 
 
@@ -102,6 +102,16 @@ def evidence_csv(event: Event, zone: ZoneInfo) -> str:
             (sample.ts.astimezone(zone).isoformat(), key, _number(value))
             for sample in event.evidence
             for key, value in sorted(sample.values.items())
+        ),
+    )
+
+
+def peers_csv(found: PeerComparison) -> str:
+    return _text(
+        ("rank", "tenant", "use", "per_m2", "unit", "own"),
+        (
+            (rank, f.tenant_id or "", found.use or "", _number(f.per_m2), found.unit, "yes" if f.own else "no")
+            for rank, f in enumerate(found.figures, start=1)
         ),
     )
 

@@ -263,6 +263,40 @@ PATHS: dict[str, Any] = {
         [_param("tenant_id", "tenant id", where="path", required=True), *RANGE, FORMAT],
         (400, 401, 404),
     ),
+    "/api/v1/tenants/{tenant_id}/peers": _get(
+        "the tenant's consumption per m² of leased area against tenants whose spaces have the same main use; "
+        "a tenant sees anonymous figures only, and none with fewer than three similar tenants",
+        _with_csv(
+            _obj(
+                {
+                    "tenant": {"type": "string"},
+                    "use": {"type": ["string", "null"]},
+                    "resource": {"type": "string"},
+                    "unit": {"type": "string"},
+                    "month": {"type": "string"},
+                    "withheld": {"type": "boolean"},
+                    "figures": {
+                        "type": "array",
+                        "items": _obj(
+                            {
+                                "tenant": {"type": ["string", "null"]},
+                                "name": {"type": ["string", "null"]},
+                                "per_m2": _NUMBER_OR_NULL,
+                                "own": {"type": "boolean"},
+                            }
+                        ),
+                    },
+                }
+            )
+        ),
+        [
+            _param("tenant_id", "tenant id", where="path", required=True),
+            _param("month", "YYYY-MM (default: this month)", type="string"),
+            _param("resource", "default electricity", type="string"),
+            FORMAT,
+        ],
+        (400, 401, 404),
+    ),
     "/api/v1/overview": _get("today's consumption, load now, device health, open events", _json({"type": "object"})),
     "/api/v1/events": _get(
         "events the caller may see",

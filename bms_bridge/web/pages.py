@@ -159,6 +159,25 @@ async def tenant(request: web.Request) -> dict[str, Any]:
         "csv_url": f"{data_url}&format=csv",
         "from_day": start.astimezone(zone).date().isoformat(),
         "to_day": (end.astimezone(zone) - timedelta(microseconds=1)).date().isoformat(),
+        "peers_url": f"/tenants/{found.id}/peers",
+    }
+
+
+@routes.get("/tenants/{tenant_id}/peers")
+@aiohttp_jinja2.template("peers.html")
+async def tenant_peers(request: web.Request) -> dict[str, Any]:
+    ctx, scope = context(request), scope_of(request)
+    found = scope.tenant(request.match_info["tenant_id"])
+    period = month(request.query, ctx.queries.zone, ctx.clock())
+    resource = request.query.get("resource") or "electricity"
+    data_url = f"/api/v1/tenants/{found.id}/peers?{urlencode({'month': str(period), 'resource': resource})}"
+    return {
+        "title": f"{found.name} against similar tenants",
+        "tenant": found,
+        "month": str(period),
+        "resource": resource,
+        "data_url": data_url,
+        "csv_url": f"{data_url}&format=csv",
     }
 
 

@@ -15,6 +15,7 @@ from billing_export.period import Period
 from billing_export.tariff_calendar import public_holidays
 from bms_bridge.web.charts import DayProfile, HeatMap, Sample, day_profile, heat_map
 from bms_bridge.web.params import BadRequest
+from bms_bridge.web.peers import MIN_PEERS, tenants_in_month
 from bms_bridge.web.periods import ComparedPeriod, compared_periods
 from bms_bridge.web.roles import Permission
 from bms_bridge.web.scope import FOREVER, NotVisible, Scope, Window, lease_window
@@ -22,7 +23,7 @@ from metering.consumption import is_cumulative
 from metering.events import Acknowledgement
 from metering.health import DeviceHealth
 from metering.store import Event, Store
-from metering.store.chart_rows import interval_rows, reading_rows
+from metering.store.chart_rows import interval_rows, interval_sum, reading_rows
 from point_mapping.errors import Location
 from point_mapping.loader import LoadedSite
 from point_mapping.model import Point
@@ -126,6 +127,25 @@ class BreakdownLine:
     space: str | None
     share: float
     value: float | None  # consumption in the range within the lease, share applied
+
+
+@dataclass(frozen=True)
+class PeerFigure:
+    tenant_id: str | None  # None: a peer this user may not name
+    name: str | None
+    per_m2: float | None  # None: nothing stored for it in the month
+    own: bool
+
+
+@dataclass(frozen=True)
+class PeerComparison:
+    tenant_id: str
+    use: str | None  # None: no lease in force in the month
+    resource: str
+    unit: str
+    month: str
+    figures: list[PeerFigure]  # sorted, lowest first
+    withheld: bool  # too few similar tenants to show a tenant anything but itself
 
 
 class SiteQueries:
@@ -307,6 +327,41 @@ class SiteQueries:
                 space = info.point.space or (meter.space if meter else None)
                 lines.append(BreakdownLine(info, contract.id, space, share.share, value))
         return lines
+
+    async def peers(self, scope: Scope, tenant_id: str, month: Period, now: datetime, resource: str) -> PeerComparison:
+        """A tenant's consumption per m² of leased area against tenants whose spaces have the same main use."""
+        tenant = scope.tenant(tenant_id)  # NotVisible for another tenant
+        model = self.site.model
+        units = {}
+        for point in model.points:
+            measure = point_measure(model, point, self.site.profiles)
+            if measure is not None and is_cumulative(self.site, point):
+                units[point.id] = (model.resource_of(point).value, measure.unit)
+        everyone = tenants_in_month(model, month, now, resource, {p: r for p, (r, _u) in units.items()})
+        me = next((t for t in everyone if t.tenant_id == tenant.id), None)
+        unit = next((u for r, u in units.values() if r == resource), "")
+        if me is None:
+            return PeerComparison(tenant.id, None, resource, f"{unit}/m²", str(month), [], False)
+        similar = [t for t in everyone if t.use == me.use]
+        withheld = not scope.peer_names_visible and len(similar) - 1 < MIN_PEERS
+        figures = []
+        for other in similar:
+            own = other.tenant_id == tenant.id
+            if withheld and not own:
+                continue
+            parts = [(await interval_sum(self.store, t.point_id, *t.window), t.share) for t in other.terms]
+            stored = [total * share / 100 for (total, count), share in parts if count]
+            named = own or scope.peer_names_visible
+            figures.append(
+                PeerFigure(
+                    other.tenant_id if named else None,
+                    model.tenant_by_id[other.tenant_id].name if named else None,
+                    sum(stored) / other.area_m2 if stored else None,
+                    own,
+                )
+            )
+        figures.sort(key=lambda f: (f.per_m2 is None, f.per_m2 or 0.0))
+        return PeerComparison(tenant.id, me.use, resource, f"{unit}/m²", str(month), figures, withheld)
 
     # -- events and devices -----------------------------------------------------------------------
 

@@ -165,6 +165,12 @@ class Scope:
         tenants = tuple(t for t in event.tenants if t == self.tenant_id)
         return replace(event, tenants=tenants, evidence=evidence, details={})
 
+    @property
+    def peer_names_visible(self) -> bool:
+        """Whether a comparison with similar tenants may name them (and show fewer than three);
+        a tenant sees only anonymous figures (see `peers.py`)."""
+        return self._windows is None
+
     def sees_statement(self, tenant_id: str) -> bool:
         """For the billing review pages (statement storage comes with the billing helper)."""
         if not self.allows(Permission.VIEW_BILLING):

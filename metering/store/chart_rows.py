@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from metering.store import schema as t
 from metering.store.store import Store
@@ -39,3 +39,14 @@ async def reading_rows(store: Store, point_id: str, start: datetime, end: dateti
     )
     async with store.engine.connect() as conn:
         return [(row[0], row[1], row[2]) for row in (await conn.execute(query)).all()]
+
+
+async def interval_sum(store: Store, point_id: str, start: datetime, end: datetime) -> tuple[float, int]:
+    """Sum and count of the intervals of `point_id` starting in [start, end), added up in SQL."""
+    c = t.intervals.c
+    query = select(func.coalesce(func.sum(c.value), 0.0), func.count()).where(
+        c.point_id == point_id, c.start >= to_ms(start), c.start < to_ms(end)
+    )
+    async with store.engine.connect() as conn:
+        total, count = (await conn.execute(query)).one()
+    return float(total), int(count)

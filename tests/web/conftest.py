@@ -105,6 +105,12 @@ async def fill(store: Store) -> dict[str, int]:
 
 @pytest.fixture
 async def world(site_dir: Path, edit: Callable[[str, str, str], Path]) -> AsyncIterator[WebWorld]:
+    async with make_world(site_dir, edit) as made:
+        yield made
+
+
+@asynccontextmanager
+async def make_world(site_dir: Path, edit: Callable[[str, str, str], Path]) -> AsyncIterator[WebWorld]:
     edit("tenants.yaml", "start: 2025-01-01\n    spaces: [A1-02]", "start: 2025-06-01\n    spaces: [A1-02]")
     site = open_site(site_dir)
     clock = Clock(NOW)

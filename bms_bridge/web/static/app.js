@@ -89,6 +89,19 @@
         type: "scatter", mode: "lines+markers", name: key,
       }));
       lay = layout({ xaxis: { type: "date" }, yaxis: { title: { text: "value (units as stored)" } }, showlegend: true });
+    } else if (kind === "peers") {
+      const shown = data.figures.filter((f) => f.per_m2 !== null);
+      traces = [{
+        type: "bar",
+        x: shown.map((f, i) => f.own ? (f.name || f.tenant) : (f.name || "similar tenant " + (i + 1))),
+        y: shown.map((f) => f.per_m2),
+        marker: { color: shown.map((f) => (f.own ? "#e63946" : "#a8b6c8")) },
+        text: shown.map((f) => f.per_m2.toFixed(2) + " " + data.unit),
+        textposition: "auto",
+      }];
+      lay = layout({ yaxis: { title: { text: data.resource + " (" + data.unit + ")" } } });
+      status.textContent = data.withheld ? "Fewer than three similar tenants: only your own figure is shown." :
+        (data.use ? shown.length + " tenants with " + data.use + " spaces" : "No lease in force in " + data.month);
     } else if (kind === "compare" || kind === "breakdown") {
       [traces, lay] = kind === "compare" ? comparisonChart(data) : breakdownChart(data);
     } else {
@@ -98,7 +111,7 @@
       lay = layout({ yaxis: { autorange: "reversed", type: "category" }, xaxis: { title: { text: "hour" } } });
     }
     await Plotly.newPlot(el, traces, lay, { responsive: true, displaylogo: false });
-    status.textContent = describe(data);
+    if (kind !== "peers") status.textContent = describe(data);
     if (kind === "load") {
       el.on("plotly_relayout", async (change) => {
         const url = new URL(baseUrl);
