@@ -210,28 +210,36 @@ class SiteQueries:
     # -- overview ---------------------------------------------------------------------------------
 
     def _main_points(self, scope: Scope) -> list[tuple[Point, float]]:
-        """The site: every point of a main meter (one that is nobody's sub-meter). A tenant: its
-        contracts' points with their shares."""
+        """Every point of a main meter (one that is nobody's sub-meter)."""
         model = self.site.model
+        mains = {m.id for m in model.meters if m.submeter_of is None}
+        return [(p, 100.0) for p in model.points if p.meter in mains]
+
+    def _overview_terms(self, scope: Scope, now: datetime) -> list[tuple[Point, float, list[Term]]]:
+        """(point, share shown, terms): the site's main points; for a tenant, its contracts' points, each
+        with the share of the contract in force now (or last) and every contract's term."""
         if scope.tenant_id is None:
-            mains = {m.id for m in model.meters if m.submeter_of is None}
-            return [(p, 100.0) for p in model.points if p.meter in mains]
-        shares: dict[str, float] = {}
-        for contract in scope.contracts(scope.tenant_id):
-            for share in contract.points:
-                shares.setdefault(share.point, share.share)
-        return [(scope.point(p), s) for p, s in shares.items()]
+            return [(p, share, [Term(p.id, share, FOREVER)]) for p, share in self._main_points(scope)]
+        grouped: dict[str, list[Term]] = {}
+        for term in self._tenant_terms(scope, scope.tenant_id):
+            grouped.setdefault(term.point_id, []).append(term)
+        result = []
+        for point_id, terms in grouped.items():
+            current = next((t for t in terms if t.window[0] <= now < t.window[1]), terms[-1])
+            result.append((scope.point(point_id), current.share, terms))
+        return result
 
     async def overview(self, scope: Scope, now: datetime) -> Overview:
         midnight = datetime.combine(now.astimezone(self.zone).date(), datetime.min.time(), tzinfo=self.zone)
         last = await self.last_values(scope)
         lines, load = [], []
         by_resource: dict[str, tuple[float, str]] = {}
-        for point, share in self._main_points(scope):
+        for point, share, terms in self._overview_terms(scope, now):
             info = self.info(scope, point.id)
             if info.cumulative:
-                series = await self.series(scope, point.id, midnight.astimezone(UTC), now)
-                today = sum(s[1] for s in series.samples) * share / 100 if series.samples else None
+                parts = [await self._sum(scope, term, midnight.astimezone(UTC), now) for term in terms]
+                present = [p for p in parts if p is not None]
+                today = sum(present) if present else None
                 lines.append(OverviewLine(info, share, today, last.get(point.id)))
                 if today is not None:
                     total, _unit = by_resource.get(info.resource, (0.0, info.unit))
