@@ -160,3 +160,33 @@ async def test_tenant_sees_its_own_charts_and_nothing_of_the_other_tenant(browse
     # and a chart page for someone else's point draws nothing
     assert await page.locator(".main-svg").count() == 0
     assert [e for e in page.errors if "404" not in e and "403" not in e] == []
+
+
+# what each role's navigation offers, and what it must be refused
+ROLE_PAGES = {
+    "admin": (["/", "/points", "/events", "/tenants", "/devices", "/billing"], []),
+    "engineer": (["/", "/points", "/events", "/tenants", "/devices"], ["/billing"]),
+    "accountant": (["/", "/points", "/events", "/tenants", "/billing"], ["/devices"]),
+    "integrator": (["/", "/points", "/events", "/tenants", "/devices"], ["/billing"]),
+}
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PAGES))
+async def test_every_role_opens_its_pages_and_sees_a_chart(
+    browser: Any, base_url: str, world: WebWorld, role: str
+) -> None:
+    from bms_bridge.web.roles import Role
+
+    await world.users.add(f"the-{role}", PASSWORD, Role(role))
+    page = await _page(browser, base_url, f"the-{role}")
+    allowed, refused = ROLE_PAGES[role]
+    nav = await page.locator("header nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert nav == allowed
+    for path in allowed:
+        response = await page.goto(f"{base_url}{path}")
+        assert response.status == 200, path
+    for path in refused:
+        response = await page.goto(f"{base_url}{path}")
+        assert response.status == 403, path
+    await _chart(page, f"{base_url}/points/common.energy/profile?{RANGE}", f"{role}-profile")
+    assert page.errors == [e for e in page.errors if "403" in e]
