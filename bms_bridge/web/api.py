@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bms_bridge.web.auth import scope_of, user_of
-from bms_bridge.web.charts import downsample, local_time
+from bms_bridge.web.charts import local_time
 from bms_bridge.web.context import context
 from bms_bridge.web.csv_export import (
     breakdown_csv,
@@ -109,20 +109,23 @@ async def series(request: web.Request) -> web.Response:
     start, end = time_range(request.query, ctx.queries.zone, ctx.clock())
     limit = max_points(request.query)
     csv = wants_csv(request.query)
-    data = await ctx.queries.series(scope, request.match_info["point_id"], start, end)
-    unit = data.info.series_unit
+    point_id = request.match_info["point_id"]
     if csv:
+        data = await ctx.queries.series(scope, point_id, start, end)
+        unit = data.info.series_unit
         return download(series_csv(data.samples, unit, ctx.queries.zone), f"{data.info.point.id}-series.csv")
-    shown = downsample(data.samples, limit)
+    chart = await ctx.queries.chart(scope, point_id, start, end, limit)
+    shown = chart.samples
     return web.json_response(
         {
-            "point": point_json(data.info),
-            "kind": data.kind,
-            "unit": unit,
+            "point": point_json(chart.info),
+            "kind": chart.kind,
+            "unit": chart.info.series_unit,
             "from": _time(start, request),
             "to": _time(end, request),
-            "stored": len(data.samples),
-            "downsampled": len(shown) < len(data.samples),
+            "stored": chart.stored,
+            "downsampled": len(shown) < chart.stored,
+            "aggregated": chart.aggregated,
             "times": [local_time(ms, ctx.queries.zone).isoformat() for ms, _v, _q in shown],
             "values": [v for _ts, v, _q in shown],
             "qualities": [q for _ts, _v, q in shown],

@@ -106,6 +106,10 @@ SCHEMAS: dict[str, Any] = {
             "to": _TIME,
             "stored": {"type": "integer", "description": "values stored in the range"},
             "downsampled": {"type": "boolean"},
+            "aggregated": {
+                "type": "boolean",
+                "description": "beyond 50,000 stored values: minimum and maximum per bucket, at the bucket's middle",
+            },
             "times": {"type": "array", "items": _TIME},
             "values": {"type": "array", "items": {"type": "number"}},
             "qualities": {"type": "array", "items": {"type": "string"}},

@@ -7,6 +7,7 @@ each costs several times the select itself, and a chart needs neither until it h
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -50,3 +51,47 @@ async def interval_sum(store: Store, point_id: str, start: datetime, end: dateti
     async with store.engine.connect() as conn:
         total, count = (await conn.execute(query)).one()
     return float(total), int(count)
+
+
+def _columns(kind: str) -> tuple[Any, Any, Any, Any]:
+    """(table, point column, time column, value column) of intervals or readings."""
+    if kind == "intervals":
+        return t.intervals, t.intervals.c.point_id, t.intervals.c.start, t.intervals.c.value
+    if kind == "readings":
+        return t.readings, t.readings.c.point_id, t.readings.c.ts, t.readings.c.value
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+async def row_span(store: Store, kind: str, point_id: str, start: datetime, end: datetime) -> tuple[int, int, int]:
+    """(count, first ms, last ms) of the intervals or readings of `point_id` in [start, end); (0, 0, 0)
+    when there are none. One index range scan."""
+    table, point, ts, _value = _columns(kind)
+    query = (
+        select(func.count(), func.min(ts), func.max(ts))
+        .select_from(table)
+        .where(point == point_id, ts >= to_ms(start), ts < to_ms(end))
+    )
+    async with store.engine.connect() as conn:
+        count, first, last = (await conn.execute(query)).one()
+    return (int(count), int(first), int(last)) if count else (0, 0, 0)
+
+
+Extremes = tuple[int, int, float, float]  # (first ms, last ms, min value, max value) of one bucket
+
+
+async def bucket_extremes(
+    store: Store, kind: str, point_id: str, start: datetime, end: datetime, width_ms: int
+) -> list[Extremes]:
+    """Minimum and maximum per time bucket of `width_ms` counted from `start`, computed in SQL (GROUP
+    BY an integer bucket number: the same on SQLite and PostgreSQL), oldest bucket first."""
+    _table, point, ts, value = _columns(kind)
+    origin = to_ms(start)
+    bucket = ((ts - origin) // width_ms).label("bucket")  # floor division, rendered for each backend
+    query = (
+        select(func.min(ts), func.max(ts), func.min(value), func.max(value))
+        .where(point == point_id, ts >= origin, ts < to_ms(end))
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    async with store.engine.connect() as conn:
+        return [(int(a), int(b), float(lo), float(hi)) for a, b, lo, hi in (await conn.execute(query)).all()]

@@ -148,3 +148,31 @@ async def test_static_files_and_the_api_document_need_no_login(world: WebWorld, 
         assert response.status == 200
         if path.endswith("plotly.min.js"):
             assert "plotly.js" in (await response.text())[:500]
+
+
+async def test_a_long_run_of_minute_readings_is_aggregated_in_sql(
+    as_user: Callable[[str], Any], world: WebWorld
+) -> None:
+    """41 days of one reading a minute (59,040, above the 50,000 the exact path takes): one spike of
+    99.0 kW among values 10.0-15.9 must still show."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from metering.readings import Reading
+
+    start = datetime(2025, 4, 1, tzinfo=ZoneInfo("Europe/Berlin"))
+    readings = [
+        Reading("main.power", start + timedelta(minutes=i), 99.0 if i == 30_000 else 10.0 + (i % 60) / 10)
+        for i in range(41 * 1440)
+    ]
+    await world.store.insert_readings(readings)
+    async with as_user("ops") as client:
+        data = await (
+            await client.get("/api/v1/points/main.power/series?from=2025-04-01&to=2025-05-11&max_points=500")
+        ).json()
+    assert data["stored"] == 59_040 and data["aggregated"] and data["downsampled"]
+    assert 400 <= len(data["values"]) <= 500
+    assert max(data["values"]) == 99.0 and min(data["values"]) == 10.0
+    assert set(data["qualities"]) == {"aggregated"}
+    assert data["times"] == sorted(data["times"])
+    assert data["times"][0].startswith("2025-04-01T0")

@@ -60,3 +60,24 @@ async def test_chart_rows_and_sums(backend: Backend) -> None:  # noqa: F811
     ]
     assert total == (3.0, 4)  # 0 + 0.5 + 1.0 + 1.5
     assert empty == (0.0, 0)
+
+
+async def test_bucket_extremes(backend: Backend) -> None:  # noqa: F811
+    from metering.readings import Reading
+    from metering.store.chart_rows import bucket_extremes, row_span
+
+    minute = timedelta(minutes=1)
+    async with backend.open() as store:
+        await store.insert_readings(
+            Reading("p", T0 + minute * i, float(v)) for i, v in enumerate([5, 1, 3, 9, 2, 4, 0, 7, 6, 8])
+        )
+        buckets = await bucket_extremes(store, "readings", "p", T0, T0 + minute * 10, 3 * 60_000)
+        span = await row_span(store, "readings", "p", T0, T0 + minute * 10)
+    ms = int(T0.timestamp() * 1000)
+    assert buckets == [
+        (ms, ms + 120_000, 1.0, 5.0),
+        (ms + 180_000, ms + 300_000, 2.0, 9.0),
+        (ms + 360_000, ms + 480_000, 0.0, 7.0),
+        (ms + 540_000, ms + 540_000, 8.0, 8.0),
+    ]
+    assert span == (10, ms, ms + 540_000)
