@@ -155,3 +155,53 @@ async def test_a_tenant_reads_an_event_without_other_tenants_names_or_meter_valu
         full = await (await client.get(f"/api/v1/events/{event_id}")).json()
     assert full["tenants"] == ["T1", "T2"] and full["details"] == {"zones": ["T2 offices"]}
     assert full["evidence"][0]["values"]["a1-02.energy"] == 2.5
+
+
+# Every API route, asked by tenant T1 for T2's things (or, for lists, for everything): a new route
+# fails the next test until it is added here.
+EVERY_ROUTE: dict[str, tuple[str, str, set[int]]] = {
+    "/api/v1/me": ("GET", "/api/v1/me", {200}),
+    "/api/v1/points": ("GET", "/api/v1/points", {200}),
+    "/api/v1/points/{point_id}/series": ("GET", "/api/v1/points/a1-02.energy/series?" + RANGE, {404}),
+    "/api/v1/points/{point_id}/profile": ("GET", "/api/v1/points/a1-02.energy/profile?" + RANGE, {404}),
+    "/api/v1/points/{point_id}/heatmap": ("GET", "/api/v1/points/a1-02.energy/heatmap?" + RANGE, {404}),
+    "/api/v1/compare": ("GET", "/api/v1/compare?tenant=T2", {404}),
+    "/api/v1/overview": ("GET", "/api/v1/overview", {200}),
+    "/api/v1/events": ("GET", "/api/v1/events", {200}),
+    "/api/v1/events/{event_id}": ("GET", "/api/v1/events/{beta}", {404}),
+    "/api/v1/events/{event_id}/acknowledge": ("POST", "/api/v1/events/{beta}/acknowledge", {403}),
+    "/api/v1/devices": ("GET", "/api/v1/devices", {403}),
+    "/api/v1/tenants": ("GET", "/api/v1/tenants", {200}),
+    "/api/v1/tenants/{tenant_id}": ("GET", "/api/v1/tenants/T2", {404}),
+    "/api/v1/tenants/{tenant_id}/breakdown": ("GET", "/api/v1/tenants/T2/breakdown", {404}),
+    "/api/v1/tenants/{tenant_id}/peers": ("GET", "/api/v1/tenants/T2/peers", {404}),
+    "/metrics": ("GET", "/metrics", {403}),
+}
+
+
+async def test_every_api_route_is_closed_to_the_other_tenant(world: WebWorld) -> None:
+    from bms_bridge.web.app import create_app
+
+    app = create_app(world.site, world.store, clock=world.clock, users=world.users)
+    routes = {
+        r.resource.canonical.replace(":\\d+", "")
+        for r in app.router.routes()
+        if r.resource is not None
+        and (r.resource.canonical.startswith("/api/v1/") or r.resource.canonical == "/metrics")
+    }
+    assert routes == set(EVERY_ROUTE)
+    alpha = await world.users.by_name("alpha")
+    assert alpha is not None
+    headers = {"Authorization": f"Bearer {await world.users.create_token(alpha)}"}
+    from tests.web.conftest import serve
+
+    async with serve(world) as client:
+        for route, (method, path, statuses) in EVERY_ROUTE.items():
+            url = path.format(beta=world.events["beta"])
+            response = await client.request(method, url, headers=headers)
+            body = await response.text()
+            assert response.status in statuses, (route, response.status, body)
+            # an error may repeat the id it was asked for, nothing more of the other tenant's
+            for marker in ("T2", "Beta", "a1-02", "em-a1-02"):
+                if marker not in url:
+                    assert marker not in body, (route, marker)
