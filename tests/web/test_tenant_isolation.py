@@ -205,3 +205,48 @@ async def test_every_api_route_is_closed_to_the_other_tenant(world: WebWorld) ->
             for marker in ("T2", "Beta", "a1-02", "em-a1-02"):
                 if marker not in url:
                     assert marker not in body, (route, marker)
+
+
+EVERY_PAGE: dict[str, tuple[str, str, set[int]]] = {
+    "/": ("GET", "/", {200}),
+    "/points": ("GET", "/points", {200}),
+    "/points/{point_id}/load": ("GET", "/points/a1-02.energy/load", {404}),
+    "/points/{point_id}/profile": ("GET", "/points/a1-02.energy/profile", {404}),
+    "/points/{point_id}/heatmap": ("GET", "/points/a1-02.energy/heatmap", {404}),
+    "/compare": ("GET", "/compare?tenant=T2", {404}),
+    "/devices": ("GET", "/devices", {403}),
+    "/events": ("GET", "/events", {200}),
+    "/events/{event_id}": ("GET", "/events/{beta}", {404}),
+    "/events/{event_id}/acknowledge": ("POST", "/events/{beta}/acknowledge", {403}),
+    "/tenants": ("GET", "/tenants", {200}),
+    "/tenants/{tenant_id}": ("GET", "/tenants/T2", {404}),
+    "/tenants/{tenant_id}/peers": ("GET", "/tenants/T2/peers", {404}),
+    "/billing": ("GET", "/billing", {200}),  # its own statements, once they are stored
+    "/login": ("GET", "/login", {200}),
+    "/logout": ("POST", "/logout", {302}),  # last: it ends the session
+}
+NOT_PAGES = {"/static/plotly.min.js", "/static", "/api/openapi.json"}
+
+
+async def test_every_page_is_closed_to_the_other_tenant(as_user: Callable[[str], Any], world: WebWorld) -> None:
+    from bms_bridge.web.app import create_app
+    from tests.web.conftest import login_token
+
+    app = create_app(world.site, world.store, clock=world.clock, users=world.users)
+    routes = {
+        r.resource.canonical.replace(":\\d+", "")
+        for r in app.router.routes()
+        if r.resource is not None and not r.resource.canonical.startswith("/api/v1/")
+    }
+    assert routes - NOT_PAGES - {"/metrics"} == set(EVERY_PAGE)
+    async with as_user("alpha") as client:
+        token = login_token(await (await client.get("/")).text())
+        for route, (method, path, statuses) in EVERY_PAGE.items():
+            url = path.format(beta=world.events["beta"])
+            data = {"csrf_token": token} if method == "POST" else None
+            response = await client.request(method, url, data=data, allow_redirects=False)
+            body = await response.text()
+            assert response.status in statuses, (route, response.status, body[:300])
+            for marker in ("T2", "Beta", "a1-02", "em-a1-02"):
+                if marker not in url:
+                    assert marker not in body, (route, marker)
