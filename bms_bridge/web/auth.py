@@ -22,7 +22,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bms_bridge.web.context import context
-from bms_bridge.web.scope import Scope
+from bms_bridge.web.scope import Forbidden, Scope
 from bms_bridge.web.users import Session, User
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if session is None:
             return _unauthorized(request, "log in or send an API token")
         if request.method not in SAFE_METHODS and not await _csrf_ok(request, session.csrf_token):
-            return web.json_response({"error": "missing or wrong CSRF token"}, status=403)
+            raise Forbidden("missing or wrong CSRF token")  # a page for a browser, JSON for the API
         request[SESSION] = session
         user = session.user
     request[USER] = user

@@ -75,6 +75,7 @@ async def test_logout_needs_the_session_csrf_token(world: WebWorld) -> None:
         await log_in(client, "ops")
         refused = await client.post("/logout", data={"csrf_token": "forged"}, allow_redirects=False)
         assert refused.status == 403
+        assert "missing or wrong CSRF token" in await refused.text()  # as a page: a browser posted it
         assert (await client.get("/", allow_redirects=False)).status == 200  # still logged in
         token = login_token(await (await client.get("/")).text())
         done = await client.post("/logout", data={"csrf_token": token}, allow_redirects=False)
