@@ -14,6 +14,7 @@ from aiohttp import web
 from bms_bridge.web.auth import scope_of, user_of
 from bms_bridge.web.context import context
 from bms_bridge.web.params import month, subject, time_range
+from bms_bridge.web.queries import NotCumulative
 from bms_bridge.web.roles import Permission
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ def _chart_page(kind: str) -> Any:
         ctx, scope = context(request), scope_of(request)
         point_id = request.match_info["point_id"]
         info = ctx.queries.info(scope, point_id)  # NotVisible -> 404 before any data is read
+        if kind != "load" and not info.cumulative:
+            raise NotCumulative(f"{point_id} is instantaneous ({info.unit}); a {title.lower()} needs consumption")
         start, end = time_range(request.query, ctx.queries.zone, ctx.clock(), default_days=default_days)
         zone = ctx.queries.zone
         query = {"from": start.astimezone(zone).isoformat(), "to": end.astimezone(zone).isoformat()}

@@ -176,3 +176,11 @@ async def test_a_long_run_of_minute_readings_is_aggregated_in_sql(
     assert set(data["qualities"]) == {"aggregated"}
     assert data["times"] == sorted(data["times"])
     assert data["times"][0].startswith("2025-04-01T0")
+
+
+async def test_profile_page_of_an_instantaneous_point_explains_itself(as_user: Callable[[str], Any]) -> None:
+    async with as_user("ops") as client:
+        response = await client.get("/points/main.power/heatmap")
+        text = await response.text()
+    assert response.status == 400
+    assert "main.power is instantaneous (kW); a heat map needs consumption" in text
