@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bms_bridge.web.auth import scope_of, user_of
-from bms_bridge.web.charts import local_time
+from bms_bridge.web.charts import DayProfile, local_time
 from bms_bridge.web.context import context
 from bms_bridge.web.csv_export import (
     breakdown_csv,
@@ -361,6 +361,62 @@ async def breakdown(request: web.Request) -> web.Response:
                 }
                 for line in lines
             ],
+        }
+    )
+
+
+def _profile_json(day: DayProfile) -> dict[str, Any]:
+    return {
+        "slots": day.slots,
+        "working_day": day.working,
+        "weekend_holiday": day.weekend,
+        "working_days": day.working_days,
+        "weekend_holiday_days": day.weekend_days,
+    }
+
+
+@routes.get("/api/v1/tenants/{tenant_id}/profile")
+async def tenant_profile(request: web.Request) -> web.Response:
+    ctx, scope = context(request), scope_of(request)
+    start, end = time_range(request.query, ctx.queries.zone, ctx.clock(), default_days=28)
+    csv, resource = wants_csv(request.query), request.query.get("resource") or "electricity"
+    tenant_id = request.match_info["tenant_id"]
+    unit, day = await ctx.queries.tenant_profile(scope, tenant_id, resource, start, end)
+    series_unit = f"{unit} per 15 min"
+    if csv:
+        return download(profile_csv(day, series_unit), f"{tenant_id}-{resource}-profile.csv")
+    return web.json_response(
+        {
+            "tenant": tenant_id,
+            "resource": resource,
+            "unit": series_unit,
+            "from": _time(start, request),
+            "to": _time(end, request),
+            **_profile_json(day),
+        }
+    )
+
+
+@routes.get("/api/v1/tenants/{tenant_id}/heatmap")
+async def tenant_heatmap(request: web.Request) -> web.Response:
+    ctx, scope = context(request), scope_of(request)
+    start, end = time_range(request.query, ctx.queries.zone, ctx.clock(), default_days=28)
+    csv, resource = wants_csv(request.query), request.query.get("resource") or "electricity"
+    tenant_id = request.match_info["tenant_id"]
+    unit, heat = await ctx.queries.tenant_heat_map(scope, tenant_id, resource, start, end)
+    hour_unit = f"{unit} per hour"
+    if csv:
+        return download(heat_map_csv(heat, hour_unit), f"{tenant_id}-{resource}-heatmap.csv")
+    return web.json_response(
+        {
+            "tenant": tenant_id,
+            "resource": resource,
+            "unit": hour_unit,
+            "from": _time(start, request),
+            "to": _time(end, request),
+            "days": [d.isoformat() for d in heat.days],
+            "hours": heat.hours,
+            "values": heat.values,
         }
     )
 

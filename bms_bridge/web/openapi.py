@@ -57,6 +57,27 @@ RANGE = [
 ]
 FORMAT = _param("format", "json (default) or csv (a download)", enum=["json", "csv"])
 
+RESOURCE = _param("resource", "electricity (default), cold_water, heat, ...", type="string")
+PROFILE_FIELDS: dict[str, Any] = {
+    "slots": {"type": "array", "items": {"type": "string"}},
+    "working_day": {"type": "array", "items": _NUMBER_OR_NULL},
+    "weekend_holiday": {"type": "array", "items": _NUMBER_OR_NULL},
+    "working_days": {"type": "integer"},
+    "weekend_holiday_days": {"type": "integer"},
+}
+HEATMAP_FIELDS: dict[str, Any] = {
+    "days": {"type": "array", "items": {"type": "string", "format": "date"}},
+    "hours": {"type": "array", "items": {"type": "integer"}},
+    "values": {"type": "array", "items": {"type": "array", "items": _NUMBER_OR_NULL}},
+}
+TENANT_CHART: dict[str, Any] = {
+    "tenant": {"type": "string"},
+    "resource": {"type": "string"},
+    "unit": {"type": "string"},
+    "from": _TIME,
+    "to": _TIME,
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": {"type": "string"}}),
     "Point": _obj(
@@ -265,6 +286,18 @@ PATHS: dict[str, Any] = {
             )
         ),
         [_param("tenant_id", "tenant id", where="path", required=True), *RANGE, FORMAT],
+        (400, 401, 404),
+    ),
+    "/api/v1/tenants/{tenant_id}/profile": _get(
+        "a tenant's average working day and weekend/holiday day for one resource (shares and leases applied)",
+        _with_csv(_obj({**TENANT_CHART, **PROFILE_FIELDS})),
+        [_param("tenant_id", "tenant id", where="path", required=True), RESOURCE, *RANGE, FORMAT],
+        (400, 401, 404),
+    ),
+    "/api/v1/tenants/{tenant_id}/heatmap": _get(
+        "a tenant's consumption per local day and hour for one resource (shares and leases applied)",
+        _with_csv(_obj({**TENANT_CHART, **HEATMAP_FIELDS})),
+        [_param("tenant_id", "tenant id", where="path", required=True), RESOURCE, *RANGE, FORMAT],
         (400, 401, 404),
     ),
     "/api/v1/tenants/{tenant_id}/peers": _get(

@@ -166,6 +166,40 @@ async def tenant(request: web.Request) -> dict[str, Any]:
     }
 
 
+def _tenant_chart_page(kind: str) -> Any:
+    label, _endpoint, default_days = CHARTS[kind]
+
+    @aiohttp_jinja2.template("tenant_chart.html")
+    async def page(request: web.Request) -> dict[str, Any]:
+        ctx, scope = context(request), scope_of(request)
+        found = scope.tenant(request.match_info["tenant_id"])
+        zone = ctx.queries.zone
+        start, end = time_range(request.query, zone, ctx.clock(), default_days=default_days)
+        resource = request.query.get("resource") or "electricity"
+        query = {
+            "from": start.astimezone(zone).isoformat(),
+            "to": end.astimezone(zone).isoformat(),
+            "resource": resource,
+        }
+        data_url = f"/api/v1/tenants/{found.id}/{kind}?{urlencode(query)}"
+        return {
+            "title": f"{label}: {found.name}, {resource}",
+            "kind": kind,
+            "tenant": found,
+            "resource": resource,
+            "data_url": data_url,
+            "csv_url": f"{data_url}&format=csv",
+            "from_day": start.astimezone(zone).date().isoformat(),
+            "to_day": (end.astimezone(zone) - timedelta(microseconds=1)).date().isoformat(),
+        }
+
+    return page
+
+
+routes.get("/tenants/{tenant_id}/profile")(_tenant_chart_page("profile"))
+routes.get("/tenants/{tenant_id}/heatmap")(_tenant_chart_page("heatmap"))
+
+
 @routes.get("/tenants/{tenant_id}/peers")
 @aiohttp_jinja2.template("peers.html")
 async def tenant_peers(request: web.Request) -> dict[str, Any]:

@@ -6,6 +6,7 @@ read before touching the store, so no page or endpoint can reach data its user m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,6 +23,8 @@ from bms_bridge.web.scope import FOREVER, NotVisible, Scope, Window, lease_windo
 from metering.consumption import is_cumulative
 from metering.events import Acknowledgement
 from metering.health import DeviceHealth
+from metering.quality import worst_of
+from metering.readings import Quality
 from metering.store import Event, Store
 from metering.store.chart_rows import bucket_extremes, interval_rows, interval_sum, reading_rows, row_span
 from point_mapping.errors import Location
@@ -224,6 +227,10 @@ class SiteQueries:
 
     async def profile(self, scope: Scope, point_id: str, start: datetime, end: datetime) -> tuple[Series, DayProfile]:
         series = await self._consumption(scope, point_id, start, end)
+        return series, day_profile(series.samples, self.zone, self._day_off(start, end))
+
+    def _day_off(self, start: datetime, end: datetime) -> Callable[[date], bool]:
+        """Weekends and the site's public holidays."""
         model = self.site.model.site
         years = range(start.astimezone(self.zone).year, end.astimezone(self.zone).year + 1)
         days_off = public_holidays(model.holidays_country, model.holidays_subdivision, years)
@@ -231,7 +238,7 @@ class SiteQueries:
         def is_day_off(day: date) -> bool:
             return day.weekday() >= 5 or day in days_off
 
-        return series, day_profile(series.samples, self.zone, is_day_off)
+        return is_day_off
 
     async def heat_map(self, scope: Scope, point_id: str, start: datetime, end: datetime) -> tuple[Series, HeatMap]:
         series = await self._consumption(scope, point_id, start, end)
@@ -360,6 +367,39 @@ class SiteQueries:
             unit = self.info(scope, members[0].point_id).unit
             result.append(Comparison(resource_name, unit, values))
         return result
+
+    async def tenant_series(
+        self, scope: Scope, tenant_id: str, resource: str, start: datetime, end: datetime
+    ) -> tuple[str, list[Sample]]:
+        """(unit, 15-minute consumption) of a tenant for one resource: its contract points, each with
+        its share and within its contract's lease, added up slot by slot (worst quality of a slot)."""
+        terms = [t for t in self._tenant_terms(scope, tenant_id) if self.info(scope, t.point_id).resource == resource]
+        terms = [t for t in terms if self.info(scope, t.point_id).cumulative]
+        if not terms:
+            raise NotVisible(f"no {resource} points for {tenant_id}")
+        totals: dict[int, float] = {}
+        qualities: dict[int, list[Quality]] = {}
+        for term in terms:
+            lo, hi = max(start, term.window[0]), min(end, term.window[1])
+            if lo >= hi:
+                continue
+            for ms, value, quality in (await self.series(scope, term.point_id, lo, hi)).samples:
+                totals[ms] = totals.get(ms, 0.0) + value * term.share / 100
+                qualities.setdefault(ms, []).append(Quality(quality))
+        samples = [(ms, totals[ms], worst_of(qualities[ms]).value) for ms in sorted(totals)]
+        return self.info(scope, terms[0].point_id).unit, samples
+
+    async def tenant_profile(
+        self, scope: Scope, tenant_id: str, resource: str, start: datetime, end: datetime
+    ) -> tuple[str, DayProfile]:
+        unit, samples = await self.tenant_series(scope, tenant_id, resource, start, end)
+        return unit, day_profile(samples, self.zone, self._day_off(start, end))
+
+    async def tenant_heat_map(
+        self, scope: Scope, tenant_id: str, resource: str, start: datetime, end: datetime
+    ) -> tuple[str, HeatMap]:
+        unit, samples = await self.tenant_series(scope, tenant_id, resource, start, end)
+        return unit, heat_map(samples, self.zone)
 
     async def breakdown(self, scope: Scope, tenant_id: str, start: datetime, end: datetime) -> list[BreakdownLine]:
         """A tenant's consumption per contract point (server room, offices, its share of common areas)."""

@@ -134,6 +134,7 @@ async def test_tenant_sees_its_own_charts_and_nothing_of_the_other_tenant(browse
     await page.screenshot(path=str(SCREENSHOTS / "tenant-overview.png"), full_page=True)
     await _chart(page, f"{base_url}/points/a1-01.energy/load?{RANGE}", "tenant-load-own-point")
     await _chart(page, f"{base_url}/points/common.energy/heatmap?{RANGE}", "tenant-heatmap-shared-point")
+    await _chart(page, f"{base_url}/tenants/T1/profile?{RANGE}", "tenant-own-profile")
     await _chart(page, f"{base_url}/tenants/T1?from=2025-06-01&to=2025-06-07", "tenant-own-breakdown")
     assert "672.0 kWh" in (await page.text_content("#chart") or "")
 
@@ -142,6 +143,7 @@ async def test_tenant_sees_its_own_charts_and_nothing_of_the_other_tenant(browse
         (f"/points/a1-02.energy/load?{RANGE}", 404),
         ("/tenants/T2", 404),
         ("/compare?tenant=T2", 404),
+        ("/tenants/T2/heatmap", 404),
         ("/devices", 403),
     ]:
         response = await page.goto(f"{base_url}{path}")

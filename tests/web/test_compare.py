@@ -120,3 +120,22 @@ async def test_comparison_needs_exactly_one_subject(as_user: Callable[[str], Any
         "point=a1-01.energy&month=2025-13": (400, "month must be YYYY-MM, not '2025-13'"),
         "point=main.power": (400, "main.power is instantaneous (kW); a comparison needs consumption"),
     }
+
+
+async def test_tenant_profile_and_heat_map_add_shares_slot_by_slot(as_user: Callable[[str], Any]) -> None:
+    """T1 every quarter hour: a1-01 1.0 + 58 % of common 3.0 = 2.74 kWh; T2 (from 1 June): 2.0 + 1.26 = 3.26."""
+    async with as_user("ops") as client:
+        alpha = await (await client.get("/api/v1/tenants/T1/profile?from=2025-05-26&to=2025-06-08")).json()
+        beta = await (await client.get("/api/v1/tenants/T2/heatmap?from=2025-05-26&to=2025-06-08")).json()
+        csv = await (await client.get("/api/v1/tenants/T2/heatmap?from=2025-05-26&to=2025-06-08&format=csv")).text()
+    assert alpha["unit"] == "kWh per 15 min"
+    assert {round(v, 6) for v in alpha["working_day"] + alpha["weekend_holiday"]} == {2.74}
+    assert beta["days"][0] == "2025-06-01" and len(beta["days"]) == 8  # nothing before its lease
+    assert {round(v, 6) for row in beta["values"] for v in row} == {13.04}  # 4 x 3.26 an hour
+    assert csv.splitlines()[1] == "2025-06-01,00:00,13.04,kWh per hour"
+
+
+async def test_tenant_charts_for_a_resource_it_does_not_have(as_user: Callable[[str], Any]) -> None:
+    async with as_user("alpha") as client:
+        response = await client.get("/api/v1/tenants/T1/profile?resource=gas")
+    assert response.status == 404

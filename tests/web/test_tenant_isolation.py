@@ -175,6 +175,8 @@ EVERY_ROUTE: dict[str, tuple[str, str, set[int]]] = {
     "/api/v1/tenants/{tenant_id}": ("GET", "/api/v1/tenants/T2", {404}),
     "/api/v1/tenants/{tenant_id}/breakdown": ("GET", "/api/v1/tenants/T2/breakdown", {404}),
     "/api/v1/tenants/{tenant_id}/peers": ("GET", "/api/v1/tenants/T2/peers", {404}),
+    "/api/v1/tenants/{tenant_id}/profile": ("GET", "/api/v1/tenants/T2/profile?" + RANGE, {404}),
+    "/api/v1/tenants/{tenant_id}/heatmap": ("GET", "/api/v1/tenants/T2/heatmap?format=csv&" + RANGE, {404}),
     "/metrics": ("GET", "/metrics", {403}),
 }
 
@@ -221,6 +223,8 @@ EVERY_PAGE: dict[str, tuple[str, str, set[int]]] = {
     "/tenants": ("GET", "/tenants", {200}),
     "/tenants/{tenant_id}": ("GET", "/tenants/T2", {404}),
     "/tenants/{tenant_id}/peers": ("GET", "/tenants/T2/peers", {404}),
+    "/tenants/{tenant_id}/profile": ("GET", "/tenants/T2/profile", {404}),
+    "/tenants/{tenant_id}/heatmap": ("GET", "/tenants/T2/heatmap", {404}),
     "/billing": ("GET", "/billing", {200}),  # its own statements, once they are stored
     "/login": ("GET", "/login", {200}),
     "/logout": ("POST", "/logout", {302}),  # last: it ends the session
