@@ -15,6 +15,7 @@ import pytest
 
 from billing_export.period import Period
 from bms_bridge.web.periods import compared_periods
+from tests.web.conftest import text_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -103,7 +104,7 @@ async def test_breakdown_applies_lease_and_share(as_user: Callable[[str], Any]) 
 async def test_another_tenants_comparison_and_breakdown_are_not_found(as_user: Callable[[str], Any], path: str) -> None:
     async with as_user("alpha") as client:
         response = await client.get(path)
-        body = await response.text()
+        body = await text_of(response)
     assert response.status == 404
     assert "Beta" not in body and "1344" not in body
 

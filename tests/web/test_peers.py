@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bms_bridge.web.roles import Role
-from tests.web.conftest import PASSWORD, WebWorld, make_world
+from tests.web.conftest import PASSWORD, WebWorld, make_world, text_of
 
 MORE_TENANTS = """
 buildings:
@@ -59,7 +59,7 @@ async def test_a_tenant_sees_anonymous_similar_tenants(as_user: Callable[[str], 
     async with as_user("alpha") as client:
         body = await (await client.get("/api/v1/tenants/T1/peers")).json()
         csv = await (await client.get("/api/v1/tenants/T1/peers?format=csv")).text()
-        page = await (await client.get("/tenants/T1/peers")).text()
+        page = await text_of(await client.get("/tenants/T1/peers"))
     assert body["use"] == "office" and body["unit"] == "kWh/m²" and not body["withheld"]
     assert _figures(body) == [
         (None, 4.32, False),

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import WebWorld
+from tests.web.conftest import WebWorld, text_of
 
 RANGE = "from=2025-05-26&to=2025-06-08"
 # T2's ids as seen by T1: each must be answered as if it did not exist
@@ -38,7 +38,7 @@ SITE_WIDE = ["/api/v1/devices", "/devices", "/metrics"]
 async def test_another_tenants_ids_are_not_found(as_user: Callable[[str], Any], path: str) -> None:
     async with as_user("alpha") as client:
         response = await client.get(path, allow_redirects=False)
-        body = await response.text()
+        body = await text_of(response)
     assert response.status == 404, body
     assert "Beta" not in body and "2.0" not in body
 
@@ -49,7 +49,7 @@ async def test_the_other_tenants_event_is_not_found(as_user: Callable[[str], Any
         theirs = await client.get(f"/api/v1/events/{world.events['beta']}")
         building = await client.get(f"/api/v1/events/{world.events['site']}")
         listed = await (await client.get("/api/v1/events")).json()
-        page = await (await client.get("/events")).text()
+        page = await text_of(await client.get("/events"))
     assert mine.status == 200
     assert theirs.status == building.status == 404
     assert [e["title"] for e in listed["events"]] == ["Alpha's night load"]
@@ -60,7 +60,7 @@ async def test_the_other_tenants_event_is_not_found(as_user: Callable[[str], Any
 async def test_site_wide_pages_are_forbidden_to_tenants(as_user: Callable[[str], Any], path: str) -> None:
     async with as_user("alpha") as client:
         response = await client.get(path)
-        body = await response.text()
+        body = await text_of(response)
     assert response.status == 403
     assert "em-a1-02" not in body
 
@@ -95,7 +95,7 @@ async def test_the_overview_shows_a_tenant_its_share(as_user: Callable[[str], An
     """Sunday 2025-06-08 up to 12:00 local: 48 quarter hours of 1.0 kWh (a1-01) and of 3.0 kWh × 58 %."""
     async with as_user("alpha") as client:
         data = await (await client.get("/api/v1/overview")).json()
-        page = await (await client.get("/")).text()
+        page = await text_of(await client.get("/"))
     lines = {line["point"]["id"]: line for line in data["consumption_today"]}
     assert lines["a1-01.energy"]["today"] == pytest.approx(48.0)
     assert lines["common.energy"]["today"] == pytest.approx(48 * 3.0 * 0.58)
@@ -137,7 +137,7 @@ async def test_a_tenant_reads_an_event_without_other_tenants_names_or_meter_valu
     async with as_user("alpha") as client:
         body = await (await client.get(f"/api/v1/events/{event_id}")).json()
         csv = await (await client.get(f"/api/v1/events/{event_id}?format=csv")).text()
-        page = await (await client.get(f"/events/{event_id}")).text()
+        page = await text_of(await client.get(f"/events/{event_id}"))
         listed = await (await client.get("/api/v1/events")).text()
     assert body["tenants"] == ["T1"]
     assert body["evidence"] == [
@@ -201,7 +201,7 @@ async def test_every_api_route_is_closed_to_the_other_tenant(world: WebWorld) ->
         for route, (method, path, statuses) in EVERY_ROUTE.items():
             url = path.format(beta=world.events["beta"])
             response = await client.request(method, url, headers=headers)
-            body = await response.text()
+            body = await text_of(response)
             assert response.status in statuses, (route, response.status, body)
             # an error may repeat the id it was asked for, nothing more of the other tenant's
             for marker in ("T2", "Beta", "a1-02", "em-a1-02"):
@@ -249,7 +249,7 @@ async def test_every_page_is_closed_to_the_other_tenant(as_user: Callable[[str],
             url = path.format(beta=world.events["beta"])
             data = {"csrf_token": token} if method == "POST" else None
             response = await client.request(method, url, data=data, allow_redirects=False)
-            body = await response.text()
+            body = await text_of(response)
             assert response.status in statuses, (route, response.status, body[:300])
             for marker in ("T2", "Beta", "a1-02", "em-a1-02"):
                 if marker not in url:
