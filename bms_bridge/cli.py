@@ -34,6 +34,7 @@ COMMANDS = {
     "approve": "approve",
     "audit": "audit",
     "discover": "discover",
+    "users": "users",
 }
 
 
@@ -120,6 +121,24 @@ def build_parser() -> argparse.ArgumentParser:
     discover.add_argument("--local", metavar="ADDRESS", help="where our client binds, HOST/MASK:PORT")
     discover.add_argument("--out", metavar="FILE", help="write the YAML here instead of printing it")
     discover.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for each answer (3)")
+
+    from bms_bridge.web.roles import Role  # a plain enum: no web framework loaded for other commands
+
+    users = sub.add_parser("users", help="web app users and API tokens")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="SUBCOMMAND")
+    add = users_sub.add_parser("add", help="add a user (password from standard input)")
+    add.add_argument("site")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--tenant", help="tenant id (required for --role tenant)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    listing = users_sub.add_parser("list", help="list users")
+    listing.add_argument("site")
+    listing.add_argument("--json", action="store_true")
+    token = users_sub.add_parser("token", help="create an API token for a user (printed once)")
+    token.add_argument("site")
+    token.add_argument("name")
+    token.add_argument("--label", default="", help="what the token is for")
     return parser
 
 

@@ -117,6 +117,7 @@ class Service:
             await stack.enter_async_context(ModbusAcquisition(self.site, hub.put, on_health, clock))
             await self._start_bms(stack, store, on_health, simulate=simulation is not None)
             await self._start_lpwan(stack, store, hub)
+            await self._start_web(stack, store)
             if simulation is not None and model.lpwan.webhook is not None and model.lpwan.webhook.enabled:
                 from bms_bridge.simulate.lpwan_sender import SimulatedLpwan
 
@@ -208,6 +209,15 @@ class Service:
             from bms_bridge.lpwan.mqtt import LpwanMqtt
 
             await stack.enter_async_context(LpwanMqtt(intake))
+
+    async def _start_web(self, stack: contextlib.AsyncExitStack, store: Store) -> None:
+        """The web app and API (issue 11), for a site whose YAML has a `web:` section."""
+        model = self.site.model
+        if "web" not in model.model_fields_set or not model.web.enabled:
+            return
+        from bms_bridge.web.server import WebServer
+
+        await stack.enter_async_context(WebServer(self.site, store, self.options.clock))
 
     @staticmethod
     async def _seed_feed(store: Store, feed: ExposureFeed) -> None:

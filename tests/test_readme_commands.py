@@ -19,7 +19,7 @@ import pytest
 from tests.support.services import port_answers, services_required
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO_PORTS = (47808, 4840, 8081, 15020, 15021)
+DEMO_PORTS = (47808, 4840, 8081, 8080, 15020, 15021)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # a cold pip install can be slow
 
@@ -73,6 +73,8 @@ def test_make_demo_then_make_test_on_a_fresh_clone(clone: Path, tmp_path: Path) 
         assert any("Ctrl-C to stop." in line for line in output), "".join(output[-40:])
         assert any("OPC UA      opc.tcp://127.0.0.1:4840" in line for line in output)
         assert port_answers("127.0.0.1", 4840)  # the OPC UA server of the demo listens
+        assert any("Web app     http://127.0.0.1:8080" in line for line in output)
+        assert port_answers("127.0.0.1", 8080)  # and its web app
         assert (clone / "sites" / "demo" / ".state" / "bms-bridge.db").exists()
     finally:
         os.killpg(demo.pid, signal.SIGINT)

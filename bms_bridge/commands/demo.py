@@ -129,6 +129,10 @@ def banner(site: LoadedSite, db_url: str) -> str:
         lines.append(
             f"  LPWAN       http://{hook.host}:{hook.port}{hook.path} (HMAC secret in ${hook.auth.secret_env})"
         )
+    if "web" in model.model_fields_set and model.web.enabled:
+        from bms_bridge.web.demo_users import banner_lines
+
+        lines += banner_lines(f"http://{model.web.host}:{model.web.port}")
     lines.append(f"  database    {make_url(db_url).render_as_string(hide_password=True)}")
     some_point = next((p.id for p in model.points if p.is_virtual), model.points[0].id)
     today = datetime.now(UTC).astimezone(model.site.zone).date()
@@ -166,5 +170,8 @@ def run(args: argparse.Namespace) -> int:
     closed = asyncio.run(close_last_month(site, db_url, now))
     if closed is not None:  # the summary and the pools' reconciliation; `statements` lists the rest
         print("\n".join(line for line in describe(closed) if not line.startswith(("  new", "  kept"))), flush=True)
+    from bms_bridge.web.demo_users import ensure_demo_users
+
+    asyncio.run(ensure_demo_users(db_url))
     options = ServiceOptions(simulate=True, simulation_model=model)
     return serve_or_explain(site, db_url, options, banner=banner(site, db_url))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import signal
 import sys
 
@@ -24,6 +25,10 @@ async def serve(site: LoadedSite, db_url: str, options: ServiceOptions, banner: 
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     async with Service(site, db_url, options).running():
+        # Everything alive after start-up (site model, protocol stacks) lives as long as the process:
+        # taken out of the collector's view, it is not rescanned each time a large query (a year of
+        # intervals for a chart) triggers a collection (docs/performance.md).
+        gc.freeze()
         print(banner or f"bms-bridge running site {site.model.site.id}; Ctrl-C to stop", flush=True)
         await stop.wait()
     print("stopped", flush=True)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Float,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -199,4 +200,42 @@ export_outbox = Table(
     PrimaryKeyConstraint("id", name="pk_export_outbox"),
     UniqueConstraint("idempotency_key", name="uq_export_outbox_idempotency_key"),
     Index("ix_export_outbox_due", "state", "next_attempt_at"),
+)
+
+
+# revision 0006: web app users (argon2 hashes), API tokens and browser sessions (both stored as SHA-256)
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, autoincrement=True, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("tenant_id", String(200), nullable=True),  # set for the tenant role only
+    Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_users"),
+    UniqueConstraint("name", name="uq_users_name"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("token_hash", name="pk_api_tokens"),
+    ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_api_tokens_user", ondelete="CASCADE"),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_hash", String(64), nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("session_hash", name="pk_web_sessions"),
+    ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_web_sessions_user", ondelete="CASCADE"),
 )

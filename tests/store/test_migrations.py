@@ -33,6 +33,9 @@ TABLES = {
     "statements",
     "statement_lines",
     "audit_log",
+    "users",
+    "api_tokens",
+    "web_sessions",
 }
 
 
