@@ -33,6 +33,7 @@ from metering.hvac.rules import (
     SIMULTANEOUS,
     VENTILATION,
     ZONE_FIGHT,
+    ZONE_METERS,
     Judgement,
     Verdict,
     unit_rules,
@@ -40,11 +41,12 @@ from metering.hvac.rules import (
 from metering.hvac.schedule import OccupancySchedule
 from metering.hvac.settings import RuleSettings
 from metering.hvac.waste import conflict_hours, priced, wasted
+from metering.hvac.zone_meters import HOUR, zone_meter_episodes
 from metering.trends import TrendSample
 
 # rules whose findings cost energy the meters can show; the others are findings about settings
 HEATING_ONLY = frozenset({"perimeter-heating", "radiators"})
-WASTEFUL = frozenset({SIMULTANEOUS, ZONE_FIGHT, VENTILATION})
+WASTEFUL = frozenset({SIMULTANEOUS, ZONE_FIGHT, ZONE_METERS, VENTILATION})
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class _Found:
     equipment: tuple[Equipment, ...]
     zone: str | None
     episode: Episode
+    step: timedelta | None = None  # how long each fault instant stands for; None: the inputs' step
 
 
 def _grid(inputs: HvacInputs) -> Iterator[datetime]:
@@ -160,6 +163,21 @@ def _zone_findings(inputs: HvacInputs, trends: Trends, settings: RuleSettings) -
     return found
 
 
+def _zone_meter_findings(inputs: HvacInputs, settings: RuleSettings) -> list[_Found]:
+    return [
+        _Found(
+            ZONE_METERS,
+            "heating and cooling meters active together",
+            f"zone {z.zone}",
+            z.equipment,
+            z.zone,
+            z.episode,
+            HOUR,
+        )
+        for z in zone_meter_episodes(inputs.equipment, inputs.hourly, inputs.start, inputs.end, settings)
+    ]
+
+
 def _ventilation_findings(inputs: HvacInputs, trends: Trends, settings: RuleSettings) -> list[_Found]:
     found: list[_Found] = []
     for eq in inputs.equipment:
@@ -220,7 +238,7 @@ def _waste(found: _Found, all_found: list[_Found], inputs: HvacInputs) -> tuple[
     shares = {m.point_id: m for eq in found.equipment for m in eq.meters}
     if not shares:
         return None, {}
-    mine = conflict_hours(found.episode.fault_times, inputs.step)
+    mine = conflict_hours(found.episode.fault_times, found.step or inputs.step)
     per_meter: dict[str, object] = {}
     energy = 0.0
     cost: Decimal | None = None
@@ -233,7 +251,7 @@ def _waste(found: _Found, all_found: list[_Found], inputs: HvacInputs) -> tuple[
         busy: set[datetime] = set()
         for other in all_found:
             if other.kind in WASTEFUL and any(m.point_id == point_id for eq in other.equipment for m in eq.meters):
-                busy |= conflict_hours(other.episode.fault_times, inputs.step)
+                busy |= conflict_hours(other.episode.fault_times, other.step or inputs.step)
         hours = [h for h in wasted(hourly, busy, inputs.comparable) if h.hour in mine]
         excess = sum(h.excess for h in hours) * share.share
         meter_cost = priced(hours, _price_of(inputs, point_id))
@@ -266,6 +284,7 @@ def evaluate(inputs: HvacInputs, settings: RuleSettings | None = None) -> HvacRe
     all_found = (
         unit_found
         + _zone_findings(inputs, trends, settings)
+        + _zone_meter_findings(inputs, settings)
         + _ventilation_findings(inputs, trends, settings)
         + _hunting_findings(inputs, trends, settings)
     )
@@ -289,7 +308,7 @@ def evaluate(inputs: HvacInputs, settings: RuleSettings | None = None) -> HvacRe
                 waste=waste,
                 details={
                     "rules": list(ep.details),
-                    "fault_hours": round(len(ep.fault_times) * inputs.step / timedelta(hours=1), 2),
+                    "fault_hours": round(len(ep.fault_times) * (f.step or inputs.step) / timedelta(hours=1), 2),
                     "meters": per_meter,
                 },
             )
