@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from metering.events import Condition, Waste
+from metering.events import Condition, ResourceWaste, Waste
 from metering.hvac.episodes import Episode, Step, episodes
 from metering.hvac.equipment import (
     COOLING_VALVE,
@@ -233,6 +233,7 @@ def _hunting_findings(inputs: HvacInputs, trends: Trends, settings: RuleSettings
 
 
 def _waste(found: _Found, all_found: list[_Found], inputs: HvacInputs) -> tuple[Waste | None, dict[str, object]]:
+    """Waste per meter (its share applied), then per resource: each resource at its own tariff, never summed."""
     if found.kind not in WASTEFUL:
         return None, {}
     shares = {m.point_id: m for eq in found.equipment for m in eq.meters}
@@ -240,9 +241,8 @@ def _waste(found: _Found, all_found: list[_Found], inputs: HvacInputs) -> tuple[
         return None, {}
     mine = conflict_hours(found.episode.fault_times, found.step or inputs.step)
     per_meter: dict[str, object] = {}
-    energy = 0.0
-    cost: Decimal | None = None
-    unit = next(iter(shares.values())).unit
+    energy: dict[tuple[str, str], float] = {}
+    cost: dict[tuple[str, str], Decimal | None] = {}
     for point_id, share in sorted(shares.items()):
         hourly = inputs.hourly.get(point_id)
         if not hourly:
@@ -258,16 +258,32 @@ def _waste(found: _Found, all_found: list[_Found], inputs: HvacInputs) -> tuple[
         if meter_cost is not None:
             meter_cost = (meter_cost * Decimal(repr(share.share))).quantize(Decimal("0.01"))
         per_meter[point_id] = {
+            "resource": share.resource or None,
             "energy": round(excess, 3),
             "unit": share.unit,
             "share": share.share,
             "cost": str(meter_cost) if meter_cost is not None else None,  # None: no tariff prices this meter
         }
-        if share.unit == unit:
-            energy += excess
-            if meter_cost is not None:
-                cost = meter_cost if cost is None else cost + meter_cost
-    return Waste(round(energy, 3), unit, cost, inputs.currency if cost is not None else None), per_meter
+        key = (share.resource, share.unit)
+        energy[key] = energy.get(key, 0.0) + excess
+        if key not in cost:
+            cost[key] = meter_cost
+        else:  # one unpriced meter leaves its resource unpriced: no figure that silently omits it
+            known = cost[key]
+            cost[key] = None if known is None or meter_cost is None else known + meter_cost
+    if not energy:
+        return None, per_meter
+    parts = [
+        ResourceWaste(
+            resource or "energy",
+            round(value, 3),
+            unit,
+            cost[(resource, unit)],
+            inputs.currency if cost[(resource, unit)] is not None else None,
+        )
+        for (resource, unit), value in sorted(energy.items())
+    ]
+    return Waste.of(parts, inputs.currency), per_meter
 
 
 def _price_of(inputs: HvacInputs, point_id: str) -> Callable[[datetime], Decimal | None]:

@@ -119,7 +119,8 @@ def summary(result: HvacResult, zone: ZoneInfo) -> dict[str, Any]:
                 "rules": c.details.get("rules", []),
                 "fault_hours": c.details.get("fault_hours"),
                 "tenants": list(c.tenants),
-                **({"waste": {"energy": c.waste.energy, "unit": c.waste.unit}} if c.waste else {}),
+                # per resource, never summed across resources
+                **({"waste": [f"{p.resource} {p.energy:g} {p.unit}" for p in c.waste.by_resource]} if c.waste else {}),
             }
             for c in result.conditions
         ],
