@@ -34,6 +34,7 @@ from metering.hvac.rules import (
     VENTILATION,
     ZONE_FIGHT,
     ZONE_METERS,
+    ZONE_SETPOINTS,
     Judgement,
     Verdict,
     unit_rules,
@@ -42,6 +43,7 @@ from metering.hvac.schedule import OccupancySchedule
 from metering.hvac.settings import RuleSettings
 from metering.hvac.waste import conflict_hours, priced, wasted
 from metering.hvac.zone_meters import HOUR, zone_meter_episodes
+from metering.hvac.zone_setpoints import zone_setpoint_episodes
 from metering.trends import TrendSample
 
 # rules whose findings cost energy the meters can show; the others are findings about settings
@@ -178,6 +180,13 @@ def _zone_meter_findings(inputs: HvacInputs, settings: RuleSettings) -> list[_Fo
     ]
 
 
+def _zone_setpoint_findings(inputs: HvacInputs, trends: Trends, settings: RuleSettings) -> list[_Found]:
+    return [
+        _Found(ZONE_SETPOINTS, "units' setpoints cross", f"zone {z.zone}", z.equipment, z.zone, z.episode)
+        for z in zone_setpoint_episodes(inputs.equipment, trends, _grid(inputs), inputs.step, settings)
+    ]
+
+
 def _ventilation_findings(inputs: HvacInputs, trends: Trends, settings: RuleSettings) -> list[_Found]:
     found: list[_Found] = []
     for eq in inputs.equipment:
@@ -301,6 +310,7 @@ def evaluate(inputs: HvacInputs, settings: RuleSettings | None = None) -> HvacRe
         unit_found
         + _zone_findings(inputs, trends, settings)
         + _zone_meter_findings(inputs, settings)
+        + _zone_setpoint_findings(inputs, trends, settings)
         + _ventilation_findings(inputs, trends, settings)
         + _hunting_findings(inputs, trends, settings)
     )
