@@ -246,6 +246,8 @@ def _waste(found: _Found, all_found: list[_Found], inputs: HvacInputs) -> tuple[
     if found.kind not in WASTEFUL:
         return None, {}
     shares = {m.point_id: m for eq in found.equipment for m in eq.meters}
+    if found.kind == ZONE_METERS:  # the heat and cooling meters that fought; not the fans' electricity
+        shares = {p: m for p, m in shares.items() if m.resource in ("heat", "cooling")}
     if not shares:
         return None, {}
     mine = conflict_hours(found.episode.fault_times, found.step or inputs.step)

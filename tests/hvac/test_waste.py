@@ -90,8 +90,12 @@ def test_waste_is_reported_per_resource_each_at_its_own_tariff() -> None:
         hourly={"heat.A": heat, "cool.chiller": cool, "el.ahu": el},
         price=lambda point, hour: tariff[point],
     )  # fmt: skip
-    # the meters also fight as a zone (hvac.zone_meters_heating_cooling); the valve finding is the one here
-    [finding] = [c for c in evaluate(inputs).conditions if c.kind == "hvac.simultaneous_heating_cooling"]
+    conditions = evaluate(inputs).conditions
+    # the meters also show heating and cooling together in zone A; that finding counts the heat and
+    # cooling meters only, not the fan's electricity
+    [zone] = [c for c in conditions if c.kind == "hvac.zone_meters_heating_cooling"]
+    assert zone.waste is not None and [p.resource for p in zone.waste.by_resource] == ["cooling", "heat"]
+    [finding] = [c for c in conditions if c.kind == "hvac.simultaneous_heating_cooling"]
     waste = finding.waste
     assert waste is not None
     assert [(p.resource, p.energy, p.unit, p.cost) for p in waste.by_resource] == [
