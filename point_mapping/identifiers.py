@@ -122,6 +122,16 @@ def assign_identifiers(site: SiteModel, at: Locator, lock: IdentifierLock) -> tu
                 )
             )
             continue
+        finding = next((k for k, v in lock.findings.items() if v == wanted), None)
+        if finding is not None:
+            problems.append(
+                at.problem(
+                    ("points", i, "exposure", "bacnet_instance"),
+                    f"BACnet instance {wanted} belongs to the finding object '{finding}' in {LOCK_FILE}; "
+                    "choose another",
+                )
+            )
+            continue
         locked_owner = next((k for k, v in lock.bacnet.items() if v == wanted and k != point.id), None)
         if locked_owner is not None and locked_owner in site.point_by_id:
             problems.append(
