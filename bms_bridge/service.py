@@ -6,6 +6,7 @@ device health ─> store + ExposureFeed (status flags)
 every few minutes: 15-minute intervals recomputed from readings; exposed points re-checked for age
 billing_export: the outbox delivered to the billing system; close/export on their cron schedules
 every hour: the anomaly rules over the stored intervals (leaks, after-hours load, meter health)
+every status refresh: stored HVAC findings and anomalies → one BACnet/OPC UA flag per rule and subject
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from bms_bridge.exposure.build import devices_of_points, exposed_points, stale_thresholds
 from bms_bridge.exposure.feed import ExposureFeed
+from bms_bridge.exposure.findings import FindingsExposure
 from bms_bridge.exposure.history import PointHistory, StoreTrends
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
@@ -76,6 +78,7 @@ class Service:
         self.options = options or ServiceOptions()
         self.store: Store | None = None
         self.feed: ExposureFeed | None = None
+        self.findings: FindingsExposure | None = None  # open findings as BACnet/OPC UA objects
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Service]:
@@ -100,6 +103,7 @@ class Service:
                 stale_after_of=stale_thresholds(self.site),
             )
             self.feed = feed
+            self.findings = FindingsExposure(self.site, clock)
             await self._start_exposure(stack, store, feed, points)
             await self._seed_feed(store, feed)
             hub = ReadingHub(writer, feed)
@@ -139,6 +143,15 @@ class Service:
                         self._every(model.anomalies.refresh, lambda: self._refresh_anomalies(store)), name="anomalies"
                     )
                 )
+            if self.findings is not None and self.findings.has_targets:
+                findings = self.findings
+                await self._every_once(lambda: findings.refresh_from(store))
+                tasks.append(
+                    asyncio.create_task(
+                        self._every(self.options.status_refresh, lambda: findings.refresh_from(store)),
+                        name="findings-exposure",
+                    )
+                )
             stack.push_async_callback(cancel_and_wait, *tasks)
             yield self
 
@@ -164,6 +177,12 @@ class Service:
                 bacnet.update_many(values)
 
             feed.add_sink(to_bacnet)
+            if self.findings is not None:
+
+                async def add_to_bacnet(new: list[ExposedPoint]) -> None:
+                    bacnet.add_points(new)
+
+                self.findings.add_target(add_to_bacnet, to_bacnet)
         if exposure.opcua is not None and exposure.opcua.enabled:
             from bms_bridge.opcua.server import OpcUaServer
 
@@ -173,6 +192,8 @@ class Service:
                 OpcUaServer(opcua_settings(exposure.opcua, self.site.folder), points, history=history.read)
             )
             feed.add_sink(opcua.update_many)
+            if self.findings is not None:
+                self.findings.add_target(opcua.add_points, opcua.update_many)
 
     async def _start_bms(
         self,
@@ -241,6 +262,13 @@ class Service:
 
         now = self.options.clock()
         await refresh_anomalies(self.site, store, now - self.site.model.anomalies.lookback, now)
+
+    @staticmethod
+    async def _every_once(action: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await action()
+        except Exception:
+            log.exception("first run of a periodic task failed; will retry")
 
     @staticmethod
     async def _every(period: timedelta, action: Callable[[], object]) -> None:

@@ -53,17 +53,72 @@ class EvidenceSample:
 
 
 @dataclass(frozen=True, slots=True)
-class Waste:
-    """Energy used above the baseline of comparable non-conflict hours, and what it cost."""
+class ResourceWaste:
+    """The part of a finding's waste on one resource (heat, cooling, electricity, water), priced at its tariff."""
 
+    resource: str  # "heat", "cooling", "electricity", "cold_water", ...
     energy: float
     unit: str  # "kWh", "MJ", "m3"
-    cost: Decimal | None = None
+    cost: Decimal | None = None  # None: no tariff prices this resource (or not every hour of it)
     currency: str | None = None
 
     def __post_init__(self) -> None:
         if (self.cost is None) != (self.currency is None):
+            raise ValueError(f"waste of {self.resource}: cost and currency go together")
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "resource": self.resource,
+            "energy": self.energy,
+            "unit": self.unit,
+            "cost": str(self.cost) if self.cost is not None else None,
+            "currency": self.currency,
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> ResourceWaste:
+        cost = data.get("cost")
+        return ResourceWaste(
+            str(data["resource"]),
+            float(data["energy"]),
+            str(data["unit"]),
+            Decimal(str(cost)) if cost is not None else None,
+            data.get("currency"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Waste:
+    """Energy used above the baseline of comparable non-conflict hours, and what it cost.
+
+    `by_resource` lists each resource apart, each at its own tariff. Energy of different resources is
+    never added: `energy`/`unit` are set only when the waste is of one resource (or one unit) and are
+    None otherwise. `cost` is the sum of the priced parts (money adds up across resources); a part no
+    tariff prices has no cost and adds nothing, so the total errs low and the part says so.
+    """
+
+    energy: float | None
+    unit: str | None  # "kWh", "MJ", "m3"
+    cost: Decimal | None = None
+    currency: str | None = None
+    by_resource: tuple[ResourceWaste, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.cost is None) != (self.currency is None):
             raise ValueError("waste: cost and currency go together")
+        if (self.energy is None) != (self.unit is None):
+            raise ValueError("waste: energy and unit go together")
+
+    @staticmethod
+    def of(parts: Iterable[ResourceWaste], currency: str) -> Waste:
+        """The finding's waste from its parts: one energy figure only if all parts share resource and unit."""
+        ordered = tuple(sorted(parts, key=lambda p: (p.resource, p.unit)))
+        kinds = {(p.resource, p.unit) for p in ordered}
+        energy = round(sum(p.energy for p in ordered), 3) if len(kinds) == 1 else None
+        unit = ordered[0].unit if len(kinds) == 1 else None
+        costs = [p.cost for p in ordered if p.cost is not None]
+        cost = sum(costs, Decimal(0)) if costs else None
+        return Waste(energy, unit, cost, currency if cost is not None else None, ordered)
 
 
 @dataclass(frozen=True, slots=True)

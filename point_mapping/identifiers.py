@@ -15,7 +15,7 @@ string identifier, unchanged by any reordering.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +37,8 @@ _HEADER = (
 class IdentifierLock:
     bacnet: Mapping[str, int] = field(default_factory=dict)
     retired: Mapping[str, int] = field(default_factory=dict)
+    # objects the service adds for findings (rule + equipment or point): kept once given, like points'
+    findings: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def read_lock(folder: Path) -> IdentifierLock:
         raise SiteInvalid([SiteProblem(where, f"lock file is not valid YAML: {exc}")]) from None
     if not isinstance(data, dict):
         raise SiteInvalid([SiteProblem(Location(str(path), 1, 1), "lock file must be a mapping of sections")])
-    sections = {name: data.get(name) or {} for name in ("bacnet_instances", "retired")}
+    sections = {name: data.get(name) or {} for name in ("bacnet_instances", "retired", "finding_instances")}
     for name, section in sections.items():
         if not isinstance(section, dict) or not all(
             isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in section.items()
@@ -78,21 +80,23 @@ def read_lock(folder: Path) -> IdentifierLock:
             raise SiteInvalid(
                 [SiteProblem(Location(str(path), 1, 1), f"lock file section '{name}' must map ids to integers")]
             )
-    return IdentifierLock(dict(sections["bacnet_instances"]), dict(sections["retired"]))
+    return IdentifierLock(
+        dict(sections["bacnet_instances"]), dict(sections["retired"]), dict(sections["finding_instances"])
+    )
 
 
 def write_lock(folder: Path, identifiers: Identifiers) -> bool:
     """Write the lock file when it changed; True if it was written."""
     if not identifiers.lock_changed:
         return False
-    body = yaml.safe_dump(
-        {
-            "version": 1,
-            "bacnet_instances": dict(sorted(identifiers.lock.bacnet.items())),
-            "retired": dict(sorted(identifiers.lock.retired.items())),
-        },
-        sort_keys=False,
-    )
+    sections: dict[str, object] = {
+        "version": 1,
+        "bacnet_instances": dict(sorted(identifiers.lock.bacnet.items())),
+        "retired": dict(sorted(identifiers.lock.retired.items())),
+    }
+    if identifiers.lock.findings:
+        sections["finding_instances"] = dict(sorted(identifiers.lock.findings.items()))
+    body = yaml.safe_dump(sections, sort_keys=False)
     tmp = folder / (LOCK_FILE + ".tmp")
     tmp.write_text(_HEADER + body, encoding="utf-8")
     tmp.replace(folder / LOCK_FILE)  # atomic: a crash never leaves half a lock file
@@ -118,6 +122,16 @@ def assign_identifiers(site: SiteModel, at: Locator, lock: IdentifierLock) -> tu
                 )
             )
             continue
+        finding = next((k for k, v in lock.findings.items() if v == wanted), None)
+        if finding is not None:
+            problems.append(
+                at.problem(
+                    ("points", i, "exposure", "bacnet_instance"),
+                    f"BACnet instance {wanted} belongs to the finding object '{finding}' in {LOCK_FILE}; "
+                    "choose another",
+                )
+            )
+            continue
         locked_owner = next((k for k, v in lock.bacnet.items() if v == wanted and k != point.id), None)
         if locked_owner is not None and locked_owner in site.point_by_id:
             problems.append(
@@ -136,7 +150,7 @@ def assign_identifiers(site: SiteModel, at: Locator, lock: IdentifierLock) -> tu
         locked = lock.bacnet.get(point.id, lock.retired.get(point.id))
         if point.id not in assigned and locked is not None and locked not in owner:
             assigned[point.id], owner[locked] = locked, point.id
-    used = set(owner) | set(lock.bacnet.values()) | set(lock.retired.values())
+    used = set(owner) | set(lock.bacnet.values()) | set(lock.retired.values()) | set(lock.findings.values())
     next_free = max(used, default=0) + 1
     for _, point in sorted(exposed, key=lambda item: item[1].id):
         if point.id not in assigned:
@@ -147,7 +161,7 @@ def assign_identifiers(site: SiteModel, at: Locator, lock: IdentifierLock) -> tu
     for key, number in lock.bacnet.items():
         if assigned.get(key) != number and number not in owner:
             retired[key] = number
-    new_lock = IdentifierLock(dict(assigned), retired)
+    new_lock = IdentifierLock(dict(assigned), retired, dict(lock.findings))
 
     node_ids: dict[str, str] = {}
     node_owner: dict[str, str] = {}
@@ -164,3 +178,15 @@ def assign_identifiers(site: SiteModel, at: Locator, lock: IdentifierLock) -> tu
 
     changed = dict(new_lock.bacnet) != dict(lock.bacnet) or dict(new_lock.retired) != dict(lock.retired)
     return Identifiers(assigned, node_ids, new_lock, changed), problems
+
+
+def assign_finding_instances(lock: IdentifierLock, keys: Iterable[str]) -> IdentifierLock:
+    """A BACnet instance for each finding object key: the one the lock gives, else the next number above
+    every number ever used by a point or a finding (new keys in sorted order). Never reused."""
+    findings = dict(lock.findings)
+    used = set(lock.bacnet.values()) | set(lock.retired.values()) | set(findings.values())
+    next_free = max(used, default=0) + 1
+    for key in sorted(set(keys) - set(findings)):
+        findings[key] = next_free
+        next_free += 1
+    return IdentifierLock(lock.bacnet, lock.retired, findings)

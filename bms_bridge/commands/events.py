@@ -33,6 +33,7 @@ def as_json(event: Event) -> dict[str, Any]:
         "cost": event.cost,
         "currency": event.currency,
         "cost_exact": str(event.cost_exact) if event.cost_exact is not None else None,
+        "waste": event.details.get("waste", []),  # per resource, each at its own tariff
         "equipment": event.equipment,
         "zone": event.zone,
         "tenants": list(event.tenants),
@@ -105,7 +106,11 @@ def run(args: argparse.Namespace) -> int:
     zone = site.model.site.zone
     for event in events:
         start = event.started_at.astimezone(zone)
-        waste = f"  {event.energy:,.0f} {event.energy_unit}" if event.energy is not None else ""
+        parts = event.details.get("waste") or []
+        if parts:
+            waste = "  " + ", ".join(f"{p['resource']} {p['energy']:,.0f} {p['unit']}" for p in parts)
+        else:
+            waste = f"  {event.energy:,.0f} {event.energy_unit}" if event.energy is not None else ""
         cost = f" {event.cost_exact or event.cost} {event.currency}" if event.cost is not None else ""
         ack = f"  [ack {event.acknowledgement.by}]" if event.acknowledgement else ""
         open_ = "" if event.ended_at else "  (open)"

@@ -39,7 +39,10 @@ def as_event(condition: Condition) -> Event:
         ended_at=condition.ended_at,
         title=condition.title,
         dedup_key=condition.key,
-        details=dict(condition.details),
+        # each resource apart at its own tariff (the event's energy is None when there are several)
+        details={**condition.details, "waste": [p.as_json() for p in waste.by_resource]}
+        if waste and waste.by_resource
+        else dict(condition.details),
         energy=waste.energy if waste else None,
         energy_unit=waste.unit if waste else None,
         cost_exact=waste.cost if waste else None,

@@ -35,6 +35,7 @@ def rule_settings(site: SiteModel) -> RuleSettings:
         max_mode_switches_per_hour=r.max_mode_switches_per_hour,
         max_sample_age=r.max_sample_age,
         min_outdoor_air_pct=r.min_outdoor_air_pct,
+        meter_active_pct=r.meter_active_pct,
     )
 
 
@@ -71,7 +72,13 @@ def equipment_of(site: SiteModel, day: date) -> list[Equipment]:
         if not spaces and zone in buildings:
             spaces = {s.id for f in buildings[zone].floors for s in f.spaces}
         meters = tuple(
-            MeterShare(m.point, site.point_by_id[m.point].unit or "", m.share) for m in (cfg.meters if cfg else [])
+            MeterShare(
+                m.point,
+                site.point_by_id[m.point].unit or "",
+                m.share,
+                site.resource_of(site.point_by_id[m.point]).value,
+            )
+            for m in (cfg.meters if cfg else [])
         )
         kind = (
             cfg.kind

@@ -16,7 +16,11 @@ from point_mapping.model.tariffs import Tariff
 
 
 def price_lookup(site: SiteModel) -> Callable[[str, datetime], Decimal | None]:
-    """price(point_id, instant) per unit of the point, from the first tariff for the point's resource."""
+    """price(point_id, instant) per unit of the point, from the first tariff for the point's resource.
+
+    Electricity, heat and cooling each have their own tariff; an energy meter in MJ (or MWh) is priced by a
+    tariff in kWh through the unit's scale. A resource without a tariff is unpriced (None).
+    """
     by_resource: dict[str, Tariff] = {}
     for tariff in site.tariffs:
         by_resource.setdefault(tariff.resource.value, tariff)
@@ -34,7 +38,10 @@ def price_lookup(site: SiteModel) -> Callable[[str, datetime], Decimal | None]:
         if point is None:
             return None
         tariff = by_resource.get(site.resource_of(point).value)
-        if tariff is None or (point.unit and point.unit != tariff.unit):
+        if tariff is None:
+            return None
+        factor = _per_point_unit(point.unit or tariff.unit, tariff.unit)
+        if factor is None:
             return None
         cal = calendar(moment.astimezone(info.zone).year)
         version = cal.version_at(tariff, moment)
@@ -42,6 +49,21 @@ def price_lookup(site: SiteModel) -> Callable[[str, datetime], Decimal | None]:
             return None
         terms = version[1]
         zone_id = cal.zone_of(terms, moment)
-        return next(z.price for z in terms.zones if z.id == zone_id)
+        unit_price = next(z.price for z in terms.zones if z.id == zone_id)
+        return None if unit_price is None else unit_price * factor  # None: a dynamic price (prices_csv)
 
     return price
+
+
+# tariff units per point unit where the two differ only in scale (1 kWh = 3.6 MJ; 1 MWh = 1000 kWh)
+_IN_KWH = {"kWh": Decimal(1), "MWh": Decimal(1000), "Wh": Decimal("0.001"), "MJ": Decimal(1) / Decimal("3.6"),
+           "GJ": Decimal(1000) / Decimal("3.6")}  # fmt: skip
+
+
+def _per_point_unit(point_unit: str, tariff_unit: str) -> Decimal | None:
+    """How many tariff units one point unit is: a heat meter in MJ priced by a tariff in kWh pays 1/3.6."""
+    if point_unit == tariff_unit:
+        return Decimal(1)
+    if point_unit in _IN_KWH and tariff_unit in _IN_KWH:
+        return _IN_KWH[point_unit] / _IN_KWH[tariff_unit]
+    return None

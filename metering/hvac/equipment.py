@@ -26,6 +26,7 @@ class MeterShare:
     point_id: str
     unit: str
     share: float = 1.0
+    resource: str = ""  # "heat", "cooling", "electricity", ...: the meter-based zone rule needs heat and cooling
 
 
 @dataclass(frozen=True, slots=True)

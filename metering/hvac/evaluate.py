@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from metering.events import Condition, Waste
+from metering.events import Condition, ResourceWaste, Waste
 from metering.hvac.episodes import Episode, Step, episodes
 from metering.hvac.equipment import (
     COOLING_VALVE,
@@ -33,6 +33,8 @@ from metering.hvac.rules import (
     SIMULTANEOUS,
     VENTILATION,
     ZONE_FIGHT,
+    ZONE_METERS,
+    ZONE_SETPOINTS,
     Judgement,
     Verdict,
     unit_rules,
@@ -40,11 +42,13 @@ from metering.hvac.rules import (
 from metering.hvac.schedule import OccupancySchedule
 from metering.hvac.settings import RuleSettings
 from metering.hvac.waste import conflict_hours, priced, wasted
+from metering.hvac.zone_meters import HOUR, zone_meter_episodes
+from metering.hvac.zone_setpoints import zone_setpoint_episodes
 from metering.trends import TrendSample
 
 # rules whose findings cost energy the meters can show; the others are findings about settings
 HEATING_ONLY = frozenset({"perimeter-heating", "radiators"})
-WASTEFUL = frozenset({SIMULTANEOUS, ZONE_FIGHT, VENTILATION})
+WASTEFUL = frozenset({SIMULTANEOUS, ZONE_FIGHT, ZONE_METERS, VENTILATION})
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class _Found:
     equipment: tuple[Equipment, ...]
     zone: str | None
     episode: Episode
+    step: timedelta | None = None  # how long each fault instant stands for; None: the inputs' step
 
 
 def _grid(inputs: HvacInputs) -> Iterator[datetime]:
@@ -160,6 +165,28 @@ def _zone_findings(inputs: HvacInputs, trends: Trends, settings: RuleSettings) -
     return found
 
 
+def _zone_meter_findings(inputs: HvacInputs, settings: RuleSettings) -> list[_Found]:
+    return [
+        _Found(
+            ZONE_METERS,
+            "heating and cooling meters active together",
+            f"zone {z.zone}",
+            z.equipment,
+            z.zone,
+            z.episode,
+            HOUR,
+        )
+        for z in zone_meter_episodes(inputs.equipment, inputs.hourly, inputs.start, inputs.end, settings)
+    ]
+
+
+def _zone_setpoint_findings(inputs: HvacInputs, trends: Trends, settings: RuleSettings) -> list[_Found]:
+    return [
+        _Found(ZONE_SETPOINTS, "units' setpoints cross", f"zone {z.zone}", z.equipment, z.zone, z.episode)
+        for z in zone_setpoint_episodes(inputs.equipment, trends, _grid(inputs), inputs.step, settings)
+    ]
+
+
 def _ventilation_findings(inputs: HvacInputs, trends: Trends, settings: RuleSettings) -> list[_Found]:
     found: list[_Found] = []
     for eq in inputs.equipment:
@@ -215,16 +242,18 @@ def _hunting_findings(inputs: HvacInputs, trends: Trends, settings: RuleSettings
 
 
 def _waste(found: _Found, all_found: list[_Found], inputs: HvacInputs) -> tuple[Waste | None, dict[str, object]]:
+    """Waste per meter (its share applied), then per resource: each resource at its own tariff, never summed."""
     if found.kind not in WASTEFUL:
         return None, {}
     shares = {m.point_id: m for eq in found.equipment for m in eq.meters}
+    if found.kind == ZONE_METERS:  # the heat and cooling meters that fought; not the fans' electricity
+        shares = {p: m for p, m in shares.items() if m.resource in ("heat", "cooling")}
     if not shares:
         return None, {}
-    mine = conflict_hours(found.episode.fault_times, inputs.step)
+    mine = conflict_hours(found.episode.fault_times, found.step or inputs.step)
     per_meter: dict[str, object] = {}
-    energy = 0.0
-    cost: Decimal | None = None
-    unit = next(iter(shares.values())).unit
+    energy: dict[tuple[str, str], float] = {}
+    cost: dict[tuple[str, str], Decimal | None] = {}
     for point_id, share in sorted(shares.items()):
         hourly = inputs.hourly.get(point_id)
         if not hourly:
@@ -233,23 +262,39 @@ def _waste(found: _Found, all_found: list[_Found], inputs: HvacInputs) -> tuple[
         busy: set[datetime] = set()
         for other in all_found:
             if other.kind in WASTEFUL and any(m.point_id == point_id for eq in other.equipment for m in eq.meters):
-                busy |= conflict_hours(other.episode.fault_times, inputs.step)
+                busy |= conflict_hours(other.episode.fault_times, other.step or inputs.step)
         hours = [h for h in wasted(hourly, busy, inputs.comparable) if h.hour in mine]
         excess = sum(h.excess for h in hours) * share.share
         meter_cost = priced(hours, _price_of(inputs, point_id))
         if meter_cost is not None:
             meter_cost = (meter_cost * Decimal(repr(share.share))).quantize(Decimal("0.01"))
         per_meter[point_id] = {
+            "resource": share.resource or None,
             "energy": round(excess, 3),
             "unit": share.unit,
             "share": share.share,
             "cost": str(meter_cost) if meter_cost is not None else None,  # None: no tariff prices this meter
         }
-        if share.unit == unit:
-            energy += excess
-            if meter_cost is not None:
-                cost = meter_cost if cost is None else cost + meter_cost
-    return Waste(round(energy, 3), unit, cost, inputs.currency if cost is not None else None), per_meter
+        key = (share.resource, share.unit)
+        energy[key] = energy.get(key, 0.0) + excess
+        if key not in cost:
+            cost[key] = meter_cost
+        else:  # one unpriced meter leaves its resource unpriced: no figure that silently omits it
+            known = cost[key]
+            cost[key] = None if known is None or meter_cost is None else known + meter_cost
+    if not energy:
+        return None, per_meter
+    parts = [
+        ResourceWaste(
+            resource or "energy",
+            round(value, 3),
+            unit,
+            cost[(resource, unit)],
+            inputs.currency if cost[(resource, unit)] is not None else None,
+        )
+        for (resource, unit), value in sorted(energy.items())
+    ]
+    return Waste.of(parts, inputs.currency), per_meter
 
 
 def _price_of(inputs: HvacInputs, point_id: str) -> Callable[[datetime], Decimal | None]:
@@ -266,6 +311,8 @@ def evaluate(inputs: HvacInputs, settings: RuleSettings | None = None) -> HvacRe
     all_found = (
         unit_found
         + _zone_findings(inputs, trends, settings)
+        + _zone_meter_findings(inputs, settings)
+        + _zone_setpoint_findings(inputs, trends, settings)
         + _ventilation_findings(inputs, trends, settings)
         + _hunting_findings(inputs, trends, settings)
     )
@@ -289,7 +336,7 @@ def evaluate(inputs: HvacInputs, settings: RuleSettings | None = None) -> HvacRe
                 waste=waste,
                 details={
                     "rules": list(ep.details),
-                    "fault_hours": round(len(ep.fault_times) * inputs.step / timedelta(hours=1), 2),
+                    "fault_hours": round(len(ep.fault_times) * (f.step or inputs.step) / timedelta(hours=1), 2),
                     "meters": per_meter,
                 },
             )

@@ -120,6 +120,8 @@ HEATING_ECONOMISER = "hvac.heating_with_economiser"
 COOLING_DAMPER = "hvac.cooling_damper_modulating"
 SETPOINTS = "hvac.setpoints_crossed"
 ZONE_FIGHT = "hvac.zone_heating_cooling_fight"
+ZONE_METERS = "hvac.zone_meters_heating_cooling"
+ZONE_SETPOINTS = "hvac.zone_setpoints_crossed"
 VENTILATION = "hvac.ventilation_unoccupied"
 HUNTING = "hvac.hunting"
 

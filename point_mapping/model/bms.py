@@ -102,6 +102,9 @@ class HvacRules(Frozen):
     max_mode_switches_per_hour: int = Field(default=7, ge=1)
     max_sample_age: Duration = Field(default=timedelta(minutes=20))
     min_outdoor_air_pct: float = Field(default=20.0, ge=0, lt=100)
+    meter_active_pct: float = Field(
+        default=10.0, gt=0, lt=100, description="a heat or cooling meter is active above this % of its peak hour"
+    )
 
 
 class BmsClientSettings(Frozen):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from metering.hvac.equipment import Equipment
+from metering.hvac.equipment import Equipment, MeterShare
 from metering.hvac.evaluate import HvacInputs, HvacResult, evaluate
 from metering.hvac.schedule import OccupancySchedule, ScheduleException
 from metering.hvac.settings import RuleSettings
@@ -62,7 +62,7 @@ def load(case: str) -> tuple[HvacInputs, RuleSettings]:
     end = datetime.fromisoformat(str(data["end"])).replace(tzinfo=zone)
     step = _minutes(data.get("step", "15min"))
     trends: dict[str, list[TrendSample]] = {}
-    for point, series in data["series"].items():
+    for point, series in data.get("series", {}).items():
         every = _minutes(series.get("every", "15min"))
         kind = TrendKind(series.get("kind", "analog"))
         trends[point] = [
@@ -71,15 +71,40 @@ def load(case: str) -> tuple[HvacInputs, RuleSettings]:
             if v is not None
         ]
     equipment = [
-        Equipment(e["id"], e.get("kind", "ahu"), e.get("zone"), e["points"], tuple(e.get("tenants", [])))
+        Equipment(
+            e["id"],
+            e.get("kind", "ahu"),
+            e.get("zone"),
+            e.get("points", {}),
+            tuple(e.get("tenants", [])),
+            tuple(
+                MeterShare(m["point"], m.get("unit", "kWh"), m.get("share", 1.0), m["resource"])
+                for m in e.get("meters", [])
+            ),
+        )
         for e in data["equipment"]
     ]
+    # hourly consumption per meter point, one value an hour from `hourly_start` (default: start)
+    first_hour = datetime.fromisoformat(str(data.get("hourly_start", data["start"]))).replace(tzinfo=zone)
+    hourly = {
+        point: {first_hour + i * timedelta(hours=1): float(v) for i, v in enumerate(values) if v is not None}
+        for point, values in data.get("hourly", {}).items()
+    }
     schedules = {eq: _schedule(s, zone) for eq, s in data.get("schedules", {}).items()}
     raw = data.get("settings", {})
     settings = RuleSettings(
         **{k: (_minutes(v) if isinstance(v, str) else v) for k, v in raw.items()}  # durations as "60min"
     )
-    return HvacInputs(equipment, trends, start, end, step, schedules=schedules), settings
+    return HvacInputs(
+        equipment,
+        trends,
+        start,
+        end,
+        step,
+        schedules=schedules,
+        hourly=hourly,
+        comparable=lambda hour: hour.astimezone(zone).hour,  # the same local hour of day
+    ), settings
 
 
 def summary(result: HvacResult, zone: ZoneInfo) -> dict[str, Any]:
@@ -94,6 +119,8 @@ def summary(result: HvacResult, zone: ZoneInfo) -> dict[str, Any]:
                 "rules": c.details.get("rules", []),
                 "fault_hours": c.details.get("fault_hours"),
                 "tenants": list(c.tenants),
+                # per resource, never summed across resources
+                **({"waste": [f"{p.resource} {p.energy:g} {p.unit}" for p in c.waste.by_resource]} if c.waste else {}),
             }
             for c in result.conditions
         ],

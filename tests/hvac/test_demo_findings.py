@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -48,8 +49,16 @@ def test_demo_history_lists_the_case_study_conflicts(demo_db: str, capsys: pytes
     ]
     first = shc[0]
     assert first["equipment"] == "ahu-a" and first["zone"] == "A"
-    assert isinstance(first["energy"], float) and first["energy"] > 100 and first["energy_unit"] == "kWh"
-    assert first["currency"] == "EUR" and float(str(first["cost_exact"])) > 0
+    # heat, AHU A's half of the chiller's cooling and its fan's electricity, each at its own tariff; kWh of
+    # different resources are never added, the money is
+    waste = {p["resource"]: p for p in first["waste"]}  # type: ignore[union-attr]
+    assert set(waste) == {"heat", "cooling", "electricity"}
+    assert all(p["unit"] == "kWh" and p["currency"] == "EUR" for p in waste.values())
+    assert waste["heat"]["energy"] > 100 and waste["cooling"]["energy"] > 0
+    assert first["energy"] is None and first["energy_unit"] is None
+    costs = [Decimal(p["cost"]) for p in waste.values()]
+    assert all(c > 0 for c in costs) and Decimal(str(first["cost_exact"])) == sum(costs)
+    assert first["currency"] == "EUR"
     assert "arcplan" in first["tenants"]  # type: ignore[operator]
     evidence = first["evidence"]
     assert isinstance(evidence, list) and evidence

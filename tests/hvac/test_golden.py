@@ -16,3 +16,5 @@ def test_every_rule_has_its_cases() -> None:
         assert f"hvac_shc_{needed}" in names
     assert {"hvac_ventilation_exception_day", "hvac_ventilation_after_hours", "hvac_zone_fight"} <= names
     assert {"hvac_setpoints_crossed", "hvac_setpoints_boundary", "hvac_hunting"} <= names
+    assert {f"hvac_zone_meters_{c}" for c in ("normal", "fault", "boundary", "data_gap")} <= names
+    assert {f"hvac_zone_setpoints_{c}" for c in ("normal", "fault", "boundary", "data_gap", "equipment_off")} <= names

@@ -104,3 +104,27 @@ def test_a_lock_file_that_is_not_a_mapping_is_a_site_problem(site_dir: Path) -> 
     with pytest.raises(SiteInvalid) as caught:
         open_site(site_dir)
     assert [p.message for p in caught.value.problems] == ["lock file must be a mapping of sections"]
+
+
+def test_finding_objects_get_numbers_above_every_point_and_keep_them(site_dir: Path, edit: Edit) -> None:
+    from dataclasses import replace
+
+    from point_mapping.identifiers import assign_finding_instances
+
+    lock_site(site_dir)  # points 1-5
+    site = open_site(site_dir)
+    lock = assign_finding_instances(site.identifiers.lock, ["finding.hvac.x.ahu-a", "finding.anomaly.y.cw-1"])
+    assert lock.findings == {"finding.anomaly.y.cw-1": 6, "finding.hvac.x.ahu-a": 7}  # sorted, above 5
+    assert assign_finding_instances(lock, ["finding.hvac.x.ahu-a"]) == lock  # kept, nothing new
+    write_lock(site.folder, replace(site.identifiers, lock=lock, lock_changed=True))
+    # a new point is numbered above the findings too; the findings survive the points' re-assignment
+    edit("meters.yaml", "points:\n", "points:\n  - {id: new.power, meter: M-MAIN, register: active_power}\n")
+    assert lock_site(site_dir)["new.power"] == 8
+    assert yaml.safe_load((site_dir / LOCK_FILE).read_text())["finding_instances"] == lock.findings
+    # a point cannot take a finding's number by hand
+    edit("meters.yaml", "register: active_power}", "register: active_power, exposure: {bacnet_instance: 7}}")
+    with pytest.raises(SiteInvalid) as caught:
+        open_site(site_dir)
+    assert f"BACnet instance 7 belongs to the finding object 'finding.hvac.x.ahu-a' in {LOCK_FILE}; choose another" in [
+        p.message for p in caught.value.problems
+    ]

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,7 +54,8 @@ async def test_demo_site_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("DEMO_LPWAN_SECRET", "test-secret")
     site = open_site(demo_copy(tmp_path / "demo"))
     model = LoadModel(site.model)
-    options = ServiceOptions(simulate=True, simulation_model=model)
+    # status (and finding objects) refreshed every 2 s instead of 30 s, so the test need not wait long
+    options = ServiceOptions(simulate=True, simulation_model=model, status_refresh=timedelta(seconds=2))
     service = Service(site, f"sqlite:///{tmp_path / 'demo.db'}", options)
     async with service.running():
         store, feed = service.store, service.feed
@@ -117,6 +118,42 @@ async def test_demo_site_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert answers["present-value"] >= reading.value - 1e-6
         assert answers["units"] == "kilowatt-hours"
         assert answers["status-flags"] == [0, 0, 0, 0]  # in-alarm, fault, overridden, out-of-service
+
+        # a stored finding becomes a BACnet Binary Value (active while open) with its waste per resource
+        from bms_bridge.exposure.findings import flag_id, waste_id
+        from metering.store import Event
+
+        await store.add_event(
+            Event(kind="anomaly.night_flow", subject="cw.B2-wc", severity="warning", title="night flow",
+                  started_at=datetime(2025, 10, 2, tzinfo=UTC), dedup_key="test-leak", energy=0.03, energy_unit="m3")
+        )  # fmt: skip
+        findings = service.findings
+        assert findings is not None
+
+        async def exposed() -> bool:
+            return any(p.point_id == flag_id("anomaly.night_flow", "cw.B2-wc") for p in findings.points)
+
+        await wait_for(exposed, 30, "the finding's BACnet object")
+        number = {p.point_id: p.bacnet_instance for p in findings.points}
+        flag = number[flag_id("anomaly.night_flow", "cw.B2-wc")]
+        litres = number[waste_id("anomaly.night_flow", "cw.B2-wc", "water")]
+        steps = [
+            {"op": "read", "object": f"binary-value,{flag}", "property": "present-value"},
+            {"op": "read", "object": f"analog-value,{litres}", "property": "present-value"},
+        ]
+        code, out, err = await run_tool(
+            sys.executable,
+            str(Path(__file__).parents[1] / "bacnet" / "clients" / "bacpypes3_client.py"),
+            "--local",
+            f"127.0.0.1/8:{free_udp_port()}",
+            "--server",
+            f"127.0.0.1:{bacnet.address.rsplit(':', 1)[1]}",
+            json.dumps(steps),
+            limit=40,
+        )
+        assert code == 0, err
+        reads = [r["value"] for r in map(json.loads, out.splitlines()) if r.get("op") == "read"]
+        assert reads == ["active", 30.0]  # 0.03 m3 lost = 30 L
 
         # `bms-bridge poll --once --json` in its own process reads the simulated meters too
         code, out, err = await run_tool(str(BIN / "bms-bridge"), "poll", str(site.folder), "--once", "--json", limit=60)
