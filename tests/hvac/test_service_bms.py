@@ -24,13 +24,15 @@ async def test_simulated_service_reads_the_bms(tmp_path: Path, monkeypatch: pyte
         store = service.store
         assert store is not None
 
-        async def bms_arrived() -> bool:
-            return bool(await store.trend_points()) and len(await store.schedules()) == 2
+        wanted = {"ahu-a.heating-valve", "ahu-b.fan", "perimeter-a.valve"}
+
+        async def bms_arrived() -> bool:  # a poll stores its points batch by batch: wait for the ones checked
+            return wanted <= set(await store.trend_points()) and len(await store.schedules()) == 2
 
         await wait_for(bms_arrived, 60, "BMS trends and schedules")
         points = set(await store.trend_points())
         schedules = await store.schedules()
         health = {h.device_id: h for h in await store.device_health()}
-    assert {"ahu-a.heating-valve", "ahu-b.fan", "perimeter-a.valve"} <= points
+    assert wanted <= points
     assert set(schedules) == {"ahu-a.schedule", "ahu-b.schedule"}
     assert health["bms:bms-ahu"].online
