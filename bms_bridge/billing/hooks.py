@@ -6,7 +6,8 @@ a transaction with the reading writer); times come from the service's clock, so 
 clock to the 1st of the month sees the close it expects.
 
 - close: readings not yet turned into intervals are computed first, then `billing_export.closing.close`
-  (idempotent; late data of closed months becomes correction lines) with the site's dynamic prices.
+  (idempotent; late data of closed months becomes correction lines) with the site's dynamic prices
+  (CSV, and day-ahead prices fetched and kept under SITE/.state, `bms_bridge.billing.day_ahead`).
 - export_candidates: the newest version of each contract's statement of the period, in its state.
 - approve (auto_approve only): draft -> reviewed -> approved, each step in the audit log by the approver.
 - exported: approved -> exported once the billing system has booked it; called again, nothing changes.
@@ -20,11 +21,11 @@ from typing import Any
 from billing_export.closing import CloseSummary, close
 from billing_export.outbox.selection import ExportCandidate
 from billing_export.period import Period
-from billing_export.prices_file import load_dynamic_prices
 from billing_export.source import StoreIntervalSource
 from billing_export.statement import StatementState
 from billing_export.store import StatementStore, StorePeriodLedger
 from billing_export.store.statements import StoredStatement
+from bms_bridge.billing.day_ahead import dynamic_prices
 from metering.clock import Clock
 from metering.consumption import refresh_dirty
 from metering.store import ConsumptionStore, Store
@@ -60,14 +61,15 @@ class StoreBillingHooks:
 
     async def close_summary(self, period: Period) -> CloseSummary:
         model = self.site.model
+        now = self.clock()
+        dynamic = await dynamic_prices(self.site, period, now) if period.end <= now else {}
         async with Store.open(self.db_url, clock=self.clock) as store:
-            dynamic = load_dynamic_prices(model, self.site.folder)
             repo = ConsumptionStore(store)
             await refresh_dirty(self.site, repo)
             ledger = StorePeriodLedger(repo, model.site.zone)
             source = StoreIntervalSource(store)
             return await close(
-                model, period, source, ledger, StatementStore(store), by=self.by, now=self.clock(), dynamic=dynamic
+                model, period, source, ledger, StatementStore(store), by=self.by, now=now, dynamic=dynamic
             )
 
     async def export_candidates(self, period: Period) -> list[ExportCandidate]:

@@ -30,10 +30,10 @@ from billing_export.exports.interval_prices import interval_prices
 from billing_export.exports.statement_json import statement_bytes
 from billing_export.exports.xlsx_workbook import lines_xlsx
 from billing_export.period import Period, occupancy
-from billing_export.prices_file import load_dynamic_prices
 from billing_export.pricing import DynamicPrices, PricingError
 from billing_export.statement import LineKind, Statement
 from billing_export.store import StatementStore, StorePeriodLedger
+from bms_bridge.billing.day_ahead import dynamic_prices
 from bms_bridge.billing.hooks import latest_versions
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.sites import database_url, open_site
@@ -111,9 +111,10 @@ def _existing_database(url: str) -> str:
     return url
 
 
-def _dynamic(site: LoadedSite) -> Mapping[str, DynamicPrices]:
+async def _dynamic(site: LoadedSite, period: Period) -> Mapping[str, DynamicPrices]:
+    """The prices the close used: CSVs, and the day-ahead prices kept when the month was closed."""
     try:
-        return load_dynamic_prices(site.model, site.folder)
+        return await dynamic_prices(site, period, datetime.now(UTC))
     except ValueError as error:
         raise _Refused(str(error)) from None
 
@@ -141,7 +142,7 @@ async def _export(site: LoadedSite, url: str, period: Period, kind: str, out: Pa
 async def _espi_files(
     site: LoadedSite, store: Store, period: Period, statements: tuple[Statement, ...], out: Path
 ) -> dict[Path, bytes]:
-    model, dynamic = site.model, _dynamic(site)
+    model, dynamic = site.model, await _dynamic(site, period)
     updated = datetime.now(UTC).replace(microsecond=0)
     files = {}
     for statement in statements:
