@@ -20,6 +20,9 @@ import yaml
 
 from billing_export.month_to_date import month_to_date
 from billing_export.source import StoreIntervalSource
+from bms_bridge.billing.results import MonthToDateResults
+from bms_bridge.exposure.feed import ExposureFeed
+from bms_bridge.exposure.points import PointValue
 from bms_bridge.exposure.settings import bacnet_settings
 from bms_bridge.service import Service, ServiceOptions
 from bms_bridge.sites import open_site
@@ -128,3 +131,29 @@ async def test_bacnet_and_opcua_clients_read_the_month_so_far(tmp_path: Path) ->
         for point_id, expected in (("mtd.C2.electricity.flat", "120.0"), ("mtd.C2.cost", "24.0")):
             rc, lines = await run_client(BIN / "uaread", "-u", endpoint, "-n", f"ns=2;s={point_id}")
             assert (rc, lines[-1]) == (0, expected)
+
+
+async def test_a_refresh_later_in_the_month_pushes_the_new_values(tmp_path: Path) -> None:
+    # the service's periodic task calls `refresh`; here the clock moves from the 20th to the 25th 12:00:
+    # Beta (C2) has 10 days = 240 kWh, 48.00 EUR; Alpha (C1) stays at its 348 kWh, 69.60 EUR
+    site_dir, url = await make_site(tmp_path)
+    site = open_site(site_dir)
+    clock = FakeClock(NOW)
+    results = MonthToDateResults(site, clock)
+    pushed: list[PointValue] = []
+
+    async def sink(values: list[PointValue]) -> None:
+        pushed.extend(values)
+
+    feed = ExposureFeed(results.points, {}, None, clock, sinks=[sink])
+    async with Store.open(url) as store:
+        assert await results.refresh(store, feed) == 4
+        clock.move_to(NOW.replace(day=25))
+        assert await results.refresh(store, feed) == 4
+    later = {v.point_id: (v.value, v.timestamp) for v in pushed[4:]}
+    assert later == {
+        "mtd.C1.cost": (69.6, NOW.replace(day=25)),
+        "mtd.C1.electricity.flat": (348.0, NOW.replace(day=25)),
+        "mtd.C2.cost": (48.0, NOW.replace(day=25)),
+        "mtd.C2.electricity.flat": (240.0, NOW.replace(day=25)),
+    }
