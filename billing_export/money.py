@@ -10,6 +10,7 @@ QUANTITY_PLACES decimals (1 Wh, 1 L), so the same readings always give the same 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 # ISO 4217 minor units of the currencies a site is likely to bill in; others default to 2.
 _MINOR_UNITS: dict[str, int] = {
@@ -42,10 +43,16 @@ def round_money(amount: Decimal, currency: str, digits: int | None = None) -> De
 
 def quantity(value: float | Decimal | int) -> Decimal:
     """A consumption value as an exact Decimal with QUANTITY_PLACES decimals."""
-    exact = (
-        value if isinstance(value, Decimal) else Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    )
+    if isinstance(value, float):
+        return _float_quantity(value)
+    exact = value if isinstance(value, Decimal) else Decimal(value)
     return exact.quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP)
+
+
+@lru_cache(maxsize=1 << 16)
+def _float_quantity(value: float) -> Decimal:
+    # a month of a meter repeats few distinct 15-minute values: a close converts each once
+    return Decimal(repr(value)).quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP)
 
 
 def vat_of(net: Decimal, percent: Decimal, currency: str, digits: int | None = None) -> Decimal:

@@ -103,7 +103,7 @@ def price_slots(
         entry = usage.get((version, zone_id))
         if entry is None:
             zone = next(z for z in terms.zones if z.id == zone_id)
-            fixed = zone.price if terms.prices_csv is None else None
+            fixed = None if terms.dynamic else zone.price
             entry = usage[(version, zone_id)] = ZoneUsage(version, terms, zone_id, fixed_price=fixed)
         price = entry.fixed_price
         if price is None:

@@ -9,7 +9,7 @@ the local start of each instant is taken from the zone database.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -32,12 +32,27 @@ def public_holidays(country: str | None, subdivision: str | None, years: Iterabl
 class TariffCalendar:
     zone: ZoneInfo
     holidays: frozenset[date]
+    # Every metering point of a month asks about the same quarter hours: answers are kept per
+    # (terms or tariff object, instant). Tariffs are frozen models that live as long as the site model.
+    _zones: dict[tuple[int, datetime], str] = field(default_factory=dict, compare=False, repr=False)
+    _versions: dict[tuple[int, datetime], tuple[int, TariffTerms] | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _kept: dict[int, object] = field(default_factory=dict, compare=False, repr=False)  # ids stay unique while kept
 
     def day_of(self, local: datetime) -> str:
         return "holidays" if local.date() in self.holidays else _WEEKDAYS[local.weekday()]
 
     def zone_of(self, terms: TariffTerms, instant: datetime) -> str:
         """The id of the zone in force at `instant` (aware)."""
+        key = (id(terms), instant)
+        found = self._zones.get(key)
+        if found is None:
+            self._kept.setdefault(key[0], terms)
+            found = self._zones[key] = self._zone_of(terms, instant)
+        return found
+
+    def _zone_of(self, terms: TariffTerms, instant: datetime) -> str:
         local = instant.astimezone(self.zone)
         day = self.day_of(local)
         minute = local.hour * 60 + local.minute
@@ -59,6 +74,13 @@ class TariffCalendar:
 
     def version_at(self, tariff: Tariff, instant: datetime) -> tuple[int, TariffTerms] | None:
         """(index in `tariff.terms()`, terms) in force at `instant`, or None if none is."""
+        key = (id(tariff), instant)
+        if key not in self._versions:
+            self._kept.setdefault(key[0], tariff)
+            self._versions[key] = self._version_at(tariff, instant)
+        return self._versions[key]
+
+    def _version_at(self, tariff: Tariff, instant: datetime) -> tuple[int, TariffTerms] | None:
         for index, (start, end, terms) in enumerate(tariff.terms()):
             if start is not None and instant < self.local_instant(start):
                 continue

@@ -7,6 +7,7 @@ every few minutes: 15-minute intervals recomputed from readings; exposed points 
 billing_export: the outbox delivered to the billing system; close/export on their cron schedules
 every hour: the anomaly rules over the stored intervals (leaks, after-hours load, meter health)
 every status refresh: stored HVAC findings and anomalies → one BACnet/OPC UA flag per rule and subject
+every 15 minutes (exposure.month_to_date): tenants' month-to-date consumption and cost to the BMS
 """
 
 from __future__ import annotations
@@ -94,6 +95,12 @@ class Service:
             # computed before the process ends, so a stopped site verifies clean.
             stack.push_async_callback(self._final_refresh, writer, store)
             points = exposed_points(self.site, clock().astimezone(model.site.zone).date())
+            results = None
+            if model.exposure.month_to_date:  # tenants' month so far, beside their meter points
+                from bms_bridge.billing.results import MonthToDateResults
+
+                results = MonthToDateResults(self.site, clock)
+                points += results.points
             feed = ExposureFeed(
                 points,
                 devices_of_points(self.site),
@@ -152,6 +159,9 @@ class Service:
                         name="findings-exposure",
                     )
                 )
+            if results is not None:
+                every = model.exposure.month_to_date_refresh
+                tasks.append(asyncio.create_task(results.run(store, feed, every), name="month-to-date"))
             stack.push_async_callback(cancel_and_wait, *tasks)
             yield self
 

@@ -11,6 +11,9 @@ numbers live in a lock file committed beside the site, `identifiers.lock.yaml`:
 
 OPC UA node ids need no lock: they are the point id (or an explicit `exposure.opcua_node_id`) as a
 string identifier, unchanged by any reordering.
+
+Derived points (`point_mapping.derived_points`: tenants' month-to-date consumption and cost) are
+locked the same way, by their id; they have no YAML of their own, so no explicit number.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from point_mapping.derived_points import month_to_date_points
 from point_mapping.errors import Location, SiteInvalid, SiteProblem
 from point_mapping.locator import Locator
 from point_mapping.model import SiteModel
@@ -146,15 +150,17 @@ def assign_identifiers(site: SiteModel, at: Locator, lock: IdentifierLock) -> tu
     # 2. numbers from the lock, including a retired one of the same point (exposure switched off and on
     # again, a point removed and put back): the BMS may still be bound to it; 3. new numbers above
     # everything ever used
-    for _, point in exposed:
-        locked = lock.bacnet.get(point.id, lock.retired.get(point.id))
-        if point.id not in assigned and locked is not None and locked not in owner:
-            assigned[point.id], owner[locked] = locked, point.id
+    derived = [d.id for d in month_to_date_points(site) if d.id not in site.point_by_id]
+    ids = [point.id for _, point in exposed] + derived
+    for point_id in ids:
+        locked = lock.bacnet.get(point_id, lock.retired.get(point_id))
+        if point_id not in assigned and locked is not None and locked not in owner:
+            assigned[point_id], owner[locked] = locked, point_id
     used = set(owner) | set(lock.bacnet.values()) | set(lock.retired.values()) | set(lock.findings.values())
     next_free = max(used, default=0) + 1
-    for _, point in sorted(exposed, key=lambda item: item[1].id):
-        if point.id not in assigned:
-            assigned[point.id], owner[next_free] = next_free, point.id
+    for point_id in sorted(ids):
+        if point_id not in assigned:
+            assigned[point_id], owner[next_free] = next_free, point_id
             next_free += 1
 
     retired = {key: number for key, number in lock.retired.items() if assigned.get(key) != number}
@@ -175,6 +181,12 @@ def assign_identifiers(site: SiteModel, at: Locator, lock: IdentifierLock) -> tu
                 )
             )
         node_owner[node_id], node_ids[point.id] = point.id, node_id
+    for point_id in derived:
+        if point_id in node_owner:
+            problems.append(
+                at.problem(("points",), f"OPC UA node id '{point_id}' of a month-to-date point is used by a point")
+            )
+        node_owner[point_id], node_ids[point_id] = point_id, point_id
 
     changed = dict(new_lock.bacnet) != dict(lock.bacnet) or dict(new_lock.retired) != dict(lock.retired)
     return Identifiers(assigned, node_ids, new_lock, changed), problems

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 
 from billing_export.statement import Statement, StatementLine
@@ -13,6 +13,7 @@ Cell = str | int | Decimal | None
 # or sorted sheet still says whose line it is.
 LINE_COLUMNS: tuple[str, ...] = (
     "statement_id",
+    "version",
     "site",
     "period",
     "contract",
@@ -62,9 +63,13 @@ def plain(value: Decimal) -> str:
     return format(value, "f")
 
 
-def line_cells(statement: Statement, number: int, line: StatementLine) -> dict[str, Cell]:
+Versions = Mapping[str, int]  # statement id -> its stored version; a statement not in it is version 1
+
+
+def line_cells(statement: Statement, number: int, line: StatementLine, version: int = 1) -> dict[str, Cell]:
     return {
         "statement_id": statement.id,
+        "version": version,
         "site": statement.site,
         "period": statement.period,
         "contract": statement.contract,
@@ -94,8 +99,9 @@ def line_cells(statement: Statement, number: int, line: StatementLine) -> dict[s
     }
 
 
-def line_rows(statements: Iterable[Statement]) -> Iterator[dict[str, Cell]]:
+def line_rows(statements: Iterable[Statement], versions: Versions | None = None) -> Iterator[dict[str, Cell]]:
     """Every line of every statement, numbered from 1 within its statement, in statement order."""
     for statement in statements:
+        version = (versions or {}).get(statement.id, 1)
         for number, line in enumerate(statement.lines, start=1):
-            yield line_cells(statement, number, line)
+            yield line_cells(statement, number, line, version)

@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable
 from decimal import Decimal
 
-from billing_export.exports.columns import LINE_COLUMNS, Cell, line_rows, plain
+from billing_export.exports.columns import LINE_COLUMNS, Cell, Versions, line_rows, plain
 from billing_export.statement import Statement
 
 ENCODING = "utf-8-sig"
@@ -27,10 +27,10 @@ def _field(value: Cell) -> str:
     return str(value)
 
 
-def lines_csv(statements: Iterable[Statement], delimiter: str = ";") -> bytes:
+def lines_csv(statements: Iterable[Statement], delimiter: str = ";", versions: Versions | None = None) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(LINE_COLUMNS)
-    for row in line_rows(statements):
+    for row in line_rows(statements, versions):
         writer.writerow([_field(row[column]) for column in LINE_COLUMNS])
     return out.getvalue().encode(ENCODING)

@@ -40,7 +40,7 @@ def interval_prices(
         terms = found[1]
         zone_id = calendar.zone_of(terms, interval.start)
         price: Decimal | None
-        if terms.prices_csv is None:
+        if not terms.dynamic:
             price = next(z.price for z in terms.zones if z.id == zone_id)
         else:
             price = table.price(zone_id, interval.start) if table is not None else None

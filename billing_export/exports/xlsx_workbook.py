@@ -18,13 +18,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from billing_export.exports.columns import LINE_COLUMNS, Cell, line_rows
+from billing_export.exports.columns import LINE_COLUMNS, Cell, Versions, line_rows
 from billing_export.statement import Statement
 
 LINES_SHEET = "Lines"
 TOTALS_SHEET = "Totals"
 TOTALS_COLUMNS = (
     "statement_id",
+    "version",
     "site",
     "period",
     "contract",
@@ -66,10 +67,11 @@ def _sheet(sheet: Any, columns: Sequence[str], rows: Sequence[dict[str, Cell]]) 
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, len(rows) + 1)}"
 
 
-def totals_rows(statements: Sequence[Statement]) -> list[dict[str, Cell]]:
+def totals_rows(statements: Sequence[Statement], versions: Versions | None = None) -> list[dict[str, Cell]]:
     return [
         {
             "statement_id": s.id,
+            "version": (versions or {}).get(s.id, 1),
             "site": s.site,
             "period": s.period,
             "contract": s.contract,
@@ -85,12 +87,12 @@ def totals_rows(statements: Sequence[Statement]) -> list[dict[str, Cell]]:
     ]
 
 
-def lines_xlsx(statements: Sequence[Statement]) -> bytes:
+def lines_xlsx(statements: Sequence[Statement], versions: Versions | None = None) -> bytes:
     workbook = Workbook()
     lines = workbook.active
     lines.title = LINES_SHEET
-    _sheet(lines, LINE_COLUMNS, list(line_rows(statements)))
-    _sheet(workbook.create_sheet(TOTALS_SHEET), TOTALS_COLUMNS, totals_rows(statements))
+    _sheet(lines, LINE_COLUMNS, list(line_rows(statements, versions)))
+    _sheet(workbook.create_sheet(TOTALS_SHEET), TOTALS_COLUMNS, totals_rows(statements, versions))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 from billing_export.closing import CloseRefused, CloseSummary, close
 from billing_export.period import Period
-from billing_export.prices_file import load_dynamic_prices
 from billing_export.pricing import PricingError
 from billing_export.source import StoreIntervalSource
 from billing_export.store import StorePeriodLedger
+from bms_bridge.billing.day_ahead import dynamic_prices
 from bms_bridge.commands.billing_common import Refused, actor, open_billing, refuse
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.sites import open_site
@@ -27,7 +27,8 @@ from point_mapping.loader import LoadedSite
 
 
 async def close_month(site: LoadedSite, db: str | None, period: Period, by: str, now: datetime) -> CloseSummary:
-    dynamic = load_dynamic_prices(site.model, site.folder)
+    # day-ahead prices are fetched (and kept) only for a month that is over; `close` refuses the others
+    dynamic = await dynamic_prices(site, period, now) if period.end <= now else {}
     async with open_billing(site, db) as billing:
         repo = ConsumptionStore(billing.store)
         await refresh_dirty(site, repo)
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         summary = asyncio.run(close_month(site, args.db, period, actor(args.by), datetime.now(UTC)))
     except (Refused, CloseRefused, PricingError) as error:
         return refuse(str(error))
-    except ValueError as error:  # e.g. a dynamic price CSV that cannot be read
+    except ValueError as error:  # e.g. a dynamic price CSV that cannot be read, a price source down
         return refuse(str(error))
     print("\n".join(describe(summary)))
     return 0

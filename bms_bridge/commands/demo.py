@@ -19,8 +19,7 @@ from sqlalchemy.engine import make_url
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.commands.close import describe
 from bms_bridge.commands.demo_billing import close_last_month, last_month, write_lease_change
-from bms_bridge.commands.run import serve_or_explain
-from bms_bridge.service import ServiceOptions
+from bms_bridge.commands.run import serve_or_explain, service_options
 from bms_bridge.simulate.history import lpwan_history, manual_history, simulated_history
 from bms_bridge.simulate.load_model import LoadModel
 from bms_bridge.sites import database_url, open_site
@@ -173,5 +172,5 @@ def run(args: argparse.Namespace) -> int:
     from bms_bridge.web.demo_users import ensure_demo_users
 
     asyncio.run(ensure_demo_users(db_url))
-    options = ServiceOptions(simulate=True, simulation_model=model)
+    options = service_options(site, db_url, simulate=True, simulation_model=model)
     return serve_or_explain(site, db_url, options, banner=banner(site, db_url))

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from billing_export.closing import CloseSummary, close
 from billing_export.period import Period
-from billing_export.prices_file import load_dynamic_prices
 from billing_export.source import StoreIntervalSource
 from billing_export.store import StatementStore, StorePeriodLedger
+from bms_bridge.billing.day_ahead import dynamic_prices
 from metering.store import ConsumptionStore, Store
 from point_mapping.loader import LoadedSite
 
@@ -72,6 +72,6 @@ async def close_last_month(site: LoadedSite, db_url: str, now: datetime) -> Clos
             return None
         print(f"closing {period}: draft statements for every tenant...", flush=True)
         ledger = StorePeriodLedger(ConsumptionStore(store), model.site.zone)
-        dynamic = load_dynamic_prices(model, site.folder)
+        dynamic = await dynamic_prices(site, period, now)
         source = StoreIntervalSource(store)
         return await close(model, period, source, ledger, statements, by="demo", now=now, dynamic=dynamic)

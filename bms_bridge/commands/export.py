@@ -6,8 +6,8 @@ statement and metering point, both into the folder PATH (created if missing). Ev
 memory first and each is written through a temporary file, so a refused export writes nothing and
 an interrupted one leaves no half-written file.
 
-Until statements are stored, `statements_for` closes the period over the stored intervals, exactly
-as the golden billing tests do; it is the one place to switch to stored, reviewed statements.
+It exports the statements `close` stored for the period: the newest version of each contract's
+statement, whatever its state, with its version number. A period that is not closed is refused.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from billing_export.close import close_period
+from billing_export.exports.columns import Versions
 from billing_export.exports.csv_lines import lines_csv
 from billing_export.exports.espi_codes import EspiError
 from billing_export.exports.espi_feed import espi_feed
@@ -30,13 +30,14 @@ from billing_export.exports.interval_prices import interval_prices
 from billing_export.exports.statement_json import statement_bytes
 from billing_export.exports.xlsx_workbook import lines_xlsx
 from billing_export.period import Period, occupancy
-from billing_export.prices_file import load_dynamic_prices
 from billing_export.pricing import DynamicPrices, PricingError
-from billing_export.source import StoreIntervalSource
 from billing_export.statement import LineKind, Statement
+from billing_export.store import StatementStore, StorePeriodLedger
+from bms_bridge.billing.day_ahead import dynamic_prices
+from bms_bridge.billing.hooks import latest_versions
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.sites import database_url, open_site
-from metering.store import Store
+from metering.store import ConsumptionStore, Store
 from metering.store.urls import is_sqlite, normalise_db_url
 from point_mapping.errors import SiteInvalid
 from point_mapping.loader import LoadedSite
@@ -49,10 +50,15 @@ class _Refused(Exception):
     """An export the command refuses; the message is one sentence, printed as is."""
 
 
-async def statements_for(site: LoadedSite, store: Store, period: Period) -> tuple[Statement, ...]:
-    """The period's statements: for now closed afresh over the stored intervals (not stored yet)."""
-    result = await close_period(site.model, period, StoreIntervalSource(store), _dynamic(site))
-    return result.statements
+async def statements_for(site: LoadedSite, store: Store, period: Period) -> tuple[tuple[Statement, ...], Versions]:
+    """The period's stored statements (the newest version of each) and their version numbers."""
+    model = site.model
+    if not await StorePeriodLedger(ConsumptionStore(store), model.site.zone).is_frozen(str(period)):
+        raise _Refused(
+            f"period {period} is not closed; close it first with: bms-bridge close {site.folder} --period {period}"
+        )
+    newest = latest_versions(await StatementStore(store).find(model.site.id, period=str(period)))
+    return tuple(s.statement for s in newest), {s.statement.id: s.version for s in newest}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,9 +111,10 @@ def _existing_database(url: str) -> str:
     return url
 
 
-def _dynamic(site: LoadedSite) -> Mapping[str, DynamicPrices]:
+async def _dynamic(site: LoadedSite, period: Period) -> Mapping[str, DynamicPrices]:
+    """The prices the close used: CSVs, and the day-ahead prices kept when the month was closed."""
     try:
-        return load_dynamic_prices(site.model, site.folder)
+        return await dynamic_prices(site, period, datetime.now(UTC))
     except ValueError as error:
         raise _Refused(str(error)) from None
 
@@ -118,28 +125,30 @@ def _file_name(*parts: str) -> str:
 
 async def _export(site: LoadedSite, url: str, period: Period, kind: str, out: Path) -> dict[Path, bytes]:
     async with Store.open(url) as store:
-        statements = await statements_for(site, store, period)
+        statements, versions = await statements_for(site, store, period)
         if not statements:
-            raise _Refused(f"no contract of site {site.model.site.id} is in force in {period}")
+            raise _Refused(f"period {period} of site {site.model.site.id} is closed without statements")
         if kind == "csv":
-            return {out: lines_csv(statements)}
+            return {out: lines_csv(statements, versions=versions)}
         if kind == "xlsx":
-            return {out: lines_xlsx(statements)}
+            return {out: lines_xlsx(statements, versions)}
         if kind == "json":
-            return {out / f"{_file_name(s.period, s.contract)}.json": statement_bytes(s) for s in statements}
+            return {
+                out / f"{_file_name(s.period, s.contract)}.json": statement_bytes(s, versions[s.id]) for s in statements
+            }
         return await _espi_files(site, store, period, statements, out)
 
 
 async def _espi_files(
     site: LoadedSite, store: Store, period: Period, statements: tuple[Statement, ...], out: Path
 ) -> dict[Path, bytes]:
-    model, dynamic = site.model, _dynamic(site)
+    model, dynamic = site.model, await _dynamic(site, period)
     updated = datetime.now(UTC).replace(microsecond=0)
     files = {}
     for statement in statements:
         contract = next(c for c in model.contracts if c.id == statement.contract)
         span = occupancy(contract, period)
-        if span is None:  # close_period only makes statements of contracts in force
+        if span is None:  # a statement of correction lines only, for a contract no longer in force
             continue
         points = sorted({line.point_id for line in statement.lines if line.kind is LineKind.ENERGY and line.point_id})
         for point_id in points:

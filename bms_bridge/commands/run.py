@@ -8,7 +8,9 @@ import contextlib
 import gc
 import signal
 import sys
+from typing import Any
 
+from bms_bridge.billing.wiring import BillingHooks
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.service import Service, ServiceOptions
 from bms_bridge.sites import database_url, open_site
@@ -70,4 +72,16 @@ def run(args: argparse.Namespace) -> int:
     except SiteInvalid as error:
         return report_invalid(error)
     write_lock(site.folder, site.identifiers)
-    return serve_or_explain(site, database_url(site, args.db), ServiceOptions(simulate=args.simulate))
+    db_url = database_url(site, args.db)
+    return serve_or_explain(site, db_url, service_options(site, db_url, simulate=args.simulate))
+
+
+def service_options(site: LoadedSite, db_url: str, **options: Any) -> ServiceOptions:
+    """The service's options with the billing schedules acting on the statements in the site's database."""
+    from bms_bridge.billing.hooks import StoreBillingHooks
+
+    built = ServiceOptions(**options)
+    if site.model.billing_export is not None:
+        hooks = StoreBillingHooks(site, db_url, built.clock)
+        built.billing = BillingHooks(closer=hooks, statements=hooks)
+    return built

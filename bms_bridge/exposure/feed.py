@@ -81,6 +81,12 @@ class ExposureFeed:
                 changed.add(point_id)
         await self._publish([p for p in changed if p in self._points], force=True)
 
+    async def on_values(self, values: Mapping[str, tuple[datetime, float]]) -> None:
+        """Values the bridge computes itself (month-to-date billing results): (time, value) per point."""
+        for point_id, latest in values.items():
+            self._last[point_id] = latest
+        await self._publish([p for p in values if p in self._points], force=True)
+
     async def on_health(self, health: DeviceHealth) -> None:
         was_offline = health.device_id in self._offline
         if health.online:

@@ -99,6 +99,10 @@ class Exposure(Frozen):
     )
     bacnet: BacnetExposure | None = None
     opcua: OpcUaExposure | None = None
+    # each tenant's month-to-date consumption per resource and tariff zone and its cost so far, beside
+    # the meter points (docs/billing.md, "Results back to the BMS")
+    month_to_date: bool = Field(default=False, description="expose tenants' month-to-date consumption and cost")
+    month_to_date_refresh: Duration = Field(default=timedelta(minutes=15), description="how often they are computed")
 
 
 class Acquisition(Frozen):

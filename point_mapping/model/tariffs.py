@@ -12,8 +12,9 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, NonNegativeInt, model_validator
+from pydantic import Field, NonNegativeInt, field_validator, model_validator
 
+from point_mapping.model.billing_export import delivery_url_problem
 from point_mapping.model.common import Frozen, Id, UnitSymbol
 from point_mapping.model.meters import Resource
 
@@ -52,16 +53,39 @@ class TariffTerms(Frozen):
     prices_csv: str | None = Field(
         default=None, description="dynamic prices: CSV 'start,zone,price' relative to the site folder"
     )
+    prices_url: str | None = Field(
+        default=None,
+        description="dynamic prices: an HTTPS source of day-ahead prices per zone, fetched before a close",
+    )
+
+    @property
+    def dynamic(self) -> bool:
+        """Zone prices come from a price table (CSV or HTTP source), not from the zones."""
+        return self.prices_csv is not None or self.prices_url is not None
+
+    @field_validator("prices_url")
+    @classmethod
+    def _fetchable(cls, value: str | None) -> str | None:
+        problem = None if value is None else delivery_url_problem(value)
+        if problem is not None:
+            raise ValueError(
+                problem.replace(
+                    "'https://billing.example.com/api/statements'", "'https://prices.example.com/day-ahead'"
+                )
+            )
+        return value
 
     @model_validator(mode="after")
     def _zones_priced(self) -> TariffTerms:
         defaults = [zone.id for zone in self.zones if not zone.windows]
         if len(defaults) > 1:
             raise ValueError(f"a tariff has at most one zone without windows (the default), found {defaults}")
-        if self.prices_csv is None:
+        if self.prices_csv is not None and self.prices_url is not None:
+            raise ValueError("give either prices_csv or prices_url, not both")
+        if not self.dynamic:
             unpriced = [zone.id for zone in self.zones if zone.price is None]
             if unpriced:
-                raise ValueError(f"zones {unpriced} have no price and the tariff has no prices_csv")
+                raise ValueError(f"zones {unpriced} have no price and the tariff has no prices_csv or prices_url")
         return self
 
 

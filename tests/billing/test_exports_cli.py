@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from billing_export.exports.espi_validation import espi_problems
+from billing_export.period import Period
 from bms_bridge.cli import main
+from bms_bridge.commands.close import close_month
 from bms_bridge.sites import open_site
 from metering.store.store import Store
 from tests.billing.exports_support import FIXTURES
@@ -25,8 +28,9 @@ from tests.billing.golden import build_site, load_into
 ESPI = {"e": "http://naesb.org/espi"}
 
 
-def _site(case: str, tmp: Path) -> tuple[Path, str]:
-    """The case's site folder and a database URL holding its intervals and readings."""
+def _site(case: str, tmp: Path, *, close: bool = True) -> tuple[Path, str]:
+    """The case's site folder and a database URL holding its intervals and readings (and the case's
+    month closed, its statements stored as drafts, unless `close` is false)."""
     site_dir = build_site(FIXTURES / case, tmp)
     url = f"sqlite:///{tmp / 'site.db'}"
     data = json.loads((FIXTURES / case / "input.json").read_text())
@@ -34,6 +38,11 @@ def _site(case: str, tmp: Path) -> tuple[Path, str]:
     async def fill() -> None:
         async with Store.open(url) as store:
             await load_into(store, data, open_site(site_dir).model.site.zone)
+
+        if close:
+            site = open_site(site_dir)
+            period = Period.parse(data["period"], site.model.site.zone)
+            await close_month(site, url, period, "test", datetime.now(UTC))
 
     asyncio.run(fill())
     return site_dir, url
@@ -56,9 +65,9 @@ def test_csv_and_xlsx_of_the_pool_case(tmp_path: Path, capsys: pytest.CaptureFix
     assert _export(site_dir, url, "2025-07", "xlsx", tmp_path / "july.xlsx") == 0
     book = load_workbook(tmp_path / "july.xlsx")
     totals = [[cell.value for cell in row] for row in book["Totals"].iter_rows(min_row=2)]
-    assert [(row[0], row[8], row[10]) for row in totals] == [
-        ("golden:2025-07:C1", 975.47, 975.47),
-        ("golden:2025-07:C2", 214.93, 214.93),
+    assert [(row[0], row[1], row[9], row[11]) for row in totals] == [
+        ("golden:2025-07:C1", 1, 975.47, 975.47),
+        ("golden:2025-07:C2", 1, 214.93, 214.93),
     ]
     assert book["Lines"].max_row == 1 + 5
 
@@ -97,7 +106,7 @@ def test_espi_feed_per_contract_and_point_cut_at_the_move_out(tmp_path: Path) ->
     ("argv", "message"),
     [
         (["--period", "2025-13", "--format", "csv", "--out", "{tmp}/x.csv"], "--period '2025-13' is not a month"),
-        (["--period", "2023-06", "--format", "csv", "--out", "{tmp}/x.csv"], "no contract of site golden is in force"),
+        (["--period", "2023-06", "--format", "csv", "--out", "{tmp}/x.csv"], "period 2023-06 is not closed"),
         (["--period", "2025-06", "--format", "xlsx", "--out", "{tmp}"], "is a folder; give the xlsx file to write"),
         (["--period", "2025-06", "--format", "json", "--out", "{tmp}/site.db"], "is a file, but json export"),
         (["--period", "2025-06", "--format", "csv", "--out", "{tmp}/no/x.csv"], "the folder of --out"),
