@@ -34,6 +34,8 @@ COMMANDS = {
     "approve": "approve",
     "audit": "audit",
     "discover": "discover",
+    "measures": "measures",
+    "report": "report",
 }
 
 
@@ -77,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--ack", type=int, metavar="ID", help="acknowledge event ID (with --by and --comment)")
     events.add_argument("--by", help="who acknowledges (with --ack)")
     events.add_argument("--comment", default="", help="why, what was done (with --ack)")
+
+    measures = sub.add_parser("measures", help="energy-saving measures recorded in the site's YAML")
+    measures.add_argument("site")
+    measures.add_argument("--json", action="store_true")
+
+    report = sub.add_parser("report", help="the owner's yearly report: consumption, intensity, savings, CO2e")
+    report.add_argument("site")
+    report.add_argument("--year", type=int, required=True, help="the calendar year, YYYY (site time)")
+    report.add_argument("--json", action="store_true")
+    report.add_argument("--html", metavar="OUT", help="also write the report as a self-contained HTML file")
 
     swap = sub.add_parser("replace-meter", help="record a meter exchange (old final and new initial readings)")
     swap.add_argument("site")
