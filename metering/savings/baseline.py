@@ -103,13 +103,14 @@ class Baseline:
     def usable(self) -> bool:
         return self.model is not None and not self.reasons
 
-    def predict(self, days: Sequence[DayDrivers]) -> list[DayPrediction]:
+    def predict(self, days: Sequence[DayDrivers], confidence: float | None = None) -> list[DayPrediction]:
+        """Expected use per day with its prediction interval (at `confidence`, default the settings')."""
         if self.model is None:
             raise ValueError("this baseline has no model: " + "; ".join(self.reasons))
         if not days:
             return []
         x = np.array([d.row(self.drivers) for d in days])
-        frame = self.model.get_prediction(x).summary_frame(alpha=1 - self.settings.confidence)
+        frame = self.model.get_prediction(x).summary_frame(alpha=1 - (confidence or self.settings.confidence))
         return [
             DayPrediction(d.day, float(mean), float(low), float(high))
             for d, mean, low, high in zip(

@@ -79,6 +79,8 @@ class SavingsSettings(Frozen):
     max_cv_rmse_pct: PositiveFloat = 30.0
     max_abs_nmbe_pct: PositiveFloat = 10.0
     confidence: float = Field(default=0.90, gt=0.5, lt=1, description="level of the savings' uncertainty")
+    # a day outside its 99 % interval: about 3 false alarms a year per subject, not 3 a month
+    deviation_confidence: float = Field(default=0.99, gt=0.5, lt=1, description="forecast-deviation interval")
 
 
 class EmissionFactor(Frozen):
