@@ -36,6 +36,7 @@ COMMANDS = {
     "discover": "discover",
     "measures": "measures",
     "report": "report",
+    "forecast": "forecast",
 }
 
 
@@ -89,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--year", type=int, required=True, help="the calendar year, YYYY (site time)")
     report.add_argument("--json", action="store_true")
     report.add_argument("--html", metavar="OUT", help="also write the report as a self-contained HTML file")
+
+    forecast = sub.add_parser("forecast", help="this month per building and tenant: measured, forecast, cost")
+    forecast.add_argument("site")
+    forecast.add_argument("--json", action="store_true")
+    forecast.add_argument("--today", help="the day the forecast is made on, YYYY-MM-DD (default: today)")
 
     swap = sub.add_parser("replace-meter", help="record a meter exchange (old final and new initial readings)")
     swap.add_argument("site")

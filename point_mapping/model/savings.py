@@ -70,6 +70,9 @@ class SavingsSettings(Frozen):
     heating_base_c: float = 15.0
     cooling_base_c: float = 18.0
     baseline_days: int = Field(default=365, ge=14, description="days before a measure the baseline is fitted on")
+    forecast_baseline_days: int = Field(
+        default=180, ge=14, description="days before the month a forecast's baseline is fitted on"
+    )
     min_baseline_days: int = Field(default=60, ge=7, description="fewer measured days: no baseline")
     min_day_coverage: float = Field(
         default=0.9, gt=0, le=1, description="a day with less measured (not estimated) data is left out of the fit"

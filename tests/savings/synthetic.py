@@ -25,11 +25,17 @@ def days(count: int, start: date = START) -> list[date]:
 
 
 def series(
-    count: int, *, saving_from: date | None = None, saving: float = 0.0, noise: float = 0.03, seed: int = 1
+    count: int,
+    *,
+    saving_from: date | None = None,
+    saving: float = 0.0,
+    noise: float = 0.03,
+    seed: int = 1,
+    holidays: frozenset[date] = frozenset(),
 ) -> tuple[list[DailyUse], dict[date, DayDrivers]]:
     rng = np.random.default_rng(seed)
     temps = {d: temperature(d) for d in days(count)}
-    drivers = drivers_of(list(temps), temps, frozenset(), SETTINGS)
+    drivers = drivers_of(list(temps), temps, holidays, SETTINGS)
     uses = []
     for d in days(count):
         row = drivers[d]
