@@ -26,7 +26,7 @@ def _num(value: float | None, digits: int = 1, suffix: str = "") -> str:
 
 def _figures_table(rows: list[ResourceFigures]) -> str:
     head = (
-        "<tr><th>resource</th><th>consumption</th><th>per m²</th><th>change on year before</th>"
+        "<tr><th>resource</th><th>consumption</th><th>per m²</th><th>change on year before (same days)</th>"
         "<th>CO2e</th><th>estimated data</th></tr>"
     )
     body = []

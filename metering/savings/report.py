@@ -27,12 +27,16 @@ class MonthFigures:
     slots: int  # quarter hours the month has (DST months: ±4)
     present: int  # quarter hours with an interval
     estimated: int  # of those, spread over a gap or questionable: not read from a meter
+    # (this year, year before) over the days of the month complete in both: a month still running, or
+    # one whose history starts on the 3rd, is compared day for day, not as a part against a whole
+    like_for_like: tuple[float, float] | None = None
+    like_for_like_days: int = 0
 
     @property
     def change_pct(self) -> float | None:
-        if self.previous is None or self.previous == 0:
+        if self.like_for_like is None or self.like_for_like[1] == 0:
             return None
-        return (self.value - self.previous) / self.previous * 100
+        return (self.like_for_like[0] - self.like_for_like[1]) / self.like_for_like[1] * 100
 
 
 @dataclass(frozen=True)
@@ -53,13 +57,14 @@ class ResourceFigures:
 
     @property
     def previous_total(self) -> float | None:
-        """Last year's total over the months both years have data for; None when none have."""
-        pairs = [m.previous for m in self.months if m.previous is not None and m.present]
+        """Last year's use over the days complete in both years; None when there are none."""
+        pairs = [m.like_for_like[1] for m in self.months if m.like_for_like is not None]
         return sum(pairs) if pairs else None
 
     @property
     def comparable_total(self) -> float:
-        return sum(m.value for m in self.months if m.previous is not None and m.present)
+        """This year's use over the same days as `previous_total`."""
+        return sum(m.like_for_like[0] for m in self.months if m.like_for_like is not None)
 
     @property
     def change_pct(self) -> float | None:
@@ -96,7 +101,9 @@ class ResourceFigures:
             "total": round(self.total, 3),
             "intensity_per_m2": round(self.intensity, 4),
             "intensity_unit": f"{self.unit}/m²",
-            "previous_year_same_months": None if self.previous_total is None else round(self.previous_total, 3),
+            "comparable_days": sum(m.like_for_like_days for m in self.months),
+            "comparable_total": round(self.comparable_total, 3),
+            "previous_year_same_days": None if self.previous_total is None else round(self.previous_total, 3),
             "change_pct": None if self.change_pct is None else round(self.change_pct, 2),
             "estimated_share_pct": round(self.estimated_share_pct, 3),
             "missing_share_pct": round(self.missing_share_pct, 3),
@@ -112,6 +119,7 @@ class ResourceFigures:
                     "value": round(m.value, 3),
                     "previous_year": None if m.previous is None else round(m.previous, 3),
                     "change_pct": None if m.change_pct is None else round(m.change_pct, 2),
+                    "comparable_days": m.like_for_like_days,
                     "estimated_share_pct": round(m.estimated / m.present * 100, 3) if m.present else None,
                     "missing_share_pct": round((m.slots - m.present) / m.slots * 100, 3),
                 }
@@ -134,6 +142,23 @@ def month_slots(year: int, month: int, zone: ZoneInfo) -> int:
         total += slots_in_day(day, zone)
         day = date.fromordinal(day.toordinal() + 1)
     return total
+
+
+def _complete_days(series: Sequence[Sequence[Interval]], zone: ZoneInfo, year: int) -> dict[tuple[int, int], float]:
+    """(month, day) -> use, for the local days of `year` on which every point has every quarter hour."""
+    counts: dict[date, list[float]] = {}
+    for intervals in series:
+        for interval in intervals:
+            day = interval.start.astimezone(zone).date()
+            if day.year == year:
+                totals = counts.setdefault(day, [0.0, 0.0])
+                totals[0] += interval.value
+                totals[1] += 1
+    return {
+        (day.month, day.day): value
+        for day, (value, count) in counts.items()
+        if count == len(series) * slots_in_day(day, zone)
+    }
 
 
 def _by_month(series: Iterable[Sequence[Interval]], zone: ZoneInfo, year: int) -> dict[int, _Month]:
@@ -171,19 +196,28 @@ def resource_figures(
     """Months 1..`last_month` of `year` (the current year ends at the current month)."""
     this_year = _by_month(item.series, zone, year)
     last_year = _by_month(item.series, zone, year - 1)
-    months = tuple(
-        MonthFigures(
-            month,
-            this_year.get(month, _Month()).value,
-            last_year[month].value if month in last_year else None,
-            month_slots(year, month, zone),
-            this_year.get(month, _Month()).present,
-            this_year.get(month, _Month()).estimated,
+    now_days = _complete_days(item.series, zone, year)
+    then_days = _complete_days(item.series, zone, year - 1)
+    common = [key for key in now_days if key in then_days]  # 29 February has no partner
+    months = []
+    for month in range(1, last_month + 1):
+        keys = [k for k in common if k[0] == month]
+        pair = (sum(now_days[k] for k in keys), sum(then_days[k] for k in keys)) if keys else None
+        found = this_year.get(month, _Month())
+        months.append(
+            MonthFigures(
+                month,
+                found.value,
+                last_year[month].value if month in last_year else None,
+                month_slots(year, month, zone),
+                found.present,
+                found.estimated,
+                pair,
+                len(keys),
+            )
         )
-        for month in range(1, last_month + 1)
-    )
     factor = next((f for f in factors if f.resource is item.resource and f.year == year), None)
-    return ResourceFigures(item.building, item.resource, item.unit, item.points, item.area_m2, months, factor)
+    return ResourceFigures(item.building, item.resource, item.unit, item.points, item.area_m2, tuple(months), factor)
 
 
 def co2e_total(figures: Iterable[ResourceFigures]) -> tuple[float, list[str]]:

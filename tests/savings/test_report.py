@@ -21,13 +21,13 @@ FACTORS = """emission_factors:
 """
 
 
-def day_of(point: str, day: date, kwh: float, estimated: int = 0) -> list[Interval]:
+def day_of(point: str, day: date, kwh: float, estimated: int = 0, slots: int = 96) -> list[Interval]:
     start = datetime(day.year, day.month, day.day, tzinfo=BERLIN).astimezone(UTC)
     return [
         Interval(
             point, start + timedelta(minutes=15 * i), kwh, Quality.ESTIMATED if i < estimated else Quality.MEASURED
         )
-        for i in range(96)
+        for i in range(slots)
     ]
 
 
@@ -36,8 +36,10 @@ async def _fill(url: str) -> None:
         rows = [
             *day_of("main.energy", date(2025, 1, 5), 1.0),  # Jan 2025: 2 days x 96 x 1 kWh = 192
             *day_of("main.energy", date(2025, 1, 6), 1.0),
+            *day_of("main.energy", date(2025, 1, 7), 1.0),  # ... and a third day: 288 in Jan 2025
             *day_of("main.energy", date(2026, 1, 5), 1.5, estimated=10),  # Jan 2026: 2 x 96 x 1.5 = 288
             *day_of("main.energy", date(2026, 1, 6), 1.5),
+            *day_of("main.energy", date(2026, 1, 7), 1.5, slots=48),  # half a day, + 72: not compared
             *day_of("main.energy", date(2026, 2, 2), 2.0),  # Feb 2026: 192, nothing the year before
             *day_of("a1-01.energy", date(2026, 1, 5), 0.5),  # a sub-meter: not the building's total
         ]
@@ -63,21 +65,24 @@ def test_report_json_numbers_by_hand(tiny: Path, tmp_path: Path, capsys: pytest.
     assert building["id"] == "A" and building["area_m2"] == 490  # 250 + 180 + 60
     (electricity,) = building["resources"]
     assert electricity["points"] == ["main.energy"]
-    assert electricity["total"] == 480.0  # 288 + 192
-    assert electricity["intensity_per_m2"] == round(480 / 490, 4)  # 0.9796 kWh/m²
+    assert electricity["total"] == 552.0  # January 360 + February 192
+    assert electricity["intensity_per_m2"] == round(552 / 490, 4)  # 1.1265 kWh/m²
     jan, feb = electricity["months"][0], electricity["months"][1]
-    assert (jan["value"], jan["previous_year"], jan["change_pct"]) == (288.0, 192.0, 50.0)
-    assert (feb["value"], feb["previous_year"], feb["change_pct"]) == (192.0, None, None)
-    # the year on year change compares the months both years have: January, +50 %
-    assert (electricity["previous_year_same_months"], electricity["change_pct"]) == (192.0, 50.0)
-    assert electricity["estimated_share_pct"] == round(10 / 288 * 100, 3)  # 10 of 288 quarter hours
-    assert jan["estimated_share_pct"] == round(10 / 192 * 100, 3)
-    assert electricity["co2e_kg"] == 192.0  # 480 kWh x 0.4 kg
-    assert report["site_total"]["co2e_kg"] == 192.0 and report["site_total"]["co2e_missing_factors"] == []
+    assert (jan["value"], jan["previous_year"]) == (360.0, 288.0)
+    # year on year, day for day: the 5th and 6th are complete in both years (288 against 192); the half 7th is not
+    assert (jan["comparable_days"], jan["change_pct"]) == (2, 50.0)
+    assert (feb["value"], feb["previous_year"], feb["change_pct"], feb["comparable_days"]) == (192.0, None, None, 0)
+    assert (electricity["comparable_total"], electricity["previous_year_same_days"]) == (288.0, 192.0)
+    assert electricity["change_pct"] == 50.0
+    assert electricity["estimated_share_pct"] == round(10 / 336 * 100, 3)  # 10 of 240 + 96 quarter hours
+    assert jan["estimated_share_pct"] == round(10 / 240 * 100, 3)
+    assert jan["missing_share_pct"] == round((2976 - 240) / 2976 * 100, 3)  # 31 x 96 quarter hours in January
+    assert electricity["co2e_kg"] == 220.8  # 552 kWh x 0.4 kg
+    assert report["site_total"]["co2e_kg"] == 220.8 and report["site_total"]["co2e_missing_factors"] == []
     assert report["measures"] == []
     html = out.read_text()
     assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 2  # site and building A
-    assert "Jan: 288.0 kWh" in html and "<script" not in html
+    assert "Jan: 360.0 kWh" in html and "<script" not in html
 
 
 def test_no_factor_says_so(
