@@ -65,5 +65,5 @@ def run(args: argparse.Namespace) -> int:
             f"{r.subject:<28} {r.resource.value:<12} {f.total:>12,.1f} ± {f.uncertainty:,.1f} {r.unit}"
             f" ({f.measured:,.1f} in {f.measured_days} days + {f.rest:,.1f} forecast){cost}"
         )
-    print(f"{len(events)} days outside their forecast")
+    print(f"{len(events)} day{'s' if len(events) != 1 else ''} outside their forecast")
     return 0

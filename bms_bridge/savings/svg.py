@@ -11,11 +11,11 @@ THIS_YEAR, LAST_YEAR, BASELINE = "#1f6f8b", "#b8c7d1", "#d0782a"
 
 
 def _scale(top: float) -> float:
-    """A round axis maximum at or above `top` (1, 2, 2.5, 5 × 10^k)."""
+    """A round axis maximum at or above `top` (1, 2, 4, 6, 8 × 10^k: its quarters are round too)."""
     if top <= 0:
         return 1.0
     magnitude = 10 ** len(str(int(top))) / 10 if top >= 1 else 1.0
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 4, 6, 8, 10):
         if step * magnitude >= top:
             return step * magnitude
     return 10 * magnitude

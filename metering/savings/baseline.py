@@ -127,6 +127,12 @@ class Baseline:
         cov = np.asarray(self.model.cov_params())
         return float(len(days) * float(self.model.scale) + s @ cov @ s)
 
+    def inflation(self) -> float:
+        """n / n': how much autocorrelated residuals widen an interval's variance (1 when there are none)."""
+        if self.fit is None or self.fit.effective_days <= 0:
+            return 1.0
+        return self.fit.days / self.fit.effective_days
+
     def t_value(self) -> float:
         from scipy import stats
 

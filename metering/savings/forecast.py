@@ -66,7 +66,8 @@ def month_forecast(
     done = [u for u in uses if days[0] <= u.day < today]
     rows = [drivers[d] for d in ahead]
     predicted = tuple(baseline.predict(rows))
-    uncertainty = baseline.t_value() * math.sqrt(baseline.sum_variance(rows)) if rows else 0.0
+    spread = baseline.inflation() * baseline.sum_variance(rows) if rows else 0.0
+    uncertainty = baseline.t_value() * math.sqrt(spread)
     return MonthForecast(
         subject, resource, unit, days[0], days[-1], sum(u.value for u in done), len(done), predicted, uncertainty
     )

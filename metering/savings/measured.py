@@ -70,7 +70,7 @@ def measure_savings(
     predicted = sum(p.expected for p in baseline.predict(rows))
     actual = sum(u.value for u in days)
     fit = baseline.fit
-    inflation = fit.days / fit.effective_days if fit.effective_days > 0 else math.inf
+    inflation = baseline.inflation()
     t = baseline.t_value()
     uncertainty = t * math.sqrt(inflation * baseline.sum_variance(rows))
     fraction = (predicted - actual) / predicted if predicted else 0.0

@@ -105,7 +105,7 @@ def test_forecast_and_a_deviation_event(site: Path, tmp_path: Path, capsys: pyte
     assert all(e["details"]["measured"] < e["details"]["low"] for e in listed if e is not above)
     # run again: the flagged day keeps its one event
     assert main(["--db", url, "forecast", str(site), "--today", "2025-07-20"]) == 0
-    assert f"{len(listed)} days outside their forecast" in capsys.readouterr().out
+    assert f"{len(listed)} day{'s' if len(listed) != 1 else ''} outside their forecast" in capsys.readouterr().out
     assert main(["--db", url, "events", str(site), "--json", "--kind", "forecast-deviation"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == len(listed)
 
