@@ -6,6 +6,7 @@ device health ─> store + ExposureFeed (status flags)
 every few minutes: 15-minute intervals recomputed from readings; exposed points re-checked for age
 billing_export: the outbox delivered to the billing system; close/export on their cron schedules
 every hour: the anomaly rules over the stored intervals (leaks, after-hours load, meter health)
+every six hours: this month's forecasts, days outside their prediction interval as events (docs/savings.md)
 """
 
 from __future__ import annotations
@@ -138,6 +139,9 @@ class Service:
                         self._every(model.anomalies.refresh, lambda: self._refresh_anomalies(store)), name="anomalies"
                     )
                 )
+            if model.savings.forecast_refresh is not None:
+                every = self._every(model.savings.forecast_refresh, lambda: self._forecasts(store))
+                tasks.append(asyncio.create_task(every, name="forecasts"))
             stack.push_async_callback(cancel_and_wait, *tasks)
             yield self
 
@@ -231,6 +235,12 @@ class Service:
 
         now = self.options.clock()
         await refresh_anomalies(self.site, store, now - self.site.model.anomalies.lookback, now)
+
+    async def _forecasts(self, store: Store) -> None:
+        from bms_bridge.savings.forecasts import record_forecasts
+
+        today = self.options.clock().astimezone(self.site.model.site.zone).date()
+        await record_forecasts(self.site, store, today)
 
     @staticmethod
     async def _every(period: timedelta, action: Callable[[], object]) -> None:

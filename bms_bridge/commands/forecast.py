@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, date, datetime
 
 from bms_bridge.commands.check import report_invalid
-from bms_bridge.savings.forecasts import ForecastResult, site_forecasts
+from bms_bridge.savings.forecasts import ForecastResult, record_forecasts
 from bms_bridge.savings.inputs import SavingsInputError
 from bms_bridge.sites import database_url, open_site
 from metering.events import Event
@@ -24,10 +24,7 @@ from point_mapping.loader import LoadedSite
 
 async def _forecast(site: LoadedSite, db_url: str, today: date) -> tuple[list[ForecastResult], list[Event]]:
     async with Store.open(db_url) as store:
-        results, events = await site_forecasts(site, store, today)
-        for event in events:
-            await store.add_event(event)  # a day already flagged keeps its one event (dedup key)
-        return results, events
+        return await record_forecasts(site, store, today)
 
 
 def run(args: argparse.Namespace) -> int:

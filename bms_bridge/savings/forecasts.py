@@ -9,6 +9,7 @@ average price the last 28 days' load profile met (time-of-use zones included).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,6 +36,8 @@ from metering.store import Store
 from point_mapping.formula import parse_formula
 from point_mapping.loader import LoadedSite
 from point_mapping.model.meters import Resource
+
+log = logging.getLogger(__name__)
 
 PRICE_PROFILE_DAYS = 28
 
@@ -173,3 +176,12 @@ def _touches(site: LoadedSite, measure_id: str, ids: Sequence[str], units: dict[
             if point_id in ids or inputs & set(ids):
                 return True
     return False
+
+
+async def record_forecasts(site: LoadedSite, store: Store, today: date) -> tuple[list[ForecastResult], list[Event]]:
+    """Forecast this month and store each deviation as an event (a day already flagged keeps its one event)."""
+    results, events = await site_forecasts(site, store, today)
+    for event in events:
+        await store.add_event(event)
+    log.info("forecasts: %d subjects, %d days outside their interval", len(results), len(events))
+    return results, events

@@ -9,11 +9,12 @@ per resource and year, with the source they come from. There are no defaults.
 from __future__ import annotations
 
 from datetime import date as Date
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, PositiveFloat, model_validator
 
-from point_mapping.model.common import Frozen, Id
+from point_mapping.model.common import Duration, Frozen, Id
 from point_mapping.model.meters import Resource
 
 MeasureScope = Literal["points", "tenants", "building"]
@@ -70,6 +71,9 @@ class SavingsSettings(Frozen):
     heating_base_c: float = 15.0
     cooling_base_c: float = 18.0
     baseline_days: int = Field(default=365, ge=14, description="days before a measure the baseline is fitted on")
+    forecast_refresh: Duration | None = Field(
+        default=timedelta(hours=6), description="how often the service flags forecast deviations; null: never"
+    )
     forecast_baseline_days: int = Field(
         default=180, ge=14, description="days before the month a forecast's baseline is fitted on"
     )
