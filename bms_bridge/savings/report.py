@@ -85,7 +85,8 @@ async def year_report(site: LoadedSite, store: Store, year: int, now: datetime) 
         item = ResourceInput(None, resource, parts[0][2], site_area, ids, series)
         site_figures.append(resource_figures(item, year, zone, model.emission_factors, last_month))
     measures: list[MeasureResult] = []
-    until = end_day - timedelta(days=1)  # the last day is still being written to
+    # the last day with data is still being written to; a year that is over ends on 31 December
+    until = end_day - timedelta(days=1) if last_day is not None and end_day >= last_day else end_day
     for measure in sorted(model.measures, key=lambda m: (m.date, m.id)):
         if measure.date <= date(year, 12, 31):
             measures.extend(await judge_measure(site, store, measure, until, units))

@@ -40,9 +40,14 @@ def spread(point: str, day: date, value: float) -> list[Interval]:
     return [Interval(point, start + timedelta(minutes=15 * i), value / slots) for i in range(slots)]
 
 
-async def _fill(url: str, uses: list[tuple[date, float]]) -> None:
+async def _fill(url: str, uses: list[tuple[date, float]], half: date | None = None) -> None:
     async with Store.open(url) as store:
-        await store.upsert_intervals([i for day, value in uses for i in spread("a1-01.energy", day, value)])
+        rows = [i for day, value in uses for i in spread("a1-01.energy", day, value)]
+        if half is not None:  # the second half of that day is missing
+            rows = [
+                i for i in rows if i.start.astimezone(BERLIN).date() != half or i.start.astimezone(BERLIN).hour < 12
+            ]
+        await store.upsert_intervals(rows)
 
 
 @pytest.fixture
@@ -56,17 +61,23 @@ def site(site_dir: Path, edit: Callable[[str, str, str], Path]) -> Path:
     return site_dir
 
 
+GAP = [date(2025, 11, d) for d in range(10, 15)]  # the meter was offline: no intervals
+HALF_DAY = date(2025, 10, 26)  # the autumn DST day (100 quarter hours), only half of it read
+
+
 def test_report_measures_a_known_saving(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     uses, _ = series(365, saving_from=MEASURE, saving=0.15, holidays=DE_2025)
     url = f"sqlite:///{tmp_path / 's.db'}"
-    asyncio.run(_fill(url, [(u.day, u.value) for u in uses]))
+    asyncio.run(_fill(url, [(u.day, u.value) for u in uses if u.day not in GAP], half=HALF_DAY))
     assert main(["--db", url, "report", str(site), "--year", "2025", "--json"]) == 0
     (result,) = json.loads(capsys.readouterr().out)["measures"]
     assert result["measure"] == "led-office-1" and result["points"] == ["a1-01.energy"]
     assert result["baseline"]["usable"] and result["baseline"]["fit"]["cv_rmse_pct"] < 5
     saved = result["savings"]
-    assert saved["days"] == 91  # 1 October to 30 December: the report's last day is still being written
-    truth = sum(u.value / 0.85 * 0.15 for u in uses if MEASURE <= u.day < date(2025, 12, 31))
+    # 1 October to 31 December (the year is over) is 92 days, less 5 offline and the half-read DST day
+    assert (saved["first_day"], saved["last_day"], saved["days"]) == ("2025-10-01", "2025-12-31", 86)
+    judged = [u for u in uses if u.day >= MEASURE and u.day not in GAP and u.day != HALF_DAY]
+    truth = sum(u.value / 0.85 * 0.15 for u in judged)
     assert abs(saved["savings"] - truth) <= saved["uncertainty"]
     assert saved["savings_pct"] == pytest.approx(15, abs=1.5) and saved["significant"]
 
