@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from bms_bridge.savings.measures import MeasureResult
 from bms_bridge.savings.report import YearReport
 from bms_bridge.savings.svg import month_bars, two_lines
 from metering.savings.report import ResourceFigures, co2e_total
+from point_mapping.model import EmissionFactor
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 STYLE = """
@@ -52,7 +54,7 @@ def _charts(rows: list[ResourceFigures], where: str) -> str:
     return "".join(charts)
 
 
-def _measure(result: MeasureResult) -> str:
+def _measure(result: MeasureResult, factors: Sequence[EmissionFactor]) -> str:
     m, s, fit = result.measure, result.savings, result.baseline.fit
     parts = [
         f"<h3>{escape(m.id)}: {escape(result.resource.value.replace('_', ' '))}, from {m.date}</h3>",
@@ -76,6 +78,9 @@ def _measure(result: MeasureResult) -> str:
         f"at {confidence} % confidence; the baseline expected {s.predicted:,.0f} and "
         f"{s.actual:,.0f} were used.</p>"
     )
+    co2e = result.co2e_saved_kg(factors)
+    if co2e is not None:
+        parts.append(f"<p>That is {co2e / 1000:,.2f} t CO2e avoided (location-based).</p>")
     if not s.significant:
         parts.append("<p class='warn'>The saving is smaller than its uncertainty: it cannot be told from noise.</p>")
     if result.daily:
@@ -105,7 +110,7 @@ def render_html(report: YearReport) -> str:
         rows = [f for f in report.figures if f.building == building_id]
         sections += [f"<h2>{escape(name)}</h2>", f"<p>{area:,.0f} m²</p>", _figures_table(rows), _charts(rows, name)]
     sections.append("<h2>Energy-saving measures</h2>")
-    sections += [_measure(r) for r in report.measures] or ["<p>No measures recorded.</p>"]
+    sections += [_measure(r, report.factors) for r in report.measures] or ["<p>No measures recorded.</p>"]
     factors = sorted(
         {
             (f.factor.resource.value, f.factor.year, f.factor.kg_co2e_per_unit, f.factor.source)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from metering.savings.measured import Savings, measure_savings
 from metering.savings.scope import measure_points
 from metering.store import Store
 from point_mapping.loader import LoadedSite
-from point_mapping.model import Measure
+from point_mapping.model import EmissionFactor, Measure
 from point_mapping.model.meters import Resource
 
 
@@ -32,8 +33,16 @@ class MeasureResult:
     savings: Savings
     daily: tuple[tuple[date, float, float], ...] = ()  # after the measure: (day, actual, baseline's prediction)
 
-    def as_json(self) -> dict[str, Any]:
+    def co2e_saved_kg(self, factors: Sequence[EmissionFactor]) -> float | None:
+        """The saving day by day times the factor of the day's year; None when a year has no factor."""
+        by_year = {f.year: f.kg_co2e_per_unit for f in factors if f.resource is self.resource}
+        if not self.daily or any(day.year not in by_year for day, _, _ in self.daily):
+            return None
+        return sum((expected - actual) * by_year[day.year] for day, actual, expected in self.daily)
+
+    def as_json(self, factors: Sequence[EmissionFactor] = ()) -> dict[str, Any]:
         fit = self.baseline.fit
+        co2e = self.co2e_saved_kg(factors)
         s = self.savings
         return {
             "measure": self.measure.id,
@@ -77,6 +86,7 @@ class MeasureResult:
                 else round(s.fractional_uncertainty, 4),
                 "fsu_guideline14_approximation": None if s.fsu_approximation is None else round(s.fsu_approximation, 4),
                 "significant": s.significant,
+                "co2e_saved_kg": None if co2e is None else round(co2e, 1),
             },
             "no_savings_because": list(s.reasons),
         }

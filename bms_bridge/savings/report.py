@@ -13,6 +13,7 @@ from metering.savings.report import ResourceFigures, ResourceInput, co2e_total, 
 from metering.savings.scope import building_points
 from metering.store import Store
 from point_mapping.loader import LoadedSite
+from point_mapping.model import EmissionFactor
 from point_mapping.model.meters import Resource
 
 
@@ -27,6 +28,7 @@ class YearReport:
     site_figures: tuple[ResourceFigures, ...]  # per resource, all buildings
     measures: tuple[MeasureResult, ...]
     generated_at: datetime
+    factors: tuple[EmissionFactor, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         co2e, missing = co2e_total(self.site_figures)
@@ -52,7 +54,7 @@ class YearReport:
                 "co2e_kg": round(co2e, 1),
                 "co2e_missing_factors": missing,
             },
-            "measures": [m.as_json() for m in self.measures],
+            "measures": [m.as_json(self.factors) for m in self.measures],
         }
 
 
@@ -100,4 +102,5 @@ async def year_report(site: LoadedSite, store: Store, year: int, now: datetime) 
         tuple(site_figures),
         tuple(measures),
         now,
+        tuple(model.emission_factors),
     )

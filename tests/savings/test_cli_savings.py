@@ -28,6 +28,8 @@ SAVINGS_YAML = """measures:
     description: LED lighting in office 1
 savings:
   outdoor_temperature: {csv: weather.csv}
+emission_factors:
+  - {resource: electricity, year: 2025, kg_co2e_per_unit: 0.3, source: test}
 """
 
 
@@ -80,6 +82,7 @@ def test_report_measures_a_known_saving(site: Path, tmp_path: Path, capsys: pyte
     truth = sum(u.value / 0.85 * 0.15 for u in judged)
     assert abs(saved["savings"] - truth) <= saved["uncertainty"]
     assert saved["savings_pct"] == pytest.approx(15, abs=1.5) and saved["significant"]
+    assert saved["co2e_saved_kg"] == pytest.approx(saved["savings"] * 0.3, abs=0.1)  # the 2025 factor
 
 
 def test_report_says_why_there_is_no_saving(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
