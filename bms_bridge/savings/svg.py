@@ -86,9 +86,9 @@ def two_lines(labels: Sequence[str], actual: Sequence[float], expected: Sequence
     parts = _axis(maximum, unit)
     parts.append(f'<polyline fill="none" stroke="{BASELINE}" stroke-dasharray="4 3" points="{path(expected)}"/>')
     parts.append(f'<polyline fill="none" stroke="{THIS_YEAR}" points="{path(actual)}"/>')
-    for i in (0, len(labels) - 1) if labels else ():
+    for i, anchor in ((0, "start"), (len(labels) - 1, "end")) if labels else ():
         x = LEFT + plot_w * i / (count - 1)
-        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle">{escape(labels[i])}</text>')
+        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="{anchor}">{escape(labels[i])}</text>')
     legend_y = HEIGHT - 8
     parts.append(f'<line x1="{LEFT}" x2="{LEFT + 16}" y1="{legend_y - 4}" y2="{legend_y - 4}" stroke="{THIS_YEAR}"/>')
     parts.append(f'<text x="{LEFT + 20}" y="{legend_y}">measured</text>')
