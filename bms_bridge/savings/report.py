@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bms_bridge.savings.inputs import cumulative_points, local_start, read_series
+from bms_bridge.savings.inputs import SavingsInputError, cumulative_points, local_start, read_series
 from bms_bridge.savings.measures import MeasureResult, judge_measure
 from metering.readings import Interval
 from metering.savings.report import ResourceFigures, ResourceInput, co2e_total, resource_figures
@@ -63,6 +63,8 @@ async def year_report(site: LoadedSite, store: Store, year: int, now: datetime) 
     zone = model.site.zone
     span = await store.reading_span()
     last_day = min(span[1], now).astimezone(zone).date() if span else None
+    if last_day is not None and year > last_day.year:
+        raise SavingsInputError(f"there is no data for {year} yet: the stored readings end on {last_day}")
     end_day = date(year, 12, 31) if last_day is None else min(date(year, 12, 31), last_day)
     last_month = end_day.month if end_day.year == year else 12
     start, end = local_start(site, date(year - 1, 1, 1)), local_start(site, end_day + timedelta(days=1))

@@ -102,3 +102,17 @@ def test_no_factor_says_so(
 def test_bad_year_exits_1(site_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--db", f"sqlite:///{tmp_path / 'r.db'}", "report", str(site_dir), "--year", "26"]) == 1
     assert "is not a year" in capsys.readouterr().err
+
+
+async def _one_reading(url: str) -> None:
+    from metering.readings import Reading
+
+    async with Store.open(url) as store:
+        await store.insert_readings([Reading("main.energy", datetime(2026, 3, 1, tzinfo=UTC), 10.0)])
+
+
+def test_a_year_after_the_data_exits_1(site_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    asyncio.run(_one_reading(url))
+    assert main(["--db", url, "report", str(site_dir), "--year", "2027"]) == 1
+    assert "there is no data for 2027 yet: the stored readings end on 2026-03-01" in capsys.readouterr().err
