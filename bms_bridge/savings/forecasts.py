@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 from billing_export.money import quantity, round_money
-from bms_bridge.hvac.prices import price_lookup
 from bms_bridge.savings.inputs import (
     cumulative_points,
     day_drivers,
@@ -26,6 +25,7 @@ from bms_bridge.savings.inputs import (
     outdoor_temperatures,
     read_series,
 )
+from bms_bridge.savings.prices import subject_price, tenant_tariffs
 from metering.events import Event
 from metering.readings import Interval
 from metering.savings.baseline import fit_baseline
@@ -104,17 +104,20 @@ def _guess_temperatures(known: dict[date, float], days: Sequence[date], today: d
 
 
 def _cost(series: Sequence[Sequence[Interval]], price: Any, first: datetime, end: datetime) -> tuple[Decimal, float]:
-    """(money, quantity) of the intervals in [first, end); LookupError when a point has no price."""
-    money, used = Decimal(0), 0.0
+    """(money, quantity) of the intervals in [first, end); LookupError when a point has no price.
+
+    Quantities are summed per price first (per tariff zone and version, as a statement line is) and
+    each sum is priced once, so rounding 15-minute values does not add up."""
+    per_price: dict[Decimal, float] = {}
     for intervals in series:
         for interval in intervals:
             if first <= interval.start < end:
                 unit_price = price(interval.point_id, interval.start)
                 if unit_price is None:
                     raise LookupError(interval.point_id)
-                money += quantity(interval.value) * unit_price
-                used += interval.value
-    return money, used
+                per_price[unit_price] = per_price.get(unit_price, 0.0) + interval.value
+    money = sum((quantity(used) * unit_price for unit_price, used in per_price.items()), Decimal(0))
+    return money, sum(per_price.values())
 
 
 async def site_forecasts(site: LoadedSite, store: Store, today: date) -> tuple[list[ForecastResult], list[Event]]:
@@ -125,7 +128,7 @@ async def site_forecasts(site: LoadedSite, store: Store, today: date) -> tuple[l
     known = await outdoor_temperatures(site, store, first - timedelta(days=366), today - timedelta(days=1))
     temperatures = None if known is None else _guess_temperatures(known, days, today)
     drivers = day_drivers(site, days_between(first, days[-1]), temperatures)
-    price = price_lookup(model)
+    site_price = subject_price(model, {})
     results, events = [], []
     for subject, resource, ids in _subjects(site, today, units):
         start = max([first, *(m.date for m in model.measures if m.date < days[0] and _touches(site, m.id, ids, units))])
@@ -138,6 +141,8 @@ async def site_forecasts(site: LoadedSite, store: Store, today: date) -> tuple[l
         month = [u for u in uses if u.day >= days[0]]
         events += deviations(subject, ids, unit, baseline, month, drivers, model.site.zone, settings.min_day_coverage)
         measured_cost = forecast_cost = None
+        tenant = subject.removeprefix("tenant:") if subject.startswith("tenant:") else None
+        price = subject_price(model, tenant_tariffs(model, tenant, today)) if tenant else site_price
         try:
             money, _ = _cost(series, price, local_start(site, days[0]), local_start(site, today))
             profile_money, profile_quantity = _cost(

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -105,7 +106,7 @@ def test_forecast_and_a_deviation_event(site: Path, tmp_path: Path, capsys: pyte
     out = json.loads(capsys.readouterr().out)
     tenant = next(f for f in out["forecasts"] if f["subject"] == "tenant:T1")
     assert tenant["month"] == "2025-07" and tenant["measured_days"] == 19
-    assert tenant["measured"] == pytest.approx(sum(v for d, v in spiked if d >= date(2025, 7, 1)), abs=0.01)
+    assert tenant["measured"] == pytest.approx(sum(v for d, v in spiked if d >= date(2025, 7, 1)), abs=Decimal("0.01"))
     truth_rest = sum(u.value for u in uses if date(2025, 7, 20) <= u.day <= date(2025, 7, 31))
     assert abs(tenant["rest"] - truth_rest) <= tenant["uncertainty"]
     assert tenant["measured_cost"] is not None and tenant["currency"] == "EUR"
@@ -122,6 +123,27 @@ def test_forecast_and_a_deviation_event(site: Path, tmp_path: Path, capsys: pyte
     assert f"{len(listed)} day{'s' if len(listed) != 1 else ''} outside their forecast" in capsys.readouterr().out
     assert main(["--db", url, "events", str(site), "--json", "--kind", "forecast-deviation"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == len(listed)
+
+
+def test_a_tenant_forecast_is_priced_at_its_own_tariff(
+    site: Path, edit: Callable[[str, str, str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit("tenants.yaml", "    tariffs: {electricity: elec}\n", "    tariffs: {electricity: green}\n")  # C1 only
+    (site / "green.yaml").write_text(
+        "tariffs:\n  - {id: green, resource: electricity, unit: kWh, zones: [{id: flat, price: 0.25}]}\n"
+    )
+    uses, _ = series(365, holidays=DE_2025)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    asyncio.run(_fill(url, [(u.day, u.value) for u in uses if u.day < date(2025, 7, 20)]))
+    assert main(["--db", url, "forecast", str(site), "--today", "2025-07-20", "--json"]) == 0
+    tenant = next(f for f in json.loads(capsys.readouterr().out)["forecasts"] if f["subject"] == "tenant:T1")
+    # flat 0.25 EUR/kWh: measured money = measured kWh x 0.25, the rest at the same average price
+    assert Decimal(tenant["measured_cost"]) == pytest.approx(
+        Decimal(str(tenant["measured"])) * Decimal("0.25"), abs=Decimal("0.01")
+    )
+    assert Decimal(tenant["forecast_cost"]) == pytest.approx(
+        Decimal(str(tenant["total"])) * Decimal("0.25"), abs=Decimal("0.02")
+    )
 
 
 def test_a_broken_weather_csv_exits_1(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
