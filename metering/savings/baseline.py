@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import statsmodels.api as sm
+from scipy import stats
 
 from metering.savings.daily import DailyUse, degree_days, working_day
 from point_mapping.model.savings import SavingsSettings
@@ -134,8 +135,7 @@ class Baseline:
         return self.fit.days / self.fit.effective_days
 
     def t_value(self) -> float:
-        from scipy import stats
-
+        """Student's t at the settings' confidence (two-sided) for the fit's residual degrees of freedom."""
         assert self.model is not None
         return float(stats.t.ppf(0.5 + self.settings.confidence / 2, float(self.model.df_resid)))
 

@@ -46,7 +46,8 @@ def measure_points(site: SiteModel, measure: Measure, cumulative: Collection[str
     elif measure.scope == "tenants":
         for tenant_id in measure.tenants:
             for resource, ids in tenant_points(site, tenant_id, measure.date, cumulative).items():
-                found.setdefault(resource, []).extend(i for i in ids if i not in found.get(resource, []))
+                judged = found.setdefault(resource, [])
+                judged += [i for i in ids if i not in judged]  # two tenants sharing a point count it once
     else:
         assert measure.building is not None  # checked on load
         found = building_points(site, measure.building, cumulative)
