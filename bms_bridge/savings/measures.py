@@ -93,9 +93,15 @@ class MeasureResult:
 
 
 async def judge_measure(
-    site: LoadedSite, store: Store, measure: Measure, until: date, units: dict[str, str] | None = None
+    site: LoadedSite,
+    store: Store,
+    measure: Measure,
+    until: date,
+    units: dict[str, str] | None = None,
+    since: date | None = None,
 ) -> list[MeasureResult]:
-    """One result per resource in the measure's scope; the reporting period ends on `until` (inclusive)."""
+    """One result per resource in the measure's scope, over the days from the measure (or `since`, if
+    later: a yearly report counts its own year) to `until`, inclusive."""
     units = units if units is not None else cumulative_points(site)
     settings = site.model.savings
     first = measure.date - timedelta(days=settings.baseline_days)
@@ -105,7 +111,7 @@ async def judge_measure(
     for resource, point_ids in measure_points(site.model, measure, units).items():
         uses = await daily_uses(site, store, point_ids, first, until)
         baseline = fit_baseline([u for u in uses if u.day < measure.date], drivers, settings)
-        after = [u for u in uses if u.day >= measure.date]
+        after = [u for u in uses if u.day >= max(measure.date, since or measure.date)]
         savings = measure_savings(baseline, after, drivers, settings.min_day_coverage)
         daily: tuple[tuple[date, float, float], ...] = ()
         if savings.reportable:

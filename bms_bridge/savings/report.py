@@ -93,7 +93,7 @@ async def year_report(site: LoadedSite, store: Store, year: int, now: datetime) 
     until = end_day - timedelta(days=1) if last_day is not None and end_day >= last_day else end_day
     for measure in sorted(model.measures, key=lambda m: (m.date, m.id)):
         if measure.date <= date(year, 12, 31):
-            measures.extend(await judge_measure(site, store, measure, until, units))
+            measures.extend(await judge_measure(site, store, measure, until, units, since=date(year, 1, 1)))
     return YearReport(
         model.site.id,
         model.site.name,

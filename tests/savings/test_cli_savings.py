@@ -150,3 +150,20 @@ def test_a_broken_weather_csv_exits_1(site: Path, tmp_path: Path, capsys: pytest
     (site / "weather.csv").write_text("date,mean_temperature_c\n2025-01-01,cold\n")
     assert main(["--db", f"sqlite:///{tmp_path / 's.db'}", "forecast", str(site), "--today", "2025-07-20"]) == 1
     assert "line 2: expected YYYY-MM-DD,degC" in capsys.readouterr().err
+
+
+def test_a_yearly_report_counts_the_savings_of_its_own_year(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A measure of October 2025 in the 2026 report: baseline before October 2025, savings from 1 January."""
+    uses, _ = series(365 + 90, saving_from=MEASURE, saving=0.15, holidays=DE_2025)
+    (site / "weather.csv").write_text(
+        "date,mean_temperature_c\n" + "".join(f"{u.day},{temperature(u.day):.2f}\n" for u in uses)
+    )
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    asyncio.run(_fill(url, [(u.day, u.value) for u in uses]))
+    assert main(["--db", url, "report", str(site), "--year", "2026", "--json"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)["measures"]
+    assert result["baseline"]["fit"]["last_day"] == "2025-09-30"
+    assert result["savings"]["first_day"] == "2026-01-01"
+    assert result["savings"]["savings_pct"] == pytest.approx(15, abs=2)
