@@ -35,6 +35,9 @@ COMMANDS = {
     "audit": "audit",
     "discover": "discover",
     "users": "users",
+    "measures": "measures",
+    "report": "report",
+    "forecast": "forecast",
 }
 
 
@@ -78,6 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--ack", type=int, metavar="ID", help="acknowledge event ID (with --by and --comment)")
     events.add_argument("--by", help="who acknowledges (with --ack)")
     events.add_argument("--comment", default="", help="why, what was done (with --ack)")
+
+    measures = sub.add_parser("measures", help="energy-saving measures recorded in the site's YAML")
+    measures.add_argument("site")
+    measures.add_argument("--json", action="store_true")
+
+    report = sub.add_parser("report", help="the owner's yearly report: consumption, intensity, savings, CO2e")
+    report.add_argument("site")
+    report.add_argument("--year", type=int, required=True, help="the calendar year, YYYY (site time)")
+    report.add_argument("--json", action="store_true")
+    report.add_argument("--html", metavar="OUT", help="also write the report as a self-contained HTML file")
+
+    forecast = sub.add_parser("forecast", help="this month per building and tenant: measured, forecast, cost")
+    forecast.add_argument("site")
+    forecast.add_argument("--json", action="store_true")
+    forecast.add_argument("--today", help="the day the forecast is made on, YYYY-MM-DD (default: today)")
 
     swap = sub.add_parser("replace-meter", help="record a meter exchange (old final and new initial readings)")
     swap.add_argument("site")

@@ -8,6 +8,7 @@ billing_export: the outbox delivered to the billing system; close/export on thei
 every hour: the anomaly rules over the stored intervals (leaks, after-hours load, meter health)
 every status refresh: stored HVAC findings and anomalies → one BACnet/OPC UA flag per rule and subject
 every 15 minutes (exposure.month_to_date): tenants' month-to-date consumption and cost to the BMS
+every six hours: this month's forecasts, days outside their prediction interval as events (docs/savings.md)
 """
 
 from __future__ import annotations
@@ -162,6 +163,9 @@ class Service:
             if results is not None:
                 every = model.exposure.month_to_date_refresh
                 tasks.append(asyncio.create_task(results.run(store, feed, every), name="month-to-date"))
+            if model.savings.forecast_refresh is not None:
+                forecasts = self._every(model.savings.forecast_refresh, lambda: self._forecasts(store))
+                tasks.append(asyncio.create_task(forecasts, name="forecasts"))
             stack.push_async_callback(cancel_and_wait, *tasks)
             yield self
 
@@ -272,6 +276,12 @@ class Service:
 
         now = self.options.clock()
         await refresh_anomalies(self.site, store, now - self.site.model.anomalies.lookback, now)
+
+    async def _forecasts(self, store: Store) -> None:
+        from bms_bridge.savings.forecasts import record_forecasts
+
+        today = self.options.clock().astimezone(self.site.model.site.zone).date()
+        await record_forecasts(self.site, store, today)
 
     @staticmethod
     async def _every_once(action: Callable[[], Awaitable[object]]) -> None:

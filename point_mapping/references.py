@@ -22,6 +22,7 @@ from point_mapping.model import (
 from point_mapping.model.meters import Resource
 from point_mapping.model.tenants import Contract
 from point_mapping.registers import point_measure, registers_of
+from point_mapping.savings_checks import check_savings
 from point_mapping.tariff_checks import check_tariffs
 from point_mapping.units import Quantity, unit_info
 
@@ -49,6 +50,7 @@ def check_references(site: SiteModel, at: Locator, profiles: Mapping[str, MeterP
     problems += check_tariffs(site, at)
     problems += _bms(site, at)
     problems += _anomalies(site, at)
+    problems += check_savings(site, at)
     return problems
 
 

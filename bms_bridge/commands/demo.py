@@ -142,6 +142,7 @@ def banner(site: LoadedSite, db_url: str) -> str:
         "  .venv/bin/bms-bridge poll sites/demo --once --json",
         f"  .venv/bin/bms-bridge statements sites/demo --period {last_month(datetime.now(UTC), site)}",
         "  .venv/bin/bms-bridge show sites/demo STATEMENT_ID",
+        f"  .venv/bin/bms-bridge report sites/demo --year {today.year} --html report.html   # savings, CO2e",
         "  .venv/bin/uals -u opc.tcp://127.0.0.1:4840 -l 3",
         "Ctrl-C to stop.",
     ]

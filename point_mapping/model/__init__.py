@@ -21,6 +21,7 @@ from point_mapping.model.devices import (
 from point_mapping.model.meters import Meter, Point, Resource
 from point_mapping.model.pools import CommonPool
 from point_mapping.model.profiles import MeterProfile
+from point_mapping.model.savings import EmissionFactor, Measure, SavingsSettings
 from point_mapping.model.services import Acquisition, Exposure, Lpwan, Web
 from point_mapping.model.site import Building, Floor, SiteInfo, Space
 from point_mapping.model.tariffs import Tariff
@@ -37,6 +38,7 @@ MAPPING_SECTIONS = (
     "bms_client",
     "billing_export",
     "anomalies",
+    "savings",
 )
 LIST_SECTIONS = (
     "buildings",
@@ -52,6 +54,8 @@ LIST_SECTIONS = (
     "bms_points",
     "profiles",
     "hvac_equipment",
+    "measures",
+    "emission_factors",
 )
 
 
@@ -71,6 +75,9 @@ class SiteModel(Frozen):
     hvac_equipment: list[HvacEquipment] = Field(default_factory=list)
     hvac_rules: HvacRules = Field(default_factory=HvacRules)
     anomalies: AnomalyRules = Field(default_factory=AnomalyRules)
+    measures: list[Measure] = Field(default_factory=list, description="energy-saving measures taken")
+    savings: SavingsSettings = Field(default_factory=SavingsSettings)
+    emission_factors: list[EmissionFactor] = Field(default_factory=list, description="none by default")
     bms_client: BmsClientSettings = Field(default_factory=BmsClientSettings)
     profiles: list[MeterProfile] = Field(default_factory=list, description="custom register maps")
     exposure: Exposure = Field(default_factory=Exposure)
@@ -138,15 +145,18 @@ __all__ = [
     "Contract",
     "ContractPoint",
     "Device",
+    "EmissionFactor",
     "Floor",
     "LpwanConnection",
     "ManualConnection",
+    "Measure",
     "Meter",
     "MeterProfile",
     "ModbusRtuConnection",
     "ModbusTcpConnection",
     "Point",
     "Resource",
+    "SavingsSettings",
     "SiteInfo",
     "SiteModel",
     "Space",

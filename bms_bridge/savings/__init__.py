@@ -1,0 +1,1 @@
+"""Measured savings, forecasts and the owner's report, read from the store (docs/savings.md)."""
