@@ -13,7 +13,7 @@ import jinja2
 import plotly
 from aiohttp import web
 
-from bms_bridge.web import api, openapi, pages
+from bms_bridge.web import api, billing, openapi, pages
 from bms_bridge.web.auth import (
     Handler,
     auth_middleware,
@@ -30,6 +30,7 @@ from bms_bridge.web.queries import NotCumulative, SiteQueries
 from bms_bridge.web.ratelimit import LoginLimiter
 from bms_bridge.web.roles import Permission, allows
 from bms_bridge.web.scope import Forbidden, NotVisible
+from bms_bridge.web.statements import StatementReview
 from bms_bridge.web.users import UserStore
 from metering.store import Store
 from point_mapping.loader import LoadedSite
@@ -127,6 +128,7 @@ def create_app(
         clock=clock,
         settings=settings,
         limiter=LoginLimiter(clock, settings.login_max_failures, settings.login_window),
+        review=StatementReview(site.model.site.id, store),
     )
     zone = site.model.site.zone
     env = aiohttp_jinja2.setup(
@@ -145,4 +147,5 @@ def create_app(
     app.router.add_get("/api/openapi.json", openapi.document)
     app.add_routes(api.routes)
     app.add_routes(pages.routes)
+    app.add_routes(billing.routes)
     return app

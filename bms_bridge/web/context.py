@@ -11,6 +11,7 @@ from aiohttp import web
 from bms_bridge.web.metrics import WebMetrics
 from bms_bridge.web.queries import SiteQueries
 from bms_bridge.web.ratelimit import LoginLimiter
+from bms_bridge.web.statements import StatementReview
 from bms_bridge.web.users import UserStore
 from point_mapping.loader import LoadedSite
 
@@ -35,6 +36,7 @@ class WebContext:
     clock: Clock
     settings: WebSettings
     limiter: LoginLimiter
+    review: StatementReview
     metrics: WebMetrics = field(default_factory=WebMetrics)
 
 

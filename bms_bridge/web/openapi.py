@@ -396,6 +396,78 @@ PATHS: dict[str, Any] = {
 }
 
 
+_STATEMENT_ID = _param("statement_id", "site:period:contract:vN", where="path", required=True, maxLength=200)
+_SUMMARY = _obj(
+    {
+        "id": {"type": "string"},
+        "period": {"type": "string"},
+        "contract": {"type": "string"},
+        "tenant": {"type": "string"},
+        "version": {"type": "integer"},
+        "state": {"type": "string", "enum": ["draft", "reviewed", "approved", "exported", "superseded"]},
+        "currency": {"type": "string"},
+        "net": {"type": "string", "description": "Decimal as text"},
+        "vat": {"type": "string"},
+        "gross": {"type": "string"},
+        "created_at": _TIME,
+        "state_changed_at": _TIME,
+    }
+)
+
+
+def _review_step(summary: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "parameters": [_STATEMENT_ID],
+        "responses": {"200": _json(_SUMMARY), **_errors(400, 401, 403, 404)},
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return {"post": operation}
+
+
+PATHS.update(
+    {
+        "/api/v1/statements": _get(
+            "statements the caller may see (a tenant: its own issued ones), newest period first",
+            _json(_obj({"statements": {"type": "array", "items": _SUMMARY}})),
+            [
+                _param("period", "YYYY-MM", type="string"),
+                _param("state", "draft, reviewed, approved, exported or superseded", type="string"),
+            ],
+            (400, 401, 403),
+        ),
+        "/api/v1/statements/{statement_id}": _get(
+            "one statement: its canonical document (docs/exports.md), adjustments, audit log, delivery",
+            _json({"type": "object"}),
+            [_STATEMENT_ID],
+            (401, 403, 404),
+        ),
+        "/api/v1/statements/{statement_id}/{step}": {
+            "post": {
+                "summary": "review or approve a statement (roles with review_billing); the workflow refuses skips",
+                "parameters": [
+                    _STATEMENT_ID,
+                    _param("step", "review or approve", where="path", required=True, enum=["review", "approve"]),
+                ],
+                "responses": {"200": _json(_SUMMARY), **_errors(400, 401, 403, 404)},
+            }
+        },
+        "/api/v1/statements/{statement_id}/adjust": _review_step(
+            "change one line's amount or quantity, with a reason; an issued statement gets a new version",
+            _obj(
+                {
+                    "line": {"type": "integer", "minimum": 1},
+                    "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+                    "amount": {"type": "string"},
+                    "quantity": {"type": "string"},
+                },
+                ["line", "reason"],
+            ),
+        ),
+    }
+)
+
 def spec() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",

@@ -15,7 +15,6 @@ from bms_bridge.web.auth import scope_of, user_of
 from bms_bridge.web.context import context
 from bms_bridge.web.params import month, subject, time_range
 from bms_bridge.web.queries import NotCumulative
-from bms_bridge.web.roles import Permission
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -222,12 +221,3 @@ async def tenant_peers(request: web.Request) -> dict[str, Any]:
 @aiohttp_jinja2.template("tenants.html")
 async def tenants(request: web.Request) -> dict[str, Any]:
     return {"tenants": scope_of(request).tenants(), "title": "Tenants"}
-
-
-@routes.get("/billing")
-@aiohttp_jinja2.template("billing.html")
-async def billing(request: web.Request) -> dict[str, Any]:
-    """The billing review (statements by state, lines, adjust, approve, export status) arrives with
-    statement storage; statements are filtered through `Scope.sees_statement` like everything else."""
-    scope_of(request).require(Permission.VIEW_BILLING)
-    return {"title": "Billing review"}

@@ -18,6 +18,7 @@ class Permission(StrEnum):
     VIEW_SITE = "view_site"  # charts and events of the whole site
     VIEW_DEVICES = "view_devices"  # devices, mapping status, YAML locations
     VIEW_BILLING = "view_billing"  # statements
+    REVIEW_BILLING = "review_billing"  # review, adjust and approve statements
     VIEW_METRICS = "view_metrics"  # /metrics
     ACKNOWLEDGE = "acknowledge"  # events
 
@@ -29,7 +30,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.VIEW_SITE, Permission.VIEW_DEVICES, Permission.VIEW_METRICS, Permission.ACKNOWLEDGE}
     ),
     Role.ENGINEER: frozenset({Permission.VIEW_SITE, Permission.VIEW_DEVICES, Permission.VIEW_METRICS}),
-    Role.ACCOUNTANT: frozenset({Permission.VIEW_SITE, Permission.VIEW_BILLING}),
+    Role.ACCOUNTANT: frozenset({Permission.VIEW_SITE, Permission.VIEW_BILLING, Permission.REVIEW_BILLING}),
     Role.INTEGRATOR: frozenset({Permission.VIEW_SITE, Permission.VIEW_DEVICES, Permission.VIEW_METRICS}),
     # a tenant sees its own data through its scope; no site-wide permission at all
     Role.TENANT: frozenset({Permission.VIEW_BILLING}),

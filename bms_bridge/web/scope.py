@@ -172,7 +172,7 @@ class Scope:
         return self._windows is None
 
     def sees_statement(self, tenant_id: str) -> bool:
-        """For the billing review pages (statement storage comes with the billing helper)."""
+        """Whether the caller may see a statement of `tenant_id` (a tenant: its own only)."""
         if not self.allows(Permission.VIEW_BILLING):
             return False
         return self.tenant_id is None or tenant_id == self.tenant_id

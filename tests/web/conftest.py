@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +25,8 @@ from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from argon2 import PasswordHasher
 
+from billing_export.statement import LineKind, Statement, StatementLine, StatementState
+from billing_export.store import StatementStore
 from bms_bridge.sites import open_site
 from bms_bridge.web.app import create_app
 from bms_bridge.web.roles import Role
@@ -71,6 +74,7 @@ class WebWorld:
     users: UserStore
     clock: Clock
     events: dict[str, int]  # name -> stored event id
+    statements: dict[str, str] = field(default_factory=dict)  # name -> stored statement id
 
 
 def slots() -> list[datetime]:
@@ -104,6 +108,40 @@ async def fill(store: Store) -> dict[str, int]:
     return {name: await store.add_event(event) for name, event in events.items()}
 
 
+def _statement(contract: str, tenant: str, period: str, kwh: str, net: str) -> Statement:
+    line = StatementLine(
+        LineKind.ENERGY,
+        f"{tenant} offices, off-peak",
+        "electricity",
+        Decimal(kwh),
+        "kWh",
+        Decimal("0.18"),
+        Decimal(net),
+        Decimal(19),
+        (Decimal(net) * Decimal("0.19")).quantize(Decimal("0.01")),
+        point_id="a1-01.energy" if tenant == "T1" else "a1-02.energy",
+        zone="offpeak",
+    )
+    return Statement("mini", contract, tenant, f"ACC-{tenant[1]}", period, "EUR", (line,))
+
+
+async def store_statements(store: Store) -> dict[str, str]:
+    """C1 (T1) for 2025-05 approved and for 2025-04 still a draft; C2 (T2) for 2025-05 approved."""
+    statements = StatementStore(store)
+    ids = {}
+    for name, (contract, tenant, period, kwh, net, approved) in {
+        "alpha": ("C1", "T1", "2025-05", "100.000", "18.00", True),
+        "alpha_draft": ("C1", "T1", "2025-04", "90.000", "16.20", False),
+        "beta": ("C2", "T2", "2025-05", "200.000", "36.00", True),
+    }.items():
+        stored = await statements.create(_statement(contract, tenant, period, kwh, net), by="close")
+        if approved:
+            stored = await statements.transition(stored, StatementState.REVIEWED, by="anna")
+            stored = await statements.transition(stored, StatementState.APPROVED, by="bernd")
+        ids[name] = stored.id
+    return ids
+
+
 @pytest.fixture
 async def world(site_dir: Path, edit: Callable[[str, str, str], Path]) -> AsyncIterator[WebWorld]:
     async with make_world(site_dir, edit) as made:
@@ -121,7 +159,7 @@ async def make_world(site_dir: Path, edit: Callable[[str, str, str], Path]) -> A
         users = UserStore(store.engine, clock=clock, hasher=CHEAP_HASHER)
         for name, (role, tenant) in USERS.items():
             await users.add(name, PASSWORD, role, tenant)
-        yield WebWorld(site, store, users, clock, events)
+        yield WebWorld(site, store, users, clock, events, await store_statements(store))
 
 
 @asynccontextmanager

@@ -192,3 +192,27 @@ async def test_every_role_opens_its_pages_and_sees_a_chart(
         assert response.status == 403, path
     await _chart(page, f"{base_url}/points/common.energy/profile?{RANGE}", f"{role}-profile")
     assert page.errors == [e for e in page.errors if "403" in e]
+
+
+async def test_an_accountant_approves_a_statement_in_the_browser(browser: Any, base_url: str, world: WebWorld) -> None:
+    from urllib.parse import quote
+
+    from bms_bridge.web.roles import Role
+
+    await world.users.add("carla", PASSWORD, Role.ACCOUNTANT)
+    draft = world.statements["alpha_draft"]
+    page = await _page(browser, base_url, "carla")
+    await page.goto(f"{base_url}/billing?state=draft")
+    await page.click(f"a[href='/billing/{quote(draft)}']")
+    await page.wait_for_load_state()
+    assert "90.000 kWh" in await page.content()
+    await page.click("form[action$='/review'] button")
+    await page.wait_for_load_state()
+    await page.click("form[action$='/approve'] button")
+    await page.wait_for_load_state()
+    content = await page.content()
+    assert "state <strong>approved</strong>" in content
+    assert "carla" in content  # the audit log names who reviewed and approved
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "billing-statement.png"), full_page=True)
+    assert page.errors == []

@@ -177,6 +177,10 @@ EVERY_ROUTE: dict[str, tuple[str, str, set[int]]] = {
     "/api/v1/tenants/{tenant_id}/peers": ("GET", "/api/v1/tenants/T2/peers", {404}),
     "/api/v1/tenants/{tenant_id}/profile": ("GET", "/api/v1/tenants/T2/profile?" + RANGE, {404}),
     "/api/v1/tenants/{tenant_id}/heatmap": ("GET", "/api/v1/tenants/T2/heatmap?format=csv&" + RANGE, {404}),
+    "/api/v1/statements": ("GET", "/api/v1/statements", {200}),
+    "/api/v1/statements/{statement_id}": ("GET", "/api/v1/statements/mini:2025-05:C2:v1", {404}),
+    "/api/v1/statements/{statement_id}/{step}": ("POST", "/api/v1/statements/mini:2025-05:C2:v1/approve", {403}),
+    "/api/v1/statements/{statement_id}/adjust": ("POST", "/api/v1/statements/mini:2025-05:C2:v1/adjust", {403}),
     "/metrics": ("GET", "/metrics", {403}),
 }
 
@@ -225,7 +229,10 @@ EVERY_PAGE: dict[str, tuple[str, str, set[int]]] = {
     "/tenants/{tenant_id}/peers": ("GET", "/tenants/T2/peers", {404}),
     "/tenants/{tenant_id}/profile": ("GET", "/tenants/T2/profile", {404}),
     "/tenants/{tenant_id}/heatmap": ("GET", "/tenants/T2/heatmap", {404}),
-    "/billing": ("GET", "/billing", {200}),  # its own statements, once they are stored
+    "/billing": ("GET", "/billing", {200}),  # its own issued statements
+    "/billing/{statement_id}": ("GET", "/billing/mini:2025-05:C2:v1", {404}),
+    "/billing/{statement_id}/{step}": ("POST", "/billing/mini:2025-05:C2:v1/approve", {403}),
+    "/billing/{statement_id}/adjust": ("POST", "/billing/mini:2025-05:C2:v1/adjust", {403}),
     "/login": ("GET", "/login", {200}),
     "/logout": ("POST", "/logout", {302}),  # last: it ends the session
 }
