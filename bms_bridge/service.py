@@ -60,6 +60,7 @@ class ReadingHub:
     def __init__(self, writer: ReadingWriter, feed: ExposureFeed) -> None:
         self._writer = writer
         self._feed = feed
+        self.received = 0  # readings handed on (polls, uplinks): for the metrics
 
     async def put(self, reading: Reading) -> None:
         await self.put_many([reading])
@@ -67,6 +68,18 @@ class ReadingHub:
     async def put_many(self, readings: list[Reading]) -> None:
         await self._writer.put_many(readings)
         await self._feed.on_readings(readings)
+        self.received += len(readings)
+
+    def stats(self) -> dict[str, float]:
+        """Counters for /metrics, read at scrape time."""
+        writer = self._writer
+        return {
+            "readings_received": self.received,
+            "readings_written": writer.written,
+            "readings_duplicate": writer.duplicates,
+            "writer_queue": writer.queued,
+            "writer_failed_attempts": writer.failed_attempts,
+        }
 
     async def flush(self) -> None:
         """Wait until the writer has committed everything put so far (LPWAN answers 2xx after this)."""
@@ -129,7 +142,7 @@ class Service:
             await stack.enter_async_context(ModbusAcquisition(self.site, hub.put, on_health, clock))
             await self._start_bms(stack, store, on_health, simulate=simulation is not None)
             await self._start_lpwan(stack, store, hub)
-            await self._start_web(stack, store)
+            await self._start_web(stack, store, hub)
             if simulation is not None and model.lpwan.webhook is not None and model.lpwan.webhook.enabled:
                 from bms_bridge.simulate.lpwan_sender import SimulatedLpwan
 
@@ -245,14 +258,14 @@ class Service:
 
             await stack.enter_async_context(LpwanMqtt(intake))
 
-    async def _start_web(self, stack: contextlib.AsyncExitStack, store: Store) -> None:
+    async def _start_web(self, stack: contextlib.AsyncExitStack, store: Store, hub: ReadingHub) -> None:
         """The web app and API (issue 11), for a site whose YAML has a `web:` section."""
         model = self.site.model
         if "web" not in model.model_fields_set or not model.web.enabled:
             return
         from bms_bridge.web.server import WebServer
 
-        await stack.enter_async_context(WebServer(self.site, store, self.options.clock))
+        await stack.enter_async_context(WebServer(self.site, store, self.options.clock, service_stats=hub.stats))
 
     @staticmethod
     async def _seed_feed(store: Store, feed: ExposureFeed) -> None:

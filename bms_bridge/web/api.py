@@ -7,6 +7,7 @@ zone with their offset, and every number comes with its unit.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -452,5 +453,7 @@ async def metrics(request: web.Request) -> web.Response:
     now = ctx.clock()
     last = await ctx.queries.last_values(scope)
     ages = {point_id: (now - value.ts).total_seconds() for point_id, value in last.items()}
-    body = ctx.metrics.render(await ctx.queries.store.device_health(), ages)
+    outbox = Counter(entry.state.value for entry in await ctx.review.outbox.entries())
+    service = ctx.service_stats() if ctx.service_stats is not None else None
+    body = ctx.metrics.render(await ctx.queries.store.device_health(), ages, service, dict(outbox))
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})

@@ -24,7 +24,7 @@ from bms_bridge.web.auth import (
     logout,
     session_of,
 )
-from bms_bridge.web.context import CONTEXT, Clock, WebContext, WebSettings, context
+from bms_bridge.web.context import CONTEXT, Clock, ServiceStats, WebContext, WebSettings, context
 from bms_bridge.web.params import BadRequest
 from bms_bridge.web.queries import NotCumulative, SiteQueries
 from bms_bridge.web.ratelimit import LoginLimiter
@@ -118,6 +118,7 @@ def create_app(
     clock: Clock = _utc_now,
     settings: WebSettings | None = None,
     users: UserStore | None = None,
+    service_stats: ServiceStats | None = None,
 ) -> web.Application:
     settings = settings or WebSettings()
     app = web.Application(middlewares=[errors_middleware, auth_middleware])
@@ -129,6 +130,7 @@ def create_app(
         settings=settings,
         limiter=LoginLimiter(clock, settings.login_max_failures, settings.login_window),
         review=StatementReview(site.model.site.id, store),
+        service_stats=service_stats,
     )
     zone = site.model.site.zone
     env = aiohttp_jinja2.setup(

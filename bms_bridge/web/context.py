@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +16,7 @@ from bms_bridge.web.users import UserStore
 from point_mapping.loader import LoadedSite
 
 Clock = Callable[[], datetime]
+ServiceStats = Callable[[], Mapping[str, float]]  # the running service's counters, read at scrape time
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class WebContext:
     limiter: LoginLimiter
     review: StatementReview
     metrics: WebMetrics = field(default_factory=WebMetrics)
+    service_stats: ServiceStats | None = None
 
 
 CONTEXT = web.AppKey("bms_bridge_web", WebContext)

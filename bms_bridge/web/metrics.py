@@ -5,6 +5,8 @@ Each app has its own registry, so several apps in one process (tests) never shar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from metering.health import DeviceHealth
@@ -36,7 +38,27 @@ class WebMetrics:
             registry=self.registry,
         )
 
-    def render(self, health: list[DeviceHealth], ages: dict[str, float]) -> bytes:
+        self.service = Gauge(
+            "bms_bridge_service",
+            "the running service's counters: readings received, written, duplicate; writer queue and failed attempts",
+            ["counter"],
+            registry=self.registry,
+        )
+        self.outbox = Gauge(
+            "bms_bridge_export_outbox", "statement versions in the delivery outbox", ["state"], registry=self.registry
+        )
+
+    def render(
+        self,
+        health: list[DeviceHealth],
+        ages: dict[str, float],
+        service: Mapping[str, float] | None = None,
+        outbox: Mapping[str, int] | None = None,
+    ) -> bytes:
+        for name, value in (service or {}).items():
+            self.service.labels(name).set(value)
+        for outbox_state, count in (outbox or {}).items():
+            self.outbox.labels(outbox_state).set(count)
         for state in health:
             self.device_online.labels(state.device_id).set(1 if state.online else 0)
             self.device_errors.labels(state.device_id).set(state.error_count)

@@ -468,6 +468,7 @@ PATHS.update(
     }
 )
 
+
 def spec() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",

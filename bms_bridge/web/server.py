@@ -8,7 +8,7 @@ from types import TracebackType
 from aiohttp import web
 
 from bms_bridge.web.app import create_app
-from bms_bridge.web.context import Clock
+from bms_bridge.web.context import Clock, ServiceStats
 from metering.store import Store
 from point_mapping.loader import LoadedSite
 
@@ -16,9 +16,11 @@ log = logging.getLogger(__name__)
 
 
 class WebServer:
-    def __init__(self, site: LoadedSite, store: Store, clock: Clock) -> None:
+    def __init__(
+        self, site: LoadedSite, store: Store, clock: Clock, *, service_stats: ServiceStats | None = None
+    ) -> None:
         self._site = site
-        self._app = create_app(site, store, clock=clock)
+        self._app = create_app(site, store, clock=clock, service_stats=service_stats)
         self._runner: web.AppRunner | None = None
         self.url = f"http://{site.model.web.host}:{site.model.web.port}"
 

@@ -119,9 +119,14 @@ async def test_devices_show_health_and_where_each_point_is_defined(as_user: Call
     assert "site/meters.yaml:7:5" in page
 
 
-async def test_metrics_carry_device_health(as_user: Callable[[str], Any]) -> None:
+async def test_metrics_carry_device_health(as_user: Callable[[str], Any], world: WebWorld) -> None:
+    from billing_export.outbox.model import OutboxInput
+    from billing_export.outbox.store import OutboxStore
+
+    await OutboxStore(world.store).enqueue([OutboxInput("mini:2025-05:C1", 1, b"{}")], world.clock())
     async with as_user("ops") as client:
         text = await (await client.get("/metrics")).text()
+    assert 'bms_bridge_export_outbox{state="pending"} 1.0' in text  # waiting for the billing system
     assert 'bms_bridge_device_online{device="em-main"} 1.0' in text
     assert 'bms_bridge_device_errors{device="em-a1-02"} 7.0' in text
     assert 'bms_bridge_point_last_reading_age_seconds{point="main.energy"} 300.0' in text

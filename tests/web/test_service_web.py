@@ -30,6 +30,15 @@ async def test_the_running_service_serves_the_web_app(site_dir: Path, edit: Call
             assert "Log in" in await response.text()
         async with http.get(f"http://127.0.0.1:{port}/api/v1/points") as response:
             assert response.status == 401
+        assert service.store is not None
+        users = UserStore(service.store.engine)
+        admin = await users.add("root", "a long enough password", Role.ADMIN, None)
+        token = await users.create_token(admin)
+        async with http.get(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {token}"}) as got:
+            text = await got.text()
+        # the service's own counters reach the metrics (the meters here are dead: nothing received)
+        for counter in ("readings_received", "readings_written", "writer_queue", "writer_failed_attempts"):
+            assert f'bms_bridge_service{{counter="{counter}"}} 0.0' in text
     async with aiohttp.ClientSession() as http:
         try:
             await http.get(f"http://127.0.0.1:{port}/login")
