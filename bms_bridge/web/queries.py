@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from billing_export.period import Period
+from billing_export.store import StatementStore
 from billing_export.tariff_calendar import public_holidays
 from bms_bridge.exposure.build import stale_thresholds
 from bms_bridge.web.charts import DayProfile, HeatMap, Sample, day_profile, downsample, heat_map
@@ -471,6 +472,9 @@ class SiteQueries:
         if len(comment) > 2000:
             raise BadRequest("a comment of at most 2000 characters, please")
         await self.store.acknowledge_event(event_id, Acknowledgement(by, at, comment.strip()))
+        # every state-changing action is in the one append-only audit log, beside the billing steps
+        detail = {"event": event_id, "comment": comment.strip()}
+        await StatementStore(self.store).record(by=by, action="event acknowledged", statement_id=None, detail=detail)
         return await self.event(scope, event_id)
 
     async def devices(self, scope: Scope, now: datetime) -> list[DeviceStatus]:

@@ -26,6 +26,12 @@ async def test_operator_acknowledges_with_a_bearer_token(world: WebWorld) -> Non
     assert body["ended_at"] is None  # it stays open until its condition clears
     stored = next(e for e in await world.store.events() if e.id == world.events["site"])
     assert stored.acknowledgement is not None and stored.acknowledgement.by == "ops"
+    from billing_export.store import StatementStore
+
+    audit = [e for e in await StatementStore(world.store).audit() if e.action == "event acknowledged"]
+    assert [(e.actor, e.detail) for e in audit] == [
+        ("ops", {"event": world.events["site"], "comment": "gap known: meter swapped"})
+    ]
 
 
 async def test_a_session_needs_the_csrf_header_to_acknowledge(as_user: Callable[[str], Any], world: WebWorld) -> None:
