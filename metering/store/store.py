@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, case, func, select, text, update
+from sqlalchemy import Row, Select, Table, and_, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,7 +31,9 @@ from metering.exchanges import MeterExchange, format_register
 from metering.health import DeviceHealth, after_attempt
 from metering.readings import Interval, Quality, Reading
 from metering.store import schema as t
+from metering.store.codes import quality_of, source_of, tag
 from metering.store.engine import WRITE_OPTION, create_engine
+from metering.store.keys import Keys
 from metering.store.migrate import upgrade
 from metering.store.records import Event
 from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms
@@ -41,7 +43,16 @@ from metering.trends import TrendKind, TrendSample
 
 log = logging.getLogger(__name__)
 
-READING_COLUMNS = ("point_id", "ts", "value", "quality", "source", "received_at")
+READING_COLUMNS = ("ts", "value", "point", "tag")
+_ROW = (t.readings.c.ts, t.readings.c.value, t.readings.c.tag)
+
+# PostgreSQL: a batch as one INSERT of four unnested arrays, counting the rows really inserted
+_PG_BULK_INSERT = text(
+    "WITH inserted AS (INSERT INTO readings (ts, value, point, tag)"
+    " SELECT * FROM unnest(CAST(:ts AS BIGINT[]), CAST(:value AS DOUBLE PRECISION[]),"
+    " CAST(:point AS INTEGER[]), CAST(:tag AS INTEGER[]))"
+    " ON CONFLICT (point, ts) DO NOTHING RETURNING 1) SELECT count(*) FROM inserted"
+)
 
 
 class StoreConflict(ValueError):
@@ -57,6 +68,7 @@ class Store:
         self._schema = schema
         self._sqlite = engine.dialect.name == "sqlite"
         self._sqlite_insert_sql = _compiled_reading_insert(engine) if self._sqlite else None
+        self._keys = Keys(self.insert)
 
     @classmethod
     @asynccontextmanager
@@ -95,6 +107,7 @@ class Store:
             quoted = self._engine.dialect.identifier_preparer.quote_schema(self._schema)
             async with self._engine.begin() as conn:
                 await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+        self._keys.clear()  # a database made anew numbers its points and sources anew
         await upgrade(self._engine)
 
     @property
@@ -126,30 +139,43 @@ class Store:
     async def insert_readings(self, readings: Iterable[Reading], *, received_at: datetime | None = None) -> int:
         """Insert new readings; one already stored for (point_id, ts) keeps its first value.
 
-        Returns how many rows were actually inserted.
+        Returns how many rows were actually inserted. `received_at` is accepted as before and not
+        stored: since revision 0007 a reading row keeps no receive time (docs/storage.md).
         """
-        received = to_ms(received_at or self._clock())
-        rows: dict[tuple[str, int], tuple[Any, ...]] = {}
+        batch: dict[tuple[str, int], Reading] = {}
+        usual: dict[str, str] = {}  # point -> the source of its first reading here, for a new point
+        sources: set[str] = set()
         for reading in readings:
             key = (reading.point_id, to_ms(reading.ts))
-            if key not in rows:  # first one wins inside a batch too, as it does across batches
-                rows[key] = (*key, reading.value, reading.quality.value, reading.source, received)
-        if not rows:
+            if key not in batch:  # first one wins inside a batch too, as it does across batches
+                batch[key] = reading
+                usual.setdefault(reading.point_id, reading.source)
+                sources.add(reading.source)
+        if not batch:
             return 0
         async with self.write() as conn:
+            learned = await self._keys.assign(conn, usual, sources)
+            points, source_ids = learned.points, learned.sources
+            rows = []
+            for (point_id, ts), reading in batch.items():
+                point = points[point_id]
+                rows.append(
+                    (ts, reading.value, point.id, tag(reading.quality, source_ids[reading.source], point.usual_source))
+                )
             if self._sqlite_insert_sql is not None:
                 # Core statement compiled once, rows passed as tuples: per-row parameter processing
                 # in SQLAlchemy would otherwise cost about as much as SQLite's own work
-                result = await conn.exec_driver_sql(self._sqlite_insert_sql, list(rows.values()))
-                await self._mark_dirty(conn, rows.keys())
-                return int(result.rowcount)
-            # asyncpg reports no executemany row count: RETURNING lists the rows really inserted
-            stmt = self.insert(t.readings).on_conflict_do_nothing(index_elements=["point_id", "ts"])
-            params = [dict(zip(READING_COLUMNS, row, strict=True)) for row in rows.values()]
-            result = await conn.execute(stmt.returning(t.readings.c.ts), params)
-            inserted = len(result.all())
-            await self._mark_dirty(conn, rows.keys())
-            return inserted
+                result = await conn.exec_driver_sql(self._sqlite_insert_sql, rows)
+                inserted = int(result.rowcount)
+            else:
+                # one statement for the whole batch: the columns go as four arrays, unnested
+                columns = dict(
+                    zip(("ts", "value", "point", "tag"), (list(c) for c in zip(*rows, strict=True)), strict=True)
+                )
+                inserted = int((await conn.execute(_PG_BULK_INSERT, columns)).scalar_one())
+            await self._mark_dirty(conn, batch.keys())
+        self._keys.commit(learned)
+        return inserted
 
     async def _mark_dirty(self, conn: AsyncConnection, keys: Iterable[tuple[str, int]]) -> None:
         """Widen each point's dirty span to cover these readings, in the readings' own transaction, so
@@ -179,37 +205,52 @@ class Store:
         params = [{"point_id": p, "first_ts": a, "last_ts": b} for p, (a, b) in sorted(spans.items())]
         await conn.execute(stmt, params)
 
+    async def _point_readings(self, point_id: str, query: Callable[[int], Select[Any]]) -> list[Reading]:
+        """Run `query(point key)` for the point's rows and decode them; no rows for an unknown point."""
+        async with self._engine.connect() as conn:
+            point = await self._keys.point(conn, point_id)
+            if point is None:
+                return []
+            rows = (await conn.execute(query(point.id))).all()
+            return await self._decode(conn, [(point_id, point.usual_source, row) for row in rows])
+
+    async def _decode(self, conn: AsyncConnection, rows: Iterable[tuple[str, int | None, Any]]) -> list[Reading]:
+        readings = []
+        for point_id, usual_source, row in rows:
+            name = await self._keys.source_name(conn, source_of(row.tag, usual_source))
+            readings.append(Reading(point_id, from_ms(row.ts), row.value, quality_of(row.tag), name))
+        return readings
+
     async def readings(self, point_id: str, start: datetime, end: datetime) -> list[Reading]:
         """Readings of `point_id` with start <= ts < end, oldest first."""
         c = t.readings.c
-        rows = await self.fetch(
-            select(c.point_id, c.ts, c.value, c.quality, c.source)
-            .where(c.point_id == point_id, c.ts >= to_ms(start), c.ts < to_ms(end))
-            .order_by(c.ts)
+        return await self._point_readings(
+            point_id,
+            lambda point: select(*_ROW).where(c.point == point, c.ts >= to_ms(start), c.ts < to_ms(end)).order_by(c.ts),
         )
-        return [_reading(row) for row in rows]
 
     async def reading_count(self, point_id: str, *, before: datetime | None = None, inclusive: bool = False) -> int:
         """How many readings `point_id` has (all, or stamped before `before`; at it too when `inclusive`)."""
         c = t.readings.c
-        statement = select(func.count()).select_from(t.readings).where(c.point_id == point_id)
-        if before is not None:
-            moment = to_ms(before)
-            statement = statement.where(c.ts <= moment if inclusive else c.ts < moment)
-        rows = await self.fetch(statement)
-        return int(rows[0][0])
+        async with self._engine.connect() as conn:
+            point = await self._keys.point(conn, point_id)
+            if point is None:
+                return 0
+            statement = select(func.count()).select_from(t.readings).where(c.point == point.id)
+            if before is not None:
+                moment = to_ms(before)
+                statement = statement.where(c.ts <= moment if inclusive else c.ts < moment)
+            return int((await conn.execute(statement)).scalar_one())
 
     async def readings_page(self, point_id: str, offset: int, limit: int) -> list[Reading]:
         """Readings `offset` .. `offset + limit - 1` of `point_id` in time order (0 is the oldest)."""
         c = t.readings.c
-        rows = await self.fetch(
-            select(c.point_id, c.ts, c.value, c.quality, c.source)
-            .where(c.point_id == point_id)
-            .order_by(c.ts)
-            .offset(max(offset, 0))
-            .limit(max(limit, 0))
+        return await self._point_readings(
+            point_id,
+            lambda point: (
+                select(*_ROW).where(c.point == point).order_by(c.ts).offset(max(offset, 0)).limit(max(limit, 0))
+            ),
         )
-        return [_reading(row) for row in rows]
 
     async def readings_around(self, point_id: str, ts: datetime, *, before: int, after: int) -> list[Reading]:
         """Up to `before` readings strictly before `ts` and `after` at or after it, oldest first.
@@ -217,15 +258,16 @@ class Store:
         Limit and order are in SQL: a point with years of readings costs the rows asked for.
         """
         c = t.readings.c
-        columns = (c.point_id, c.ts, c.value, c.quality, c.source)
         moment = to_ms(ts)
-        older = await self.fetch(
-            select(*columns).where(c.point_id == point_id, c.ts < moment).order_by(c.ts.desc()).limit(before)
+        older = await self._point_readings(
+            point_id,
+            lambda point: select(*_ROW).where(c.point == point, c.ts < moment).order_by(c.ts.desc()).limit(before),
         )
-        newer = await self.fetch(
-            select(*columns).where(c.point_id == point_id, c.ts >= moment).order_by(c.ts).limit(after)
+        newer = await self._point_readings(
+            point_id,
+            lambda point: select(*_ROW).where(c.point == point, c.ts >= moment).order_by(c.ts).limit(after),
         )
-        return [_reading(row) for row in reversed(older)] + [_reading(row) for row in newer]
+        return list(reversed(older)) + newer
 
     async def reading_span(self) -> tuple[datetime, datetime] | None:
         """The first and last reading time over every point, or None for an empty store."""
@@ -237,36 +279,39 @@ class Store:
 
     async def last_reading(self, point_id: str) -> Reading | None:
         c = t.readings.c
-        rows = await self.fetch(
-            select(c.point_id, c.ts, c.value, c.quality, c.source)
-            .where(c.point_id == point_id)
-            .order_by(c.ts.desc())
-            .limit(1)
+        rows = await self._point_readings(
+            point_id, lambda point: select(*_ROW).where(c.point == point).order_by(c.ts.desc()).limit(1)
         )
-        return _reading(rows[0]) if rows else None
+        return rows[0] if rows else None
 
     async def reading_before(self, point_id: str, ts: datetime, *, inclusive: bool = False) -> Reading | None:
         """The latest reading strictly before `ts` (at or before it with `inclusive=True`)."""
         c = t.readings.c
-        bound = c.ts <= to_ms(ts) if inclusive else c.ts < to_ms(ts)
-        rows = await self.fetch(
-            select(c.point_id, c.ts, c.value, c.quality, c.source)
-            .where(c.point_id == point_id, bound)
-            .order_by(c.ts.desc())
-            .limit(1)
+        moment = to_ms(ts)
+        rows = await self._point_readings(
+            point_id,
+            lambda point: (
+                select(*_ROW)
+                .where(c.point == point, c.ts <= moment if inclusive else c.ts < moment)
+                .order_by(c.ts.desc())
+                .limit(1)
+            ),
         )
-        return _reading(rows[0]) if rows else None
+        return rows[0] if rows else None
 
     async def last_readings(self) -> dict[str, Reading]:
         """The latest reading of every point, e.g. to publish status values on start-up."""
-        c = t.readings.c
-        latest = select(c.point_id, func.max(c.ts).label("ts")).group_by(c.point_id).subquery()
-        rows = await self.fetch(
-            select(c.point_id, c.ts, c.value, c.quality, c.source).join(
-                latest, and_(c.point_id == latest.c.point_id, c.ts == latest.c.ts)
-            )
+        c, k = t.readings.c, t.point_keys.c
+        latest = select(c.point, func.max(c.ts).label("ts")).group_by(c.point).subquery()
+        query = (
+            select(k.key, k.source_id, *_ROW)
+            .join(latest, and_(c.point == latest.c.point, c.ts == latest.c.ts))
+            .join(t.point_keys, k.id == c.point)
         )
-        return {row.point_id: _reading(row) for row in rows}
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+            readings = await self._decode(conn, [(row.key, row.source_id, row) for row in rows])
+        return {reading.point_id: reading for reading in readings}
 
     # -- intervals --------------------------------------------------------------------------------
 
@@ -367,9 +412,7 @@ class Store:
             **_finding_columns(event),
         }
         c = t.events.c
-        stmt = (
-            self.insert(t.events).values(values).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(c.id)
-        )
+        stmt = self.insert(t.events).values(values).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(c.id)
         async with self.write() as conn:
             new_id = (await conn.execute(stmt)).scalar()
             if new_id is None:
@@ -621,7 +664,7 @@ class Store:
 
 def _compiled_reading_insert(engine: AsyncEngine) -> str:
     """The readings insert as SQLite SQL with `?` placeholders in READING_COLUMNS order."""
-    stmt = sqlite.insert(t.readings).on_conflict_do_nothing(index_elements=["point_id", "ts"])
+    stmt = sqlite.insert(t.readings).on_conflict_do_nothing(index_elements=["point", "ts"])
     compiled = stmt.compile(dialect=engine.dialect, column_keys=list(READING_COLUMNS))
     if tuple(compiled.positiontup or ()) != READING_COLUMNS:
         raise RuntimeError(f"unexpected parameter order {compiled.positiontup!r} for readings insert")
@@ -634,10 +677,6 @@ def _make_parent_dir(url: URL) -> None:
 
 
 # -- row -> domain value --------------------------------------------------------------------------
-
-
-def _reading(row: Row[Any]) -> Reading:
-    return Reading(row.point_id, from_ms(row.ts), row.value, Quality(row.quality), row.source)
 
 
 def _health(row: Row[Any]) -> DeviceHealth:
