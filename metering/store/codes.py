@@ -34,7 +34,11 @@ def quality_of(tag: int) -> Quality:
     return QUALITIES[tag & QUALITY_MASK]
 
 
-def source_of(tag: int, usual_source_id: int | None) -> int | None:
+def source_of(tag: int, usual_source_id: int | None) -> int:
     """The `sources.id` of a row's source: its own code, or the point's usual source for code 0."""
     code = tag >> QUALITY_BITS
-    return usual_source_id if code == USUAL_SOURCE else code
+    if code != USUAL_SOURCE:
+        return code
+    if usual_source_id is None:
+        raise LookupError("a reading of the usual source of a point that has none")
+    return usual_source_id

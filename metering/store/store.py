@@ -10,9 +10,11 @@ caller that should write readings while the service runs (one writer, datasette 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Row, Select, Table, and_, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -32,8 +34,8 @@ from metering.health import DeviceHealth, after_attempt
 from metering.readings import Interval, Quality, Reading
 from metering.store import schema as t
 from metering.store.codes import quality_of, source_of, tag
-from metering.store.engine import WRITE_OPTION, create_engine
-from metering.store.keys import Keys
+from metering.store.engine import WRITE_OPTION, create_engine, create_sqlite_batch_engine
+from metering.store.keys import Keys, Learned
 from metering.store.migrate import upgrade
 from metering.store.records import Event
 from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms
@@ -69,6 +71,8 @@ class Store:
         self._sqlite = engine.dialect.name == "sqlite"
         self._sqlite_insert_sql = _compiled_reading_insert(engine) if self._sqlite else None
         self._keys = Keys(self.insert)
+        self._batch_engine: Engine | None = None  # SQLite: the reading batches' own connection
+        self._batch_executor: ThreadPoolExecutor | None = None
 
     @classmethod
     @asynccontextmanager
@@ -95,7 +99,12 @@ class Store:
                 await store.ensure_schema()
             except (OSError, SQLAlchemyError) as error:
                 raise explain(parsed, error) from error
-            yield store
+            try:
+                yield store
+            finally:
+                await store._close_batch_engine()
+                if store._batch_executor is not None:
+                    store._batch_executor.shutdown(wait=True)
         finally:
             await engine.dispose()
 
@@ -108,6 +117,7 @@ class Store:
             async with self._engine.begin() as conn:
                 await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
         self._keys.clear()  # a database made anew numbers its points and sources anew
+        await self._close_batch_engine()
         await upgrade(self._engine)
 
     @property
@@ -142,53 +152,58 @@ class Store:
         Returns how many rows were actually inserted. `received_at` is accepted as before and not
         stored: since revision 0007 a reading row keeps no receive time (docs/storage.md).
         """
-        batch: dict[tuple[str, int], Reading] = {}
-        usual: dict[str, str] = {}  # point -> the source of its first reading here, for a new point
-        sources: set[str] = set()
-        for reading in readings:
-            key = (reading.point_id, to_ms(reading.ts))
-            if key not in batch:  # first one wins inside a batch too, as it does across batches
-                batch[key] = reading
-                usual.setdefault(reading.point_id, reading.source)
-                sources.add(reading.source)
-        if not batch:
+        batch = _Batch(readings)
+        if not batch.readings:
             return 0
-        async with self.write() as conn:
-            learned = await self._keys.assign(conn, usual, sources)
-            points, source_ids = learned.points, learned.sources
-            rows = []
-            for (point_id, ts), reading in batch.items():
-                point = points[point_id]
-                rows.append(
-                    (ts, reading.value, point.id, tag(reading.quality, source_ids[reading.source], point.usual_source))
-                )
-            if self._sqlite_insert_sql is not None:
-                # Core statement compiled once, rows passed as tuples: per-row parameter processing
-                # in SQLAlchemy would otherwise cost about as much as SQLite's own work
-                result = await conn.exec_driver_sql(self._sqlite_insert_sql, rows)
-                inserted = int(result.rowcount)
-            else:
+        if self._sqlite_insert_sql is not None:
+            # the whole batch in one call on the batch thread (see engine.create_sqlite_batch_engine)
+            loop = asyncio.get_running_loop()
+            inserted, learned = await loop.run_in_executor(self._batch_thread(), self._insert_sqlite_batch, batch)
+        else:
+            async with self.write() as conn:
+                learned = await conn.run_sync(self._keys.assign, batch.usual, batch.sources)
                 # one statement for the whole batch: the columns go as four arrays, unnested
-                columns = dict(
-                    zip(("ts", "value", "point", "tag"), (list(c) for c in zip(*rows, strict=True)), strict=True)
-                )
+                columns = dict(zip(READING_COLUMNS, map(list, zip(*batch.rows(learned), strict=True)), strict=True))
                 inserted = int((await conn.execute(_PG_BULK_INSERT, columns)).scalar_one())
-            await self._mark_dirty(conn, batch.keys())
+                await self.mark_dirty_spans(conn, batch.spans)
         self._keys.commit(learned)
         return inserted
 
-    async def _mark_dirty(self, conn: AsyncConnection, keys: Iterable[tuple[str, int]]) -> None:
-        """Widen each point's dirty span to cover these readings, in the readings' own transaction, so
-        a crash can never store readings whose intervals nobody will recompute."""
-        spans: dict[str, tuple[int, int]] = {}
-        for point_id, ts in keys:
-            first, last = spans.get(point_id, (ts, ts))
-            spans[point_id] = (min(first, ts), max(last, ts))
-        await self.mark_dirty_spans(conn, spans)
+    def _insert_sqlite_batch(self, batch: _Batch) -> tuple[int, Learned]:
+        """On the batch thread: ids, rows, dirty spans, one transaction (BEGIN IMMEDIATE)."""
+        if self._batch_engine is None:
+            self._batch_engine = create_sqlite_batch_engine(self._engine.url)
+        assert self._sqlite_insert_sql is not None
+        with self._batch_engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})  # BEGIN IMMEDIATE (engine.py)
+            with conn.begin():
+                learned = self._keys.assign(conn, batch.usual, batch.sources)
+                # compiled once, rows as tuples: SQLAlchemy's per-row parameter processing would
+                # otherwise cost about as much as SQLite's own work
+                result = conn.exec_driver_sql(self._sqlite_insert_sql, batch.rows(learned))
+                conn.execute(*self._dirty_upsert(batch.spans))
+                return int(result.rowcount), learned
+
+    def _batch_thread(self) -> ThreadPoolExecutor:
+        if self._batch_executor is None:
+            self._batch_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-batch")
+        return self._batch_executor
+
+    async def _close_batch_engine(self) -> None:
+        """Dispose of the batch thread's connection (on close, and when the database may be a new file)."""
+        if self._batch_executor is None:
+            return
+        engine, self._batch_engine = self._batch_engine, None
+        if engine is not None:
+            await asyncio.get_running_loop().run_in_executor(self._batch_executor, engine.dispose)
 
     async def mark_dirty_spans(self, conn: AsyncConnection, spans: Mapping[str, tuple[int, int]]) -> None:
-        if not spans:
-            return
+        if spans:
+            await conn.execute(*self._dirty_upsert(spans))
+
+    def _dirty_upsert(self, spans: Mapping[str, tuple[int, int]]) -> tuple[Any, list[dict[str, Any]]]:
+        """Widen each point's dirty span to cover these readings, in the readings' own transaction, so
+        a crash can never store readings whose intervals nobody will recompute."""
         table = t.interval_dirty
         stmt = self.insert(table)
         stmt = stmt.on_conflict_do_update(
@@ -202,24 +217,25 @@ class Store:
                 ),
             },
         )
-        params = [{"point_id": p, "first_ts": a, "last_ts": b} for p, (a, b) in sorted(spans.items())]
-        await conn.execute(stmt, params)
+        return stmt, [{"point_id": p, "first_ts": a, "last_ts": b} for p, (a, b) in sorted(spans.items())]
 
     async def _point_readings(self, point_id: str, query: Callable[[int], Select[Any]]) -> list[Reading]:
         """Run `query(point key)` for the point's rows and decode them; no rows for an unknown point."""
         async with self._engine.connect() as conn:
-            point = await self._keys.point(conn, point_id)
+            point = await conn.run_sync(self._keys.point, point_id)
             if point is None:
                 return []
             rows = (await conn.execute(query(point.id))).all()
             return await self._decode(conn, [(point_id, point.usual_source, row) for row in rows])
 
-    async def _decode(self, conn: AsyncConnection, rows: Iterable[tuple[str, int | None, Any]]) -> list[Reading]:
-        readings = []
-        for point_id, usual_source, row in rows:
-            name = await self._keys.source_name(conn, source_of(row.tag, usual_source))
-            readings.append(Reading(point_id, from_ms(row.ts), row.value, quality_of(row.tag), name))
-        return readings
+    async def _decode(self, conn: AsyncConnection, rows: list[tuple[str, int | None, Any]]) -> list[Reading]:
+        names = self._keys.source_names
+        if any(source_of(row.tag, usual) not in names for _, usual, row in rows):
+            await conn.run_sync(self._keys.load_sources)
+        return [
+            Reading(point_id, from_ms(row.ts), row.value, quality_of(row.tag), names[source_of(row.tag, usual)])
+            for point_id, usual, row in rows
+        ]
 
     async def readings(self, point_id: str, start: datetime, end: datetime) -> list[Reading]:
         """Readings of `point_id` with start <= ts < end, oldest first."""
@@ -233,7 +249,7 @@ class Store:
         """How many readings `point_id` has (all, or stamped before `before`; at it too when `inclusive`)."""
         c = t.readings.c
         async with self._engine.connect() as conn:
-            point = await self._keys.point(conn, point_id)
+            point = await conn.run_sync(self._keys.point, point_id)
             if point is None:
                 return 0
             statement = select(func.count()).select_from(t.readings).where(c.point == point.id)
@@ -660,6 +676,42 @@ class Store:
         c = t.meter_replacements.c
         rows = await self.fetch(select(t.meter_replacements).where(c.meter_id == meter_id).order_by(c.ts))
         return [_exchange(row) for row in rows]
+
+
+class _Batch:
+    """Readings to insert, first one per (point, ms) kept, with what the insert needs besides."""
+
+    __slots__ = ("readings", "sources", "spans", "usual")
+
+    def __init__(self, readings: Iterable[Reading]) -> None:
+        self.readings: dict[tuple[str, int], Reading] = {}
+        self.usual: dict[str, str] = {}  # point -> the source of its first reading here (for a new point)
+        self.sources: set[str] = set()
+        self.spans: dict[str, tuple[int, int]] = {}  # point -> (first ts, last ts): its dirty span
+        kept = self.readings
+        for reading in readings:
+            key = (reading.point_id, to_ms(reading.ts))
+            if key in kept:  # first one wins inside a batch too, as it does across batches
+                continue
+            kept[key] = reading
+            self.sources.add(reading.source)
+            point, ts = key
+            span = self.spans.get(point)
+            if span is None:
+                self.spans[point] = (ts, ts)
+                self.usual[point] = reading.source
+            elif ts < span[0]:
+                self.spans[point] = (ts, span[1])
+            elif ts > span[1]:
+                self.spans[point] = (span[0], ts)
+
+    def rows(self, learned: Learned) -> list[tuple[int, float, int, int]]:
+        """(ts, value, point, tag) per reading, READING_COLUMNS order, with the ids `learned` holds."""
+        points, source_ids = learned.points, learned.sources
+        return [
+            (ts, r.value, (p := points[point_id]).id, tag(r.quality, source_ids[r.source], p.usual_source))
+            for (point_id, ts), r in self.readings.items()
+        ]
 
 
 def _compiled_reading_insert(engine: AsyncEngine) -> str:
