@@ -48,12 +48,19 @@ log = logging.getLogger(__name__)
 READING_COLUMNS = ("ts", "value", "point", "tag")
 _ROW = (t.readings.c.ts, t.readings.c.value, t.readings.c.tag)
 
-# PostgreSQL: a batch as one INSERT of four unnested arrays, counting the rows really inserted
+# PostgreSQL: a batch as one statement: the rows as four unnested arrays (ON CONFLICT keeps the first
+# reading per point and time) and the points' dirty spans widened, counting the rows really inserted
 _PG_BULK_INSERT = text(
     "WITH inserted AS (INSERT INTO readings (ts, value, point, tag)"
     " SELECT * FROM unnest(CAST(:ts AS BIGINT[]), CAST(:value AS DOUBLE PRECISION[]),"
     " CAST(:point AS INTEGER[]), CAST(:tag AS INTEGER[]))"
-    " ON CONFLICT (point, ts) DO NOTHING RETURNING 1) SELECT count(*) FROM inserted"
+    " ON CONFLICT (point, ts) DO NOTHING RETURNING 1),"
+    " dirty AS (INSERT INTO interval_dirty (point_id, first_ts, last_ts)"
+    " SELECT * FROM unnest(CAST(:dirty_point AS VARCHAR[]), CAST(:dirty_first AS BIGINT[]),"
+    " CAST(:dirty_last AS BIGINT[]))"
+    " ON CONFLICT (point_id) DO UPDATE SET first_ts = LEAST(interval_dirty.first_ts, excluded.first_ts),"
+    " last_ts = GREATEST(interval_dirty.last_ts, excluded.last_ts))"
+    " SELECT count(*) FROM inserted"
 )
 
 
@@ -160,12 +167,21 @@ class Store:
             loop = asyncio.get_running_loop()
             inserted, learned = await loop.run_in_executor(self._batch_thread(), self._insert_sqlite_batch, batch)
         else:
-            async with self.write() as conn:
+            # one statement, alone in its own transaction (autocommit: no BEGIN/COMMIT round trips):
+            # the readings as four unnested arrays and, in the same statement, their dirty spans
+            async with self._engine.connect() as plain:
+                conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
                 learned = await conn.run_sync(self._keys.assign, batch.usual, batch.sources)
-                # one statement for the whole batch: the columns go as four arrays, unnested
-                columns = dict(zip(READING_COLUMNS, map(list, zip(*batch.rows(learned), strict=True)), strict=True))
-                inserted = int((await conn.execute(_PG_BULK_INSERT, columns)).scalar_one())
-                await self.mark_dirty_spans(conn, batch.spans)
+                self._keys.commit(learned)  # each id's insert committed by itself: safe to keep now
+                rows = batch.rows(learned)
+                spans = sorted(batch.spans.items())  # one order for every writer: no deadlock
+                params = {
+                    **dict(zip(READING_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)),
+                    "dirty_point": [point for point, _ in spans],
+                    "dirty_first": [first for _, (first, _) in spans],
+                    "dirty_last": [last for _, (_, last) in spans],
+                }
+                inserted = int((await conn.execute(_PG_BULK_INSERT, params)).scalar_one())
         self._keys.commit(learned)
         return inserted
 

@@ -136,10 +136,15 @@ class ReadingWriter:
 
     async def put(self, reading: Reading) -> None:
         """Queue one reading; waits while the queue is full."""
-        self._require_running()
+        task = self._task
+        if task is None or task.done():
+            self._require_running()
         if self._closing:
             raise WriterError("the writer is closing")
-        await self._queue.put(reading)
+        try:  # the hot path of every poller: no coroutine of the queue's own when there is room
+            self._queue.put_nowait(reading)
+        except asyncio.QueueFull:
+            await self._queue.put(reading)
 
     async def put_many(self, readings: list[Reading]) -> None:
         for reading in readings:
