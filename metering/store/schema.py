@@ -53,7 +53,7 @@ readings = Table(
     Column("ts", BigInteger, nullable=False),
     Column("value", Float, nullable=False),
     Column("point", Integer, nullable=False),  # point_keys.id
-    Column("tag", Integer, nullable=False),  # quality code | source code << 3 (see `codes`)
+    Column("tag", Integer, nullable=False),  # quality | decimal scale << 3 | source << 5 (`codes`)
     PrimaryKeyConstraint("point", "ts", name="pk_readings"),
     sqlite_with_rowid=False,
 )

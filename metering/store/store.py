@@ -33,7 +33,16 @@ from metering.exchanges import MeterExchange, format_register
 from metering.health import DeviceHealth, after_attempt
 from metering.readings import Interval, Quality, Reading
 from metering.store import schema as t
-from metering.store.codes import quality_of, source_of, tag
+from metering.store.codes import (
+    QUALITY_CODES,
+    SCALE_SHIFT,
+    SOURCE_SHIFT,
+    USUAL_SOURCE,
+    compact_many,
+    quality_of,
+    source_of,
+    value_of,
+)
 from metering.store.engine import WRITE_OPTION, create_engine, create_sqlite_batch_engine
 from metering.store.keys import Keys, Learned
 from metering.store.migrate import upgrade
@@ -173,7 +182,7 @@ class Store:
                 conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
                 learned = await conn.run_sync(self._keys.assign, batch.usual, batch.sources)
                 self._keys.commit(learned)  # each id's insert committed by itself: safe to keep now
-                rows = batch.rows(learned)
+                rows = batch.rows(learned, scaled=False)
                 spans = sorted(batch.spans.items())  # one order for every writer: no deadlock
                 params = {
                     **dict(zip(READING_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)),
@@ -196,7 +205,7 @@ class Store:
                 learned = self._keys.assign(conn, batch.usual, batch.sources)
                 # compiled once, rows as tuples: SQLAlchemy's per-row parameter processing would
                 # otherwise cost about as much as SQLite's own work
-                result = conn.exec_driver_sql(self._sqlite_insert_sql, batch.rows(learned))
+                result = conn.exec_driver_sql(self._sqlite_insert_sql, batch.rows(learned, scaled=True))
                 conn.execute(*self._dirty_upsert(batch.spans))
                 return int(result.rowcount), learned
 
@@ -249,7 +258,13 @@ class Store:
         if any(source_of(row.tag, usual) not in names for _, usual, row in rows):
             await conn.run_sync(self._keys.load_sources)
         return [
-            Reading(point_id, from_ms(row.ts), row.value, quality_of(row.tag), names[source_of(row.tag, usual)])
+            Reading(
+                point_id,
+                from_ms(row.ts),
+                value_of(row.value, row.tag),
+                quality_of(row.tag),
+                names[source_of(row.tag, usual)],
+            )
             for point_id, usual, row in rows
         ]
 
@@ -721,13 +736,22 @@ class _Batch:
             elif ts > span[1]:
                 self.spans[point] = (span[0], ts)
 
-    def rows(self, learned: Learned) -> list[tuple[int, float, int, int]]:
-        """(ts, value, point, tag) per reading, READING_COLUMNS order, with the ids `learned` holds."""
+    def rows(self, learned: Learned, *, scaled: bool) -> list[tuple[int, float, int, int]]:
+        """(ts, value, point, tag) per reading, READING_COLUMNS order, with the ids `learned` holds;
+        `scaled` stores values as whole numbers where exact (SQLite, see `codes.compact`)."""
         points, source_ids = learned.points, learned.sources
-        return [
-            (ts, r.value, (p := points[point_id]).id, tag(r.quality, source_ids[r.source], p.usual_source))
-            for (point_id, ts), r in self.readings.items()
-        ]
+        items = list(self.readings.items())
+        if scaled:
+            values, scales = compact_many([r.value for _, r in items])
+        else:
+            values, scales = [r.value for _, r in items], [0] * len(items)
+        rows = []
+        for ((point_id, ts), r), value, scale in zip(items, values, scales, strict=True):
+            point = points[point_id]
+            source = source_ids[r.source]
+            code = USUAL_SOURCE if source == point.usual_source else source
+            rows.append((ts, value, point.id, QUALITY_CODES[r.quality] | scale << SCALE_SHIFT | code << SOURCE_SHIFT))
+        return rows
 
 
 def _compiled_reading_insert(engine: AsyncEngine) -> str:

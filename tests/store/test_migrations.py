@@ -188,6 +188,6 @@ async def test_readings_at_0005_upgrade_to_compact_rows_and_come_back_exactly(ba
     assert revision == head_revision()
     assert diffs == []
     assert kept == [(p, float(ts), v, q, s) for p, ts, v, q, s in AT_0005]
-    # quality code | source code << 3; EM-1's usual source is the meter (2 of its 3), the caretaker's import
+    # quality code | source code << 5; EM-1's usual source is the meter (2 of its 3), the caretaker's import
     # is its other one (sources.id 1: ids go by name)
-    assert tags == [0, 4, 2 | 1 << 3, 1, 3, 0]
+    assert tags == [0, 4, 2 | 1 << 5, 1, 3, 0]

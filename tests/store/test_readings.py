@@ -135,3 +135,15 @@ async def test_a_point_with_several_sources_and_qualities_comes_back_as_written(
     assert await store.last_readings() == {"P.mixed": written[2], "P.other": written[3]}
     assert await store.readings("P.never-written", t0, t0 + timedelta(hours=1)) == []
     assert await store.reading_count("P.never-written") == 0
+
+
+async def test_values_come_back_bit_for_bit_however_they_are_stored(store: Store) -> None:
+    # decimals with up to 3 places are stored as whole numbers on SQLite (codes.compact); the rest as
+    # they are: every one must read back as the same float (SQLite, REAL column or not, keeps no sign
+    # on a zero: -0.0 comes back as 0.0, as it always did)
+    values = [1234.56, 0.1, 0.30000000000000004, -3.25, 1e-9, 123456789.123, 2.0**60 + 0.5, 7.0, 0.0, 1 / 3]
+    t0 = datetime(2025, 3, 1, tzinfo=UTC)
+    written = [Reading("P.values", t0 + timedelta(minutes=i), v) for i, v in enumerate(values)]
+    await store.insert_readings(written)
+    got = await store.readings("P.values", t0, t0 + timedelta(days=1))
+    assert [r.value.hex() for r in got] == [v.hex() for v in values]

@@ -2,9 +2,10 @@
 
 A reading row was (point_id text, ts, value, quality text, source text, received_at), ~55 bytes on
 SQLite. It becomes (ts, value, point, tag): the point's key lives once in `point_keys`, each source
-string once in `sources`, and `tag` packs the quality code with the source code (0 = the point's
-usual source). `received_at` is dropped: nothing ever read it back (LPWAN keeps its receive times in
-`lpwan_frames`). Every existing reading is carried over with its point, time, value, quality and source.
+string once in `sources`, and `tag` packs the quality code, a decimal scale and the source code
+(0 = the point's usual source); see metering.store.codes. `received_at` is dropped: nothing ever
+read it back (LPWAN keeps its receive times in `lpwan_frames`). Every existing reading is carried
+over with its point, time, value, quality and source (its value as it is: scale 0).
 
 Revision ID: 0007
 Revises: 0005
@@ -22,8 +23,10 @@ branch_labels = None
 depends_on = None
 
 # fixed codes, as in metering.store.codes at this revision (a migration keeps describing its day)
+# tag = quality code | scale << 3 | source code << 5; rows carried over keep their value as it is (scale 0)
 QUALITY_CODES = {"measured": 0, "estimated": 1, "manual": 2, "corrected": 3, "questionable": 4}
 QUALITY_BITS = 3
+SOURCE_SHIFT = 5
 
 
 def _quality_case(column: str) -> str:
@@ -77,7 +80,7 @@ def upgrade() -> None:
     op.execute(
         "INSERT INTO readings (ts, value, point, tag)"
         f" SELECT r.ts, r.value, p.id, {_quality_case('r.quality')}"
-        f" + CASE WHEN s.id = p.source_id THEN 0 ELSE s.id * {1 << QUALITY_BITS} END"
+        f" + CASE WHEN s.id = p.source_id THEN 0 ELSE s.id * {1 << SOURCE_SHIFT} END"
         " FROM readings_0005 r JOIN point_keys p ON p.key = r.point_id JOIN sources s ON s.name = r.source"
     )
     op.drop_table("readings_0005")
@@ -98,10 +101,12 @@ def downgrade() -> None:
         sa.PrimaryKeyConstraint("point_id", "ts", name="pk_readings"),
         sqlite_with_rowid=False,
     )
-    code = f"r.tag / {1 << QUALITY_BITS}"
-    op.execute(
+    code = f"r.tag / {1 << SOURCE_SHIFT}"
+    scale = f"(r.tag / {1 << QUALITY_BITS}) % 4"  # integer division on both backends
+    op.execute(  # no receive time is kept: ts stands in for it
         "INSERT INTO readings (point_id, ts, value, quality, source, received_at)"
-        f" SELECT p.key, r.ts, r.value, {_quality_name('r.tag')}, s.name, r.ts"  # receive time: unknown, ts
+        f" SELECT p.key, r.ts, CASE {scale} WHEN 0 THEN r.value WHEN 1 THEN r.value / 10.0"
+        f" WHEN 2 THEN r.value / 100.0 ELSE r.value / 1000.0 END, {_quality_name('r.tag')}, s.name, r.ts"
         " FROM readings_0007 r JOIN point_keys p ON p.id = r.point"
         f" JOIN sources s ON s.id = CASE WHEN {code} = 0 THEN p.source_id ELSE {code} END"
     )
