@@ -13,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +50,7 @@ from metering.store.engine import WRITE_OPTION, create_engine, create_sqlite_bat
 from metering.store.keys import Keys, Learned
 from metering.store.migrate import upgrade
 from metering.store.records import Event
-from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms
+from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms, to_ms_many
 from metering.store.unavailable import explain
 from metering.store.urls import is_sqlite, normalise_db_url
 from metering.trends import TrendKind, TrendSample
@@ -89,6 +92,7 @@ class Store:
         self._keys = Keys(self.insert)
         self._batch_engine: Engine | None = None  # SQLite: the reading batches' own connection
         self._batch_executor: ThreadPoolExecutor | None = None
+        self._dirty_stmt: Any = None  # built on first use, then reused
 
     @classmethod
     @asynccontextmanager
@@ -229,20 +233,21 @@ class Store:
     def _dirty_upsert(self, spans: Mapping[str, tuple[int, int]]) -> tuple[Any, list[dict[str, Any]]]:
         """Widen each point's dirty span to cover these readings, in the readings' own transaction, so
         a crash can never store readings whose intervals nobody will recompute."""
-        table = t.interval_dirty
-        stmt = self.insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["point_id"],
-            set_={
-                "first_ts": case(
-                    (stmt.excluded.first_ts < table.c.first_ts, stmt.excluded.first_ts), else_=table.c.first_ts
-                ),
-                "last_ts": case(
-                    (stmt.excluded.last_ts > table.c.last_ts, stmt.excluded.last_ts), else_=table.c.last_ts
-                ),
-            },
-        )
-        return stmt, [{"point_id": p, "first_ts": a, "last_ts": b} for p, (a, b) in sorted(spans.items())]
+        if self._dirty_stmt is None:
+            table = t.interval_dirty
+            stmt = self.insert(table)
+            self._dirty_stmt = stmt.on_conflict_do_update(
+                index_elements=["point_id"],
+                set_={
+                    "first_ts": case(
+                        (stmt.excluded.first_ts < table.c.first_ts, stmt.excluded.first_ts), else_=table.c.first_ts
+                    ),
+                    "last_ts": case(
+                        (stmt.excluded.last_ts > table.c.last_ts, stmt.excluded.last_ts), else_=table.c.last_ts
+                    ),
+                },
+            )
+        return self._dirty_stmt, [{"point_id": p, "first_ts": a, "last_ts": b} for p, (a, b) in sorted(spans.items())]
 
     async def _point_readings(self, point_id: str, query: Callable[[int], Select[Any]]) -> list[Reading]:
         """Run `query(point key)` for the point's rows and decode them; no rows for an unknown point."""
@@ -710,43 +715,36 @@ class Store:
 
 
 class _Batch:
-    """Readings to insert, first one per (point, ms) kept, with what the insert needs besides."""
+    """Readings to insert, first one per (point, ms) kept, in key order, with what the insert needs."""
 
-    __slots__ = ("readings", "sources", "spans", "usual")
+    __slots__ = ("keys", "readings", "sources", "spans", "usual")
 
     def __init__(self, readings: Iterable[Reading]) -> None:
-        self.readings: dict[tuple[str, int], Reading] = {}
-        self.usual: dict[str, str] = {}  # point -> the source of its first reading here (for a new point)
-        self.sources: set[str] = set()
+        given = list(readings)
+        keys = list(zip((r.point_id for r in given), to_ms_many(r.ts for r in given), strict=True))
+        # first one wins inside a batch too, as it does across batches: the earliest assignment is last
+        self.readings: dict[tuple[str, int], Reading] = dict(zip(reversed(keys), reversed(given), strict=True))
+        self.keys = sorted(self.readings)  # (point, ts) order: the table's own, kindest to its b-tree
+        self.sources = {r.source for r in self.readings.values()}
+        self.usual: dict[str, str] = {}  # point -> the source of its earliest reading here (for a new point)
         self.spans: dict[str, tuple[int, int]] = {}  # point -> (first ts, last ts): its dirty span
-        kept = self.readings
-        for reading in readings:
-            key = (reading.point_id, to_ms(reading.ts))
-            if key in kept:  # first one wins inside a batch too, as it does across batches
-                continue
-            kept[key] = reading
-            self.sources.add(reading.source)
-            point, ts = key
-            span = self.spans.get(point)
-            if span is None:
-                self.spans[point] = (ts, ts)
-                self.usual[point] = reading.source
-            elif ts < span[0]:
-                self.spans[point] = (ts, span[1])
-            elif ts > span[1]:
-                self.spans[point] = (span[0], ts)
+        for point, group in groupby(self.keys, key=itemgetter(0)):
+            first = next(group)
+            last = deque(group, maxlen=1)  # noqa: B031 (the rest of the group after `first`)
+            self.spans[point] = (first[1], last[0][1] if last else first[1])
+            self.usual[point] = self.readings[first].source
 
     def rows(self, learned: Learned, *, scaled: bool) -> list[tuple[int, float, int, int]]:
         """(ts, value, point, tag) per reading, READING_COLUMNS order, with the ids `learned` holds;
         `scaled` stores values as whole numbers where exact (SQLite, see `codes.compact`)."""
-        points, source_ids = learned.points, learned.sources
-        items = list(self.readings.items())
+        points, source_ids, kept = learned.points, learned.sources, self.readings
+        chosen = [kept[key] for key in self.keys]
         if scaled:
-            values, scales = compact_many([r.value for _, r in items])
+            values, scales = compact_many([r.value for r in chosen])
         else:
-            values, scales = [r.value for _, r in items], [0] * len(items)
+            values, scales = [r.value for r in chosen], [0] * len(chosen)
         rows = []
-        for ((point_id, ts), r), value, scale in zip(items, values, scales, strict=True):
+        for (point_id, ts), r, value, scale in zip(self.keys, chosen, values, scales, strict=True):
             point = points[point_id]
             source = source_ids[r.source]
             code = USUAL_SOURCE if source == point.usual_source else source
