@@ -13,14 +13,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +183,7 @@ class Store:
                 conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
                 learned = await conn.run_sync(self._keys.assign, batch.usual, batch.sources)
                 self._keys.commit(learned)  # each id's insert committed by itself: safe to keep now
-                rows = batch.rows(learned, scaled=False)
+                rows = batch.rows(learned, scaled=False, first_only=True)
                 spans = sorted(batch.spans.items())  # one order for every writer: no deadlock
                 params = {
                     **dict(zip(READING_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)),
@@ -209,7 +206,9 @@ class Store:
                 learned = self._keys.assign(conn, batch.usual, batch.sources)
                 # compiled once, rows as tuples: SQLAlchemy's per-row parameter processing would
                 # otherwise cost about as much as SQLite's own work
-                result = conn.exec_driver_sql(self._sqlite_insert_sql, batch.rows(learned, scaled=True))
+                result = conn.exec_driver_sql(
+                    self._sqlite_insert_sql, batch.rows(learned, scaled=True, first_only=False)
+                )
                 conn.execute(*self._dirty_upsert(batch.spans))
                 return int(result.rowcount), learned
 
@@ -715,41 +714,58 @@ class Store:
 
 
 class _Batch:
-    """Readings to insert, first one per (point, ms) kept, in key order, with what the insert needs."""
+    """Readings to insert, in the order given, with what the insert needs besides.
 
-    __slots__ = ("keys", "readings", "sources", "spans", "usual")
+    Where two share a (point, ms), the first one wins, inside a batch as across batches: the rows go
+    in the order given and ON CONFLICT DO NOTHING skips the later one (SQLite executes them one by
+    one; for PostgreSQL `rows(first_only=True)` leaves the later ones out before the statement)."""
+
+    __slots__ = ("ms", "readings", "sources", "spans", "usual")
 
     def __init__(self, readings: Iterable[Reading]) -> None:
-        given = list(readings)
-        keys = list(zip((r.point_id for r in given), to_ms_many(r.ts for r in given), strict=True))
-        # first one wins inside a batch too, as it does across batches: the earliest assignment is last
-        self.readings: dict[tuple[str, int], Reading] = dict(zip(reversed(keys), reversed(given), strict=True))
-        self.keys = sorted(self.readings)  # (point, ts) order: the table's own, kindest to its b-tree
-        self.sources = {r.source for r in self.readings.values()}
-        self.usual: dict[str, str] = {}  # point -> the source of its earliest reading here (for a new point)
-        self.spans: dict[str, tuple[int, int]] = {}  # point -> (first ts, last ts): its dirty span
-        for point, group in groupby(self.keys, key=itemgetter(0)):
-            first = next(group)
-            last = deque(group, maxlen=1)  # noqa: B031 (the rest of the group after `first`)
-            self.spans[point] = (first[1], last[0][1] if last else first[1])
-            self.usual[point] = self.readings[first].source
+        self.readings = list(readings)
+        self.ms = to_ms_many(r.ts for r in self.readings)
+        self.sources = {r.source for r in self.readings}
+        self.usual: dict[str, str] = {}  # point -> the source of its first reading here (for a new point)
+        spans: dict[str, list[int]] = {}  # point -> [first ts, last ts]: its dirty span
+        for r, ts in zip(self.readings, self.ms, strict=True):
+            span = spans.get(r.point_id)
+            if span is None:
+                spans[r.point_id] = [ts, ts]
+                self.usual[r.point_id] = r.source
+            elif ts < span[0]:
+                span[0] = ts
+            elif ts > span[1]:
+                span[1] = ts
+        self.spans = {point: (first, last) for point, (first, last) in spans.items()}
 
-    def rows(self, learned: Learned, *, scaled: bool) -> list[tuple[int, float, int, int]]:
+    def rows(self, learned: Learned, *, scaled: bool, first_only: bool) -> list[tuple[int, float, int, int]]:
         """(ts, value, point, tag) per reading, READING_COLUMNS order, with the ids `learned` holds;
         `scaled` stores values as whole numbers where exact (SQLite, see `codes.compact`)."""
-        points, source_ids, kept = learned.points, learned.sources, self.readings
-        chosen = [kept[key] for key in self.keys]
+        points, source_ids = learned.points, learned.sources
+        given, ms = self.readings, self.ms
+        if first_only:
+            firsts: dict[tuple[str, int], int] = {}
+            for index, (r, ts) in enumerate(zip(given, ms, strict=True)):
+                firsts.setdefault((r.point_id, ts), index)
+            if len(firsts) < len(given):
+                given = [given[i] for i in firsts.values()]
+                ms = [ms[i] for i in firsts.values()]
         if scaled:
-            values, scales = compact_many([r.value for r in chosen])
+            values, scales = compact_many([r.value for r in given])
         else:
-            values, scales = [r.value for r in chosen], [0] * len(chosen)
-        rows = []
-        for (point_id, ts), r, value, scale in zip(self.keys, chosen, values, scales, strict=True):
-            point = points[point_id]
-            source = source_ids[r.source]
-            code = USUAL_SOURCE if source == point.usual_source else source
-            rows.append((ts, value, point.id, QUALITY_CODES[r.quality] | scale << SCALE_SHIFT | code << SOURCE_SHIFT))
-        return rows
+            values, scales = [r.value for r in given], [0] * len(given)
+        return [
+            (
+                ts,
+                value,
+                (point := points[r.point_id]).id,
+                QUALITY_CODES[r.quality]
+                | scale << SCALE_SHIFT
+                | (USUAL_SOURCE if (source := source_ids[r.source]) == point.usual_source else source) << SOURCE_SHIFT,
+            )
+            for r, ts, value, scale in zip(given, ms, values, scales, strict=True)
+        ]
 
 
 def _compiled_reading_insert(engine: AsyncEngine) -> str:
