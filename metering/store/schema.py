@@ -26,16 +26,36 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+# revision 0007: compact readings. The point and source strings live once in `point_keys` and
+# `sources`; a reading row holds integers and its value (see docs/storage.md for the byte count).
+point_keys = Table(
+    "point_keys",
+    metadata,
+    Column("id", Integer, autoincrement=True, nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("source_id", Integer, nullable=True),  # the point's usual source: its readings store 0
+    PrimaryKeyConstraint("id", name="pk_point_keys"),
+    UniqueConstraint("key", name="uq_point_keys_key"),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, autoincrement=True, nullable=False),
+    Column("name", String(200), nullable=False),
+    PrimaryKeyConstraint("id", name="pk_sources"),
+    UniqueConstraint("name", name="uq_sources_name"),
+)
+
+# Column order keeps PostgreSQL from padding (8-byte columns first); the key is still (point, ts).
 readings = Table(
     "readings",
     metadata,
-    Column("point_id", String(200), nullable=False),
     Column("ts", BigInteger, nullable=False),
     Column("value", Float, nullable=False),
-    Column("quality", String(20), nullable=False),
-    Column("source", String(200), nullable=False),
-    Column("received_at", BigInteger, nullable=False),
-    PrimaryKeyConstraint("point_id", "ts", name="pk_readings"),
+    Column("point", Integer, nullable=False),  # point_keys.id
+    Column("tag", Integer, nullable=False),  # quality | decimal scale << 3 | source << 5 (`codes`)
+    PrimaryKeyConstraint("point", "ts", name="pk_readings"),
     sqlite_with_rowid=False,
 )
 

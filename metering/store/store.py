@@ -10,18 +10,20 @@ caller that should write readings while the service runs (one writer, datasette 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, case, func, select, text, update
+from sqlalchemy import Row, Select, Table, and_, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -31,17 +33,44 @@ from metering.exchanges import MeterExchange, format_register
 from metering.health import DeviceHealth, after_attempt
 from metering.readings import Interval, Quality, Reading
 from metering.store import schema as t
-from metering.store.engine import WRITE_OPTION, create_engine
+from metering.store.codes import (
+    QUALITY_CODES,
+    SCALE_SHIFT,
+    SOURCE_SHIFT,
+    USUAL_SOURCE,
+    compact_many,
+    quality_of,
+    source_of,
+    value_of,
+)
+from metering.store.engine import WRITE_OPTION, create_engine, create_sqlite_batch_engine
+from metering.store.keys import Keys, Learned
 from metering.store.migrate import upgrade
 from metering.store.records import Event
-from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms
+from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms, to_ms_many
 from metering.store.unavailable import explain
 from metering.store.urls import is_sqlite, normalise_db_url
 from metering.trends import TrendKind, TrendSample
 
 log = logging.getLogger(__name__)
 
-READING_COLUMNS = ("point_id", "ts", "value", "quality", "source", "received_at")
+READING_COLUMNS = ("ts", "value", "point", "tag")
+_ROW = (t.readings.c.ts, t.readings.c.value, t.readings.c.tag)
+
+# PostgreSQL: a batch as one statement: the rows as four unnested arrays (ON CONFLICT keeps the first
+# reading per point and time) and the points' dirty spans widened, counting the rows really inserted
+_PG_BULK_INSERT = text(
+    "WITH inserted AS (INSERT INTO readings (ts, value, point, tag)"
+    " SELECT * FROM unnest(CAST(:ts AS BIGINT[]), CAST(:value AS DOUBLE PRECISION[]),"
+    " CAST(:point AS INTEGER[]), CAST(:tag AS INTEGER[]))"
+    " ON CONFLICT (point, ts) DO NOTHING RETURNING 1),"
+    " dirty AS (INSERT INTO interval_dirty (point_id, first_ts, last_ts)"
+    " SELECT * FROM unnest(CAST(:dirty_point AS VARCHAR[]), CAST(:dirty_first AS BIGINT[]),"
+    " CAST(:dirty_last AS BIGINT[]))"
+    " ON CONFLICT (point_id) DO UPDATE SET first_ts = LEAST(interval_dirty.first_ts, excluded.first_ts),"
+    " last_ts = GREATEST(interval_dirty.last_ts, excluded.last_ts))"
+    " SELECT count(*) FROM inserted"
+)
 
 
 class StoreConflict(ValueError):
@@ -57,6 +86,10 @@ class Store:
         self._schema = schema
         self._sqlite = engine.dialect.name == "sqlite"
         self._sqlite_insert_sql = _compiled_reading_insert(engine) if self._sqlite else None
+        self._keys = Keys(self.insert)
+        self._batch_engine: Engine | None = None  # SQLite: the reading batches' own connection
+        self._batch_executor: ThreadPoolExecutor | None = None
+        self._dirty_stmt: Any = None  # built on first use, then reused
 
     @classmethod
     @asynccontextmanager
@@ -83,7 +116,12 @@ class Store:
                 await store.ensure_schema()
             except (OSError, SQLAlchemyError) as error:
                 raise explain(parsed, error) from error
-            yield store
+            try:
+                yield store
+            finally:
+                await store._close_batch_engine()
+                if store._batch_executor is not None:
+                    store._batch_executor.shutdown(wait=True)
         finally:
             await engine.dispose()
 
@@ -95,6 +133,8 @@ class Store:
             quoted = self._engine.dialect.identifier_preparer.quote_schema(self._schema)
             async with self._engine.begin() as conn:
                 await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+        self._keys.clear()  # a database made anew numbers its points and sources anew
+        await self._close_batch_engine()
         await upgrade(self._engine)
 
     @property
@@ -126,90 +166,142 @@ class Store:
     async def insert_readings(self, readings: Iterable[Reading], *, received_at: datetime | None = None) -> int:
         """Insert new readings; one already stored for (point_id, ts) keeps its first value.
 
-        Returns how many rows were actually inserted.
+        Returns how many rows were actually inserted. `received_at` is accepted as before and not
+        stored: since revision 0007 a reading row keeps no receive time (docs/storage.md).
         """
-        received = to_ms(received_at or self._clock())
-        rows: dict[tuple[str, int], tuple[Any, ...]] = {}
-        for reading in readings:
-            key = (reading.point_id, to_ms(reading.ts))
-            if key not in rows:  # first one wins inside a batch too, as it does across batches
-                rows[key] = (*key, reading.value, reading.quality.value, reading.source, received)
-        if not rows:
+        batch = _Batch(readings)
+        if not batch.readings:
             return 0
-        async with self.write() as conn:
-            if self._sqlite_insert_sql is not None:
-                # Core statement compiled once, rows passed as tuples: per-row parameter processing
-                # in SQLAlchemy would otherwise cost about as much as SQLite's own work
-                result = await conn.exec_driver_sql(self._sqlite_insert_sql, list(rows.values()))
-                await self._mark_dirty(conn, rows.keys())
-                return int(result.rowcount)
-            # asyncpg reports no executemany row count: RETURNING lists the rows really inserted
-            stmt = self.insert(t.readings).on_conflict_do_nothing(index_elements=["point_id", "ts"])
-            params = [dict(zip(READING_COLUMNS, row, strict=True)) for row in rows.values()]
-            result = await conn.execute(stmt.returning(t.readings.c.ts), params)
-            inserted = len(result.all())
-            await self._mark_dirty(conn, rows.keys())
-            return inserted
+        if self._sqlite_insert_sql is not None:
+            # the whole batch in one call on the batch thread (see engine.create_sqlite_batch_engine)
+            loop = asyncio.get_running_loop()
+            inserted, learned = await loop.run_in_executor(self._batch_thread(), self._insert_sqlite_batch, batch)
+        else:
+            # one statement, alone in its own transaction (autocommit: no BEGIN/COMMIT round trips):
+            # the readings as four unnested arrays and, in the same statement, their dirty spans
+            async with self._engine.connect() as plain:
+                conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
+                learned = await conn.run_sync(self._keys.assign, batch.usual, batch.sources)
+                self._keys.commit(learned)  # each id's insert committed by itself: safe to keep now
+                rows = batch.rows(learned, scaled=False, first_only=True)
+                spans = sorted(batch.spans.items())  # one order for every writer: no deadlock
+                params = {
+                    **dict(zip(READING_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)),
+                    "dirty_point": [point for point, _ in spans],
+                    "dirty_first": [first for _, (first, _) in spans],
+                    "dirty_last": [last for _, (_, last) in spans],
+                }
+                inserted = int((await conn.execute(_PG_BULK_INSERT, params)).scalar_one())
+        self._keys.commit(learned)
+        return inserted
 
-    async def _mark_dirty(self, conn: AsyncConnection, keys: Iterable[tuple[str, int]]) -> None:
-        """Widen each point's dirty span to cover these readings, in the readings' own transaction, so
-        a crash can never store readings whose intervals nobody will recompute."""
-        spans: dict[str, tuple[int, int]] = {}
-        for point_id, ts in keys:
-            first, last = spans.get(point_id, (ts, ts))
-            spans[point_id] = (min(first, ts), max(last, ts))
-        await self.mark_dirty_spans(conn, spans)
+    def _insert_sqlite_batch(self, batch: _Batch) -> tuple[int, Learned]:
+        """On the batch thread: ids, rows, dirty spans, one transaction (BEGIN IMMEDIATE)."""
+        if self._batch_engine is None:
+            self._batch_engine = create_sqlite_batch_engine(self._engine.url)
+        assert self._sqlite_insert_sql is not None
+        with self._batch_engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})  # BEGIN IMMEDIATE (engine.py)
+            with conn.begin():
+                learned = self._keys.assign(conn, batch.usual, batch.sources)
+                # compiled once, rows as tuples: SQLAlchemy's per-row parameter processing would
+                # otherwise cost about as much as SQLite's own work
+                result = conn.exec_driver_sql(
+                    self._sqlite_insert_sql, batch.rows(learned, scaled=True, first_only=False)
+                )
+                conn.execute(*self._dirty_upsert(batch.spans))
+                return int(result.rowcount), learned
+
+    def _batch_thread(self) -> ThreadPoolExecutor:
+        if self._batch_executor is None:
+            self._batch_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-batch")
+        return self._batch_executor
+
+    async def _close_batch_engine(self) -> None:
+        """Dispose of the batch thread's connection (on close, and when the database may be a new file)."""
+        if self._batch_executor is None:
+            return
+        engine, self._batch_engine = self._batch_engine, None
+        if engine is not None:
+            await asyncio.get_running_loop().run_in_executor(self._batch_executor, engine.dispose)
 
     async def mark_dirty_spans(self, conn: AsyncConnection, spans: Mapping[str, tuple[int, int]]) -> None:
-        if not spans:
-            return
-        table = t.interval_dirty
-        stmt = self.insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["point_id"],
-            set_={
-                "first_ts": case(
-                    (stmt.excluded.first_ts < table.c.first_ts, stmt.excluded.first_ts), else_=table.c.first_ts
-                ),
-                "last_ts": case(
-                    (stmt.excluded.last_ts > table.c.last_ts, stmt.excluded.last_ts), else_=table.c.last_ts
-                ),
-            },
-        )
-        params = [{"point_id": p, "first_ts": a, "last_ts": b} for p, (a, b) in sorted(spans.items())]
-        await conn.execute(stmt, params)
+        if spans:
+            await conn.execute(*self._dirty_upsert(spans))
+
+    def _dirty_upsert(self, spans: Mapping[str, tuple[int, int]]) -> tuple[Any, list[dict[str, Any]]]:
+        """Widen each point's dirty span to cover these readings, in the readings' own transaction, so
+        a crash can never store readings whose intervals nobody will recompute."""
+        if self._dirty_stmt is None:
+            table = t.interval_dirty
+            stmt = self.insert(table)
+            self._dirty_stmt = stmt.on_conflict_do_update(
+                index_elements=["point_id"],
+                set_={
+                    "first_ts": case(
+                        (stmt.excluded.first_ts < table.c.first_ts, stmt.excluded.first_ts), else_=table.c.first_ts
+                    ),
+                    "last_ts": case(
+                        (stmt.excluded.last_ts > table.c.last_ts, stmt.excluded.last_ts), else_=table.c.last_ts
+                    ),
+                },
+            )
+        return self._dirty_stmt, [{"point_id": p, "first_ts": a, "last_ts": b} for p, (a, b) in sorted(spans.items())]
+
+    async def _point_readings(self, point_id: str, query: Callable[[int], Select[Any]]) -> list[Reading]:
+        """Run `query(point key)` for the point's rows and decode them; no rows for an unknown point."""
+        async with self._engine.connect() as conn:
+            point = await conn.run_sync(self._keys.point, point_id)
+            if point is None:
+                return []
+            rows = (await conn.execute(query(point.id))).all()
+            return await self._decode(conn, [(point_id, point.usual_source, row) for row in rows])
+
+    async def _decode(self, conn: AsyncConnection, rows: list[tuple[str, int | None, Any]]) -> list[Reading]:
+        names = self._keys.source_names
+        if any(source_of(row.tag, usual) not in names for _, usual, row in rows):
+            await conn.run_sync(self._keys.load_sources)
+        return [
+            Reading(
+                point_id,
+                from_ms(row.ts),
+                value_of(row.value, row.tag),
+                quality_of(row.tag),
+                names[source_of(row.tag, usual)],
+            )
+            for point_id, usual, row in rows
+        ]
 
     async def readings(self, point_id: str, start: datetime, end: datetime) -> list[Reading]:
         """Readings of `point_id` with start <= ts < end, oldest first."""
         c = t.readings.c
-        rows = await self.fetch(
-            select(c.point_id, c.ts, c.value, c.quality, c.source)
-            .where(c.point_id == point_id, c.ts >= to_ms(start), c.ts < to_ms(end))
-            .order_by(c.ts)
+        return await self._point_readings(
+            point_id,
+            lambda point: select(*_ROW).where(c.point == point, c.ts >= to_ms(start), c.ts < to_ms(end)).order_by(c.ts),
         )
-        return [_reading(row) for row in rows]
 
     async def reading_count(self, point_id: str, *, before: datetime | None = None, inclusive: bool = False) -> int:
         """How many readings `point_id` has (all, or stamped before `before`; at it too when `inclusive`)."""
         c = t.readings.c
-        statement = select(func.count()).select_from(t.readings).where(c.point_id == point_id)
-        if before is not None:
-            moment = to_ms(before)
-            statement = statement.where(c.ts <= moment if inclusive else c.ts < moment)
-        rows = await self.fetch(statement)
-        return int(rows[0][0])
+        async with self._engine.connect() as conn:
+            point = await conn.run_sync(self._keys.point, point_id)
+            if point is None:
+                return 0
+            statement = select(func.count()).select_from(t.readings).where(c.point == point.id)
+            if before is not None:
+                moment = to_ms(before)
+                statement = statement.where(c.ts <= moment if inclusive else c.ts < moment)
+            return int((await conn.execute(statement)).scalar_one())
 
     async def readings_page(self, point_id: str, offset: int, limit: int) -> list[Reading]:
         """Readings `offset` .. `offset + limit - 1` of `point_id` in time order (0 is the oldest)."""
         c = t.readings.c
-        rows = await self.fetch(
-            select(c.point_id, c.ts, c.value, c.quality, c.source)
-            .where(c.point_id == point_id)
-            .order_by(c.ts)
-            .offset(max(offset, 0))
-            .limit(max(limit, 0))
+        return await self._point_readings(
+            point_id,
+            lambda point: (
+                select(*_ROW).where(c.point == point).order_by(c.ts).offset(max(offset, 0)).limit(max(limit, 0))
+            ),
         )
-        return [_reading(row) for row in rows]
 
     async def readings_around(self, point_id: str, ts: datetime, *, before: int, after: int) -> list[Reading]:
         """Up to `before` readings strictly before `ts` and `after` at or after it, oldest first.
@@ -217,15 +309,16 @@ class Store:
         Limit and order are in SQL: a point with years of readings costs the rows asked for.
         """
         c = t.readings.c
-        columns = (c.point_id, c.ts, c.value, c.quality, c.source)
         moment = to_ms(ts)
-        older = await self.fetch(
-            select(*columns).where(c.point_id == point_id, c.ts < moment).order_by(c.ts.desc()).limit(before)
+        older = await self._point_readings(
+            point_id,
+            lambda point: select(*_ROW).where(c.point == point, c.ts < moment).order_by(c.ts.desc()).limit(before),
         )
-        newer = await self.fetch(
-            select(*columns).where(c.point_id == point_id, c.ts >= moment).order_by(c.ts).limit(after)
+        newer = await self._point_readings(
+            point_id,
+            lambda point: select(*_ROW).where(c.point == point, c.ts >= moment).order_by(c.ts).limit(after),
         )
-        return [_reading(row) for row in reversed(older)] + [_reading(row) for row in newer]
+        return list(reversed(older)) + newer
 
     async def reading_span(self) -> tuple[datetime, datetime] | None:
         """The first and last reading time over every point, or None for an empty store."""
@@ -237,36 +330,39 @@ class Store:
 
     async def last_reading(self, point_id: str) -> Reading | None:
         c = t.readings.c
-        rows = await self.fetch(
-            select(c.point_id, c.ts, c.value, c.quality, c.source)
-            .where(c.point_id == point_id)
-            .order_by(c.ts.desc())
-            .limit(1)
+        rows = await self._point_readings(
+            point_id, lambda point: select(*_ROW).where(c.point == point).order_by(c.ts.desc()).limit(1)
         )
-        return _reading(rows[0]) if rows else None
+        return rows[0] if rows else None
 
     async def reading_before(self, point_id: str, ts: datetime, *, inclusive: bool = False) -> Reading | None:
         """The latest reading strictly before `ts` (at or before it with `inclusive=True`)."""
         c = t.readings.c
-        bound = c.ts <= to_ms(ts) if inclusive else c.ts < to_ms(ts)
-        rows = await self.fetch(
-            select(c.point_id, c.ts, c.value, c.quality, c.source)
-            .where(c.point_id == point_id, bound)
-            .order_by(c.ts.desc())
-            .limit(1)
+        moment = to_ms(ts)
+        rows = await self._point_readings(
+            point_id,
+            lambda point: (
+                select(*_ROW)
+                .where(c.point == point, c.ts <= moment if inclusive else c.ts < moment)
+                .order_by(c.ts.desc())
+                .limit(1)
+            ),
         )
-        return _reading(rows[0]) if rows else None
+        return rows[0] if rows else None
 
     async def last_readings(self) -> dict[str, Reading]:
         """The latest reading of every point, e.g. to publish status values on start-up."""
-        c = t.readings.c
-        latest = select(c.point_id, func.max(c.ts).label("ts")).group_by(c.point_id).subquery()
-        rows = await self.fetch(
-            select(c.point_id, c.ts, c.value, c.quality, c.source).join(
-                latest, and_(c.point_id == latest.c.point_id, c.ts == latest.c.ts)
-            )
+        c, k = t.readings.c, t.point_keys.c
+        latest = select(c.point, func.max(c.ts).label("ts")).group_by(c.point).subquery()
+        query = (
+            select(k.key, k.source_id, *_ROW)
+            .join(latest, and_(c.point == latest.c.point, c.ts == latest.c.ts))
+            .join(t.point_keys, k.id == c.point)
         )
-        return {row.point_id: _reading(row) for row in rows}
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+            readings = await self._decode(conn, [(row.key, row.source_id, row) for row in rows])
+        return {reading.point_id: reading for reading in readings}
 
     # -- intervals --------------------------------------------------------------------------------
 
@@ -367,9 +463,7 @@ class Store:
             **_finding_columns(event),
         }
         c = t.events.c
-        stmt = (
-            self.insert(t.events).values(values).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(c.id)
-        )
+        stmt = self.insert(t.events).values(values).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(c.id)
         async with self.write() as conn:
             new_id = (await conn.execute(stmt)).scalar()
             if new_id is None:
@@ -619,9 +713,64 @@ class Store:
         return [_exchange(row) for row in rows]
 
 
+class _Batch:
+    """Readings to insert, in the order given, with what the insert needs besides.
+
+    Where two share a (point, ms), the first one wins, inside a batch as across batches: the rows go
+    in the order given and ON CONFLICT DO NOTHING skips the later one (SQLite executes them one by
+    one; for PostgreSQL `rows(first_only=True)` leaves the later ones out before the statement)."""
+
+    __slots__ = ("ms", "readings", "sources", "spans", "usual")
+
+    def __init__(self, readings: Iterable[Reading]) -> None:
+        self.readings = list(readings)
+        self.ms = to_ms_many(r.ts for r in self.readings)
+        self.sources = {r.source for r in self.readings}
+        self.usual: dict[str, str] = {}  # point -> the source of its first reading here (for a new point)
+        spans: dict[str, list[int]] = {}  # point -> [first ts, last ts]: its dirty span
+        for r, ts in zip(self.readings, self.ms, strict=True):
+            span = spans.get(r.point_id)
+            if span is None:
+                spans[r.point_id] = [ts, ts]
+                self.usual[r.point_id] = r.source
+            elif ts < span[0]:
+                span[0] = ts
+            elif ts > span[1]:
+                span[1] = ts
+        self.spans = {point: (first, last) for point, (first, last) in spans.items()}
+
+    def rows(self, learned: Learned, *, scaled: bool, first_only: bool) -> list[tuple[int, float, int, int]]:
+        """(ts, value, point, tag) per reading, READING_COLUMNS order, with the ids `learned` holds;
+        `scaled` stores values as whole numbers where exact (SQLite, see `codes.compact`)."""
+        points, source_ids = learned.points, learned.sources
+        given, ms = self.readings, self.ms
+        if first_only:
+            firsts: dict[tuple[str, int], int] = {}
+            for index, (r, ts) in enumerate(zip(given, ms, strict=True)):
+                firsts.setdefault((r.point_id, ts), index)
+            if len(firsts) < len(given):
+                given = [given[i] for i in firsts.values()]
+                ms = [ms[i] for i in firsts.values()]
+        if scaled:
+            values, scales = compact_many([r.value for r in given])
+        else:
+            values, scales = [r.value for r in given], [0] * len(given)
+        return [
+            (
+                ts,
+                value,
+                (point := points[r.point_id]).id,
+                QUALITY_CODES[r.quality]
+                | scale << SCALE_SHIFT
+                | (USUAL_SOURCE if (source := source_ids[r.source]) == point.usual_source else source) << SOURCE_SHIFT,
+            )
+            for r, ts, value, scale in zip(given, ms, values, scales, strict=True)
+        ]
+
+
 def _compiled_reading_insert(engine: AsyncEngine) -> str:
     """The readings insert as SQLite SQL with `?` placeholders in READING_COLUMNS order."""
-    stmt = sqlite.insert(t.readings).on_conflict_do_nothing(index_elements=["point_id", "ts"])
+    stmt = sqlite.insert(t.readings).on_conflict_do_nothing(index_elements=["point", "ts"])
     compiled = stmt.compile(dialect=engine.dialect, column_keys=list(READING_COLUMNS))
     if tuple(compiled.positiontup or ()) != READING_COLUMNS:
         raise RuntimeError(f"unexpected parameter order {compiled.positiontup!r} for readings insert")
@@ -634,10 +783,6 @@ def _make_parent_dir(url: URL) -> None:
 
 
 # -- row -> domain value --------------------------------------------------------------------------
-
-
-def _reading(row: Row[Any]) -> Reading:
-    return Reading(row.point_id, from_ms(row.ts), row.value, Quality(row.quality), row.source)
 
 
 def _health(row: Row[Any]) -> DeviceHealth:

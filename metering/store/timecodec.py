@@ -6,6 +6,7 @@ cannot be silently re-interpreted in a session time zone the way TIMESTAMP colum
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -18,6 +19,15 @@ def to_ms(moment: datetime) -> int:
         raise ValueError(f"naive datetime {moment!r} cannot be stored; give it a time zone")
     # integer arithmetic: float timestamps lose microseconds far from the epoch
     return (moment - EPOCH) // _MS
+
+
+def to_ms_many(moments: Iterable[datetime]) -> list[int]:
+    """`to_ms` of each, for a batch: the same numbers, and the same error for a naive datetime."""
+    given = list(moments)
+    try:
+        return [(moment - EPOCH) // _MS for moment in given]
+    except TypeError:  # naive minus aware: let to_ms say which one and why
+        return [to_ms(moment) for moment in given]
 
 
 def from_ms(ms: int) -> datetime:

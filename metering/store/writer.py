@@ -5,8 +5,9 @@ writer means pollers never contend for the database lock. The queue is bounded s
 database slows the producers down (backpressure) instead of growing memory or dropping readings.
 
 Failures: a batch that fails is retried with exponential back-off, keeping it in memory and taking
-nothing more from the queue, for as long as the writer runs; the error is logged and exposed as
-`last_error`. Only when closing does the writer give up: what it could not store is kept in
+no more than the next batch from the queue (gathered while one commits), for as long as the writer
+runs; the error is logged and exposed as `last_error`. Only when closing does the writer give up:
+what it could not store is kept in
 `unwritten` and `__aexit__` raises `WriterError`, so the loss is never silent.
 """
 
@@ -136,10 +137,15 @@ class ReadingWriter:
 
     async def put(self, reading: Reading) -> None:
         """Queue one reading; waits while the queue is full."""
-        self._require_running()
+        task = self._task
+        if task is None or task.done():
+            self._require_running()
         if self._closing:
             raise WriterError("the writer is closing")
-        await self._queue.put(reading)
+        try:  # the hot path of every poller: no coroutine of the queue's own when there is room
+            self._queue.put_nowait(reading)
+        except asyncio.QueueFull:
+            await self._queue.put(reading)
 
     async def put_many(self, readings: list[Reading]) -> None:
         for reading in readings:
@@ -161,30 +167,44 @@ class ReadingWriter:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         stopping = False
-        while not stopping:
-            batch: list[Reading] = []
-            waiters: list[_Flush] = []
-            stopping = self._take(await self._queue.get(), batch, waiters)
-            deadline = loop.time() + self._flush_interval
-            # gather a batch: what is already queued, then whatever arrives before the deadline
-            while batch and not waiters and not stopping and len(batch) < self._max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        break
+        # the batch being committed while the next one is gathered: the database's work (on its own
+        # thread or server) overlaps with taking readings off the queue; commits stay one at a time,
+        # in order, and a flush waiter is answered once its batch and every one before are committed
+        committing: asyncio.Task[None] | None = None
+        try:
+            while not stopping:
+                batch: list[Reading] = []
+                waiters: list[_Flush] = []
+                stopping = self._take(await self._queue.get(), batch, waiters)
+                deadline = loop.time() + self._flush_interval
+                # gather a batch: what is already queued, then whatever arrives before the deadline
+                while batch and not waiters and not stopping and len(batch) < self._max_batch:
                     try:
-                        async with asyncio.timeout(remaining):
-                            item = await self._queue.get()  # cancellation-safe: no item is lost
-                    except TimeoutError:
-                        break
-                stopping = self._take(item, batch, waiters)
-            if batch:
-                await self._commit(batch)
-            for waiter in waiters:
-                if not waiter.done.done():
-                    waiter.done.set_result(None)
+                        item = self._queue.get_nowait()
+                    except asyncio.QueueEmpty:
+                        remaining = deadline - loop.time()
+                        if remaining <= 0:
+                            break
+                        try:
+                            async with asyncio.timeout(remaining):
+                                item = await self._queue.get()  # cancellation-safe: no item is lost
+                        except TimeoutError:
+                            break
+                    stopping = self._take(item, batch, waiters)
+                if committing is not None:
+                    await committing
+                committing = asyncio.create_task(self._commit_and_answer(batch, waiters), name="reading-commit")
+            await committing
+        finally:
+            if committing is not None and not committing.done():
+                committing.cancel()
+
+    async def _commit_and_answer(self, batch: list[Reading], waiters: list[_Flush]) -> None:
+        if batch:
+            await self._commit(batch)
+        for waiter in waiters:
+            if not waiter.done.done():
+                waiter.done.set_result(None)
 
     @staticmethod
     def _take(item: _Item, batch: list[Reading], waiters: list[_Flush]) -> bool:

@@ -147,3 +147,50 @@ async def test_a_database_of_every_earlier_schema_upgrades_with_its_readings(tmp
     assert revision == head_revision()
     assert diffs == []
     assert [(r.value, r.source) for r in kept] == [(1234.5, "modbus:em-1")]
+
+
+# (point, ts, value, quality, source): two sources on one point, every quality, a point per device
+AT_0005 = [
+    ("EM-1.energy", 1764547200000, 1234.5, "measured", "modbus:em-1"),
+    ("EM-1.energy", 1764547260123, 1234.75, "questionable", "modbus:em-1"),
+    ("EM-1.energy", 1764547320000, 1235.0, "manual", "import:caretaker.csv"),
+    ("EM-2.energy", 1764547200000, 0.1, "estimated", "modbus:em-2"),
+    ("EM-2.energy", 1764547200001, -3.25, "corrected", "modbus:em-2"),
+    ("WAT-1.volume", 1764547200000, 470.0, "measured", "lpwan:70b3d5"),
+]
+
+
+async def test_readings_at_0005_upgrade_to_compact_rows_and_come_back_exactly(backend: Backend) -> None:
+    url = normalise_db_url(backend.url)
+    if url.database and backend.name == "sqlite":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    schema = backend.options.get("schema")
+    engine = create_engine(url, schema=schema)
+    try:
+        async with engine.begin() as conn:
+            if schema is not None:
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            await conn.run_sync(_upgrade_to, "0005")
+            await conn.execute(
+                text(
+                    "INSERT INTO readings (point_id, ts, value, quality, source, received_at)"
+                    " VALUES (:p, :ts, :v, :q, :s, :ts)"
+                ),
+                [{"p": p, "ts": ts, "v": v, "q": q, "s": s} for p, ts, v, q, s in AT_0005],
+            )
+    finally:
+        await engine.dispose()
+    async with backend.open() as store, store.engine.connect() as conn:
+        revision, _tables, diffs = await conn.run_sync(_state)
+        kept = [
+            (r.point_id, r.ts.timestamp() * 1000, r.value, r.quality.value, r.source)
+            for point in ("EM-1.energy", "EM-2.energy", "WAT-1.volume")
+            for r in await store.readings(point, datetime(2025, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+        ]
+        tags = (await conn.execute(text("SELECT tag FROM readings ORDER BY point, ts"))).scalars().all()
+    assert revision == head_revision()
+    assert diffs == []
+    assert kept == [(p, float(ts), v, q, s) for p, ts, v, q, s in AT_0005]
+    # quality code | source code << 5; EM-1's usual source is the meter (2 of its 3), the caretaker's import
+    # is its other one (sources.id 1: ids go by name)
+    assert tags == [0, 4, 2 | 1 << 5, 1, 3, 0]

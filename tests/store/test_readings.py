@@ -117,3 +117,33 @@ async def test_readings_counted_and_paged_in_time_order(store: Store) -> None:
     page = await store.readings_page("p", 8, 5)  # past the end: what there is
     assert [r.ts for r in page] == [T0 + 8 * MIN, T0 + 9 * MIN]
     assert await store.readings_page("p", 0, 0) == []
+
+
+async def test_a_point_with_several_sources_and_qualities_comes_back_as_written(store: Store) -> None:
+    t0 = datetime(2025, 3, 1, 8, tzinfo=UTC)
+    written = [
+        Reading("P.mixed", t0, 10.5, Quality.MEASURED, "modbus:em-a1-01"),
+        Reading("P.mixed", t0 + timedelta(minutes=1), 10.75, Quality.QUESTIONABLE, "modbus:em-a1-01"),
+        Reading("P.mixed", t0 + timedelta(minutes=2), 11.0, Quality.MANUAL, "import:notebook.csv"),
+        Reading("P.other", t0, 3.0, Quality.ESTIMATED, "import:notebook.csv"),
+    ]
+    assert await store.insert_readings(written[:2]) == 2
+    assert await store.insert_readings(written[2:]) == 2
+    assert await store.insert_readings(written) == 0  # idempotent by point and time
+    got = await store.readings("P.mixed", t0, t0 + timedelta(hours=1))
+    assert got == written[:3]
+    assert await store.last_readings() == {"P.mixed": written[2], "P.other": written[3]}
+    assert await store.readings("P.never-written", t0, t0 + timedelta(hours=1)) == []
+    assert await store.reading_count("P.never-written") == 0
+
+
+async def test_values_come_back_bit_for_bit_however_they_are_stored(store: Store) -> None:
+    # decimals with up to 3 places are stored as whole numbers on SQLite (codes.compact); the rest as
+    # they are: every one must read back as the same float (SQLite, REAL column or not, keeps no sign
+    # on a zero: -0.0 comes back as 0.0, as it always did)
+    values = [1234.56, 0.1, 0.30000000000000004, -3.25, 1e-9, 123456789.123, 2.0**60 + 0.5, 7.0, 0.0, 1 / 3]
+    t0 = datetime(2025, 3, 1, tzinfo=UTC)
+    written = [Reading("P.values", t0 + timedelta(minutes=i), v) for i, v in enumerate(values)]
+    await store.insert_readings(written)
+    got = await store.readings("P.values", t0, t0 + timedelta(days=1))
+    assert [r.value.hex() for r in got] == [v.hex() for v in values]
