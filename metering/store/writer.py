@@ -194,7 +194,8 @@ class ReadingWriter:
                 if committing is not None:
                     await committing
                 committing = asyncio.create_task(self._commit_and_answer(batch, waiters), name="reading-commit")
-            await committing
+            if committing is not None:
+                await committing
         finally:
             if committing is not None and not committing.done():
                 committing.cancel()
