@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from metering.store import schema as t
+from metering.store.codes import SCALE_MASK, SCALE_SHIFT, quality_of, value_of
 from metering.store.store import Store
 from metering.store.timecodec import to_ms
 
@@ -30,16 +31,30 @@ async def interval_rows(store: Store, point_id: str, start: datetime, end: datet
         return [(row[0], row[1], row[2]) for row in (await conn.execute(query)).all()]
 
 
+# Readings are stored compactly (docs/storage.md): the point as an integer key, the value possibly as a
+# whole number of tenths/hundredths/thousandths (the scale in the tag), the quality as a code.
+_READINGS = t.readings.join(t.point_keys, t.readings.c.point == t.point_keys.c.id)
+_SCALE = (t.readings.c.tag // (1 << SCALE_SHIFT)) % (SCALE_MASK + 1)
+READING_VALUE = case(
+    (_SCALE == 1, t.readings.c.value / 10.0),
+    (_SCALE == 2, t.readings.c.value / 100.0),
+    (_SCALE == 3, t.readings.c.value / 1000.0),
+    else_=t.readings.c.value,
+)
+
+
 async def reading_rows(store: Store, point_id: str, start: datetime, end: datetime) -> list[Row]:
     """Readings of `point_id` with start <= ts < end."""
     c = t.readings.c
     query = (
-        select(c.ts, c.value, c.quality)
-        .where(c.point_id == point_id, c.ts >= to_ms(start), c.ts < to_ms(end))
+        select(c.ts, c.value, c.tag)
+        .select_from(_READINGS)
+        .where(t.point_keys.c.key == point_id, c.ts >= to_ms(start), c.ts < to_ms(end))
         .order_by(c.ts)
     )
     async with store.engine.connect() as conn:
-        return [(row[0], row[1], row[2]) for row in (await conn.execute(query)).all()]
+        rows = (await conn.execute(query)).all()
+    return [(row[0], value_of(row[1], row[2]), quality_of(row[2]).value) for row in rows]
 
 
 async def interval_sum(store: Store, point_id: str, start: datetime, end: datetime) -> tuple[float, int]:
@@ -58,7 +73,7 @@ def _columns(kind: str) -> tuple[Any, Any, Any, Any]:
     if kind == "intervals":
         return t.intervals, t.intervals.c.point_id, t.intervals.c.start, t.intervals.c.value
     if kind == "readings":
-        return t.readings, t.readings.c.point_id, t.readings.c.ts, t.readings.c.value
+        return _READINGS, t.point_keys.c.key, t.readings.c.ts, READING_VALUE
     raise ValueError(f"unknown kind {kind!r}")
 
 
@@ -89,6 +104,7 @@ async def bucket_extremes(
     bucket = ((ts - origin) // width_ms).label("bucket")  # floor division, rendered for each backend
     query = (
         select(func.min(ts), func.max(ts), func.min(value), func.max(value))
+        .select_from(_table)
         .where(point == point_id, ts >= origin, ts < to_ms(end))
         .group_by(bucket)
         .order_by(bucket)

@@ -81,3 +81,30 @@ async def test_bucket_extremes(backend: Backend) -> None:  # noqa: F811
         (ms + 540_000, ms + 540_000, 8.0, 8.0),
     ]
     assert span == (10, ms, ms + 540_000)
+
+
+async def test_bucket_extremes_and_rows_of_compactly_stored_values(backend: Backend) -> None:  # noqa: F811
+    # 12.5 is stored as 125 tenths and 0.07 as 7 hundredths on SQLite (docs/storage.md): charts read values
+    from metering.readings import Quality, Reading
+    from metering.store.chart_rows import bucket_extremes, reading_rows
+
+    minute = timedelta(minutes=1)
+    async with backend.open() as store:
+        await store.insert_readings(
+            [
+                Reading("p", T0, 12.5),
+                Reading("p", T0 + minute, 0.07, Quality.MANUAL),
+                Reading("p", T0 + minute * 2, 3.0),
+                Reading("p", T0 + minute * 3, 1 / 3),
+            ]
+        )
+        buckets = await bucket_extremes(store, "readings", "p", T0, T0 + minute * 4, 2 * 60_000)
+        rows = await reading_rows(store, "p", T0, T0 + minute * 4)
+    ms = int(T0.timestamp() * 1000)
+    assert buckets == [(ms, ms + 60_000, 0.07, 12.5), (ms + 120_000, ms + 180_000, 1 / 3, 3.0)]
+    assert [(v, q) for _, v, q in rows] == [
+        (12.5, "measured"),
+        (0.07, "manual"),
+        (3.0, "measured"),
+        (1 / 3, "measured"),
+    ]
