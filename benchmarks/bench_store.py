@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.result import Result as BenchResult
 from metering.readings import Reading
 from metering.store import ReadingWriter, Store
 from metering.store.timecodec import to_ms
@@ -117,7 +118,7 @@ def print_table(results: list[Result]) -> None:
         )
 
 
-def main() -> None:
+def main() -> list[BenchResult]:
     readings = make_readings(ROWS)
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         folder = Path(tmp)
@@ -132,3 +133,16 @@ def main() -> None:
         ]
     print(f"{ROWS:,} readings of {POINTS} points into SQLite (WAL, synchronous=NORMAL), batches of {BATCH:,}")
     print_table(results)
+    base, writer = results[0], results[-1]
+    return [
+        BenchResult.rate(
+            "SQLite ingest, ReadingWriter vs sqlite3 executemany",
+            writer.rows / writer.seconds,
+            base.rows / base.seconds,
+            "rows/s",
+            at_least=0.8,
+        ),
+        BenchResult.at_most(
+            "SQLite bytes per reading row", writer.db_bytes / writer.rows, 24, "B/row", base.db_bytes / base.rows
+        ),
+    ]
