@@ -22,6 +22,7 @@ from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.pdu import Address
 from bacpypes3.primitivedata import ObjectIdentifier
 
+from benchmarks.result import Result
 from bms_bridge.bacnet import BacnetDeviceSettings, BacnetServer
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 
@@ -167,7 +168,7 @@ async def _cov_latency() -> list[float]:
     return latencies
 
 
-async def _run() -> None:
+async def _run() -> list[Result]:
     ours, baseline = await _throughput()
     traced_mib, rss_mib = await _memory()
     latencies = await _cov_latency()
@@ -190,10 +191,15 @@ async def _run() -> None:
     print(f"{'-' * width}  {'-' * 24}")
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
+    return [
+        Result.rate(f"BACnet RPM presentValue, {N_THROUGHPUT} points, vs bare bacpypes3", ours, baseline, "points/s"),
+        Result(f"BACnet server memory, {N_MEMORY} points (RSS added)", rss_mib, None, "MiB"),
+        Result("BACnet update() -> COV at client, p50", p50, None, "ms"),
+    ]
 
 
-def main() -> None:
-    asyncio.run(_run())  # benchmarks/__main__.py reports the time taken
+def main() -> list[Result]:
+    return asyncio.run(_run())  # benchmarks/__main__.py reports the time taken
 
 
 if __name__ == "__main__":

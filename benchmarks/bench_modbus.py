@@ -28,6 +28,7 @@ from pymodbus.framer import FramerType
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from benchmarks.result import Result
 from bms_bridge.modbus.device_poller import DevicePoller
 from bms_bridge.modbus.network import ModbusNetwork
 from metering.decoding import decode, encode
@@ -161,7 +162,10 @@ def _wire_time(registers: int, baud: int) -> float:
     return (13 + 2 * registers) * char + 2 * t35 + TURNAROUND_S
 
 
-async def _tcp_rows(folder: Path) -> list[tuple[str, str, str]]:
+Rows = list[tuple[str, str, str]]
+
+
+async def _tcp_rows(folder: Path, results: list[Result]) -> Rows:
     port = _free_port()
     server = ModbusTcpServer([_sim_device(u) for u in range(1, UNITS + 1)], address=("127.0.0.1", port))
     await server.serve_forever(background=True)
@@ -194,6 +198,17 @@ async def _tcp_rows(folder: Path) -> list[tuple[str, str, str]]:
             site = _site(folder / f"tcp{in_flight}", devices, [], in_flight)
             ours_s, ours_req, ours_regs = await _poll_rounds(site, ROUNDS)
             rate = ours_req / ours_s
+            results.append(
+                Result.rate(
+                    f"Modbus TCP acquisition, {UNITS} meters, {in_flight} in flight/host", rate, bare_rate, "req/s"
+                )
+            )
+            if in_flight == 1:
+                results.append(
+                    Result.rate(
+                        "Modbus TCP acquisition, 1 in flight, vs bare loop + decode", rate, decode_rate, "req/s"
+                    )
+                )
             rows.append(
                 (
                     f"our pollers, {UNITS} devices, {in_flight} in flight/host",
@@ -206,9 +221,10 @@ async def _tcp_rows(folder: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-async def _rtu_rows(folder: Path) -> list[tuple[str, str, str]]:
+async def _rtu_rows(folder: Path, results: list[Result]) -> Rows:
     socat = shutil.which("socat")
     if socat is None:
+        results.append(Result("RTU cycle (socat pty) vs wire-time model", None, None, "", goal="socat not installed"))
         return [("RTU bus via socat pty", "skipped", "socat not installed (apt-get install socat)")]
     a, b = folder / "ttyA", folder / "ttyB"
     process = await asyncio.create_subprocess_exec(
@@ -248,6 +264,18 @@ async def _rtu_rows(folder: Path) -> list[tuple[str, str, str]]:
                 per_request = seconds / requests
                 mean_regs = registers / requests
                 model = _wire_time(round(mean_regs), 9600)
+                ms, model_ms = per_request * 1000, model * 1000
+                results.append(
+                    Result(
+                        f"RTU cycle, pty, frame_gap {gap_ms} ms, vs 9600-baud wire time",
+                        ms,
+                        model_ms,
+                        "ms/req",
+                        ms / model_ms,
+                        "software share < wire time",
+                        ms < model_ms,
+                    )
+                )
                 rows.append(
                     (
                         f"RTU pty, frame_gap {gap_ms} ms, {mean_regs:.0f} reg/req",
@@ -265,21 +293,23 @@ async def _rtu_rows(folder: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-async def _run() -> list[tuple[str, str, str]]:
+async def _run(results: list[Result]) -> Rows:
     with tempfile.TemporaryDirectory(prefix="bench-modbus-") as tmp:
         folder = Path(tmp)
-        return await _tcp_rows(folder) + await _rtu_rows(folder)
+        return await _tcp_rows(folder, results) + await _rtu_rows(folder, results)
 
 
-def main() -> None:
+def main() -> list[Result]:
     import logging
 
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
-    rows = asyncio.run(_run())
+    results: list[Result] = []
+    rows = asyncio.run(_run(results))
     header = ("modbus", "throughput / time", "batching / model")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    return results
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from asyncua import ua
 from asyncua.client.client import Client
 from asyncua.server.server import Server
 
+from benchmarks.result import Result
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.opcua import OpcUaServer, OpcUaSettings
 
@@ -159,7 +160,7 @@ def percentile(samples: list[float], q: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
 
 
-async def run() -> list[tuple[str, str]]:
+async def run(results: list[Result]) -> list[tuple[str, str]]:
     url = f"opc.tcp://127.0.0.1:{free_port()}"
     settings = OpcUaSettings(endpoint=url, namespace_uri="urn:bench:opcua")
     async with OpcUaServer(settings, []) as server:
@@ -172,6 +173,22 @@ async def run() -> list[tuple[str, str]]:
         write_value_rate, fast_rate, bare_added = await bare_asyncua(POINTS)
         latencies = await notification_latency(server, url)
     added = rss_after - rss_before
+    results += [
+        Result.rate(f"OPC UA update(), {POINTS} points, vs bare write_value", ours, write_value_rate, "updates/s"),
+        Result(
+            f"OPC UA server memory, {POINTS} points (RSS added)",
+            added / 2**20,
+            bare_added / 2**20,
+            "MiB",
+            added / bare_added if bare_added > 0 else None,
+        ),
+        Result(
+            f"OPC UA update -> notification p50 ({PUBLISHING_MS} ms publishing)",
+            percentile(latencies, 50) * 1000,
+            None,
+            "ms",
+        ),
+    ]
     return [
         ("points", f"{POINTS:,}"),
         ("add_points (AnalogItemType + 2 properties each)", f"{build_s:.2f} s"),
@@ -189,13 +206,15 @@ async def run() -> list[tuple[str, str]]:
     ]
 
 
-def main() -> None:
+def main() -> list[Result]:
     logging.getLogger("asyncua").setLevel(logging.ERROR)
-    rows = asyncio.run(run())
+    results: list[Result] = []
+    rows = asyncio.run(run(results))
     width = max(len(name) for name, _ in rows)
     print(f"{'OPC UA server':<{width}}  result")
     for name, result in rows:
         print(f"{name:<{width}}  {result}")
+    return results
 
 
 if __name__ == "__main__":

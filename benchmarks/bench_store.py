@@ -30,6 +30,7 @@ from pathlib import Path
 
 import asyncpg
 
+from benchmarks.result import Result as BenchResult
 from metering.readings import Reading
 from metering.store import ReadingWriter, Store
 from metering.store.codes import QUALITY_CODES
@@ -252,7 +253,7 @@ def print_table(title: str, results: list[Result]) -> None:
         print(f" {file_row:>11} {table_row:>12}")
 
 
-def main() -> None:
+def main() -> list[BenchResult]:
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         sqlite_rows = sqlite_results(Path(tmp))
     print_table(
@@ -260,11 +261,33 @@ def main() -> None:
         f" best of {REPEAT}",
         sqlite_rows,
     )
+    base, writer = sqlite_rows[0], sqlite_rows[-1]
+    summary = [
+        BenchResult.rate(
+            "SQLite ingest, ReadingWriter vs sqlite3 executemany",
+            writer.rows / writer.seconds,
+            base.rows / base.seconds,
+            "rows/s",
+            at_least=0.8,
+        )
+    ]
+    if writer.table_bytes is not None:
+        summary.append(
+            BenchResult.at_most("SQLite bytes per reading row", writer.table_bytes / writer.rows, 24, "B/row")
+        )
     pg = pg_results()
     if isinstance(pg, str):
         print(pg)
-    else:
-        print()
-        print_table(
-            f"{PG_ROWS:,} readings of {POINTS} points into PostgreSQL, batches of {BATCH:,}, best of {REPEAT}", pg
+        return summary
+    print()
+    print_table(f"{PG_ROWS:,} readings of {POINTS} points into PostgreSQL, batches of {BATCH:,}, best of {REPEAT}", pg)
+    copy, pg_writer = pg
+    summary.append(
+        BenchResult.rate(
+            "PostgreSQL ingest, ReadingWriter (goal 100k/s) vs COPY",
+            pg_writer.rows / pg_writer.seconds,
+            copy.rows / copy.seconds,
+            "rows/s",
         )
+    )
+    return summary
