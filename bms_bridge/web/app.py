@@ -4,7 +4,6 @@ running service starts it through `server.WebServer`."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from bms_bridge.web.auth import (
     logout,
     session_of,
 )
-from bms_bridge.web.context import CONTEXT, Clock, ServiceStats, WebContext, WebSettings, context
+from bms_bridge.web.context import CONTEXT, ServiceStats, WebContext, WebSettings, context
 from bms_bridge.web.params import BadRequest
 from bms_bridge.web.queries import NotCumulative, SiteQueries
 from bms_bridge.web.ratelimit import LoginLimiter
@@ -32,6 +31,7 @@ from bms_bridge.web.roles import Permission, allows
 from bms_bridge.web.scope import Forbidden, NotVisible
 from bms_bridge.web.statements import StatementReview
 from bms_bridge.web.users import UserStore
+from metering.clock import Clock, utc_now
 from metering.store import Store
 from point_mapping.loader import LoadedSite
 
@@ -48,10 +48,6 @@ SECURITY_HEADERS = {
     # plotly.js evaluates no strings, but it sets inline styles on the SVG it draws
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
 }
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @web.middleware
@@ -115,7 +111,7 @@ def create_app(
     site: LoadedSite,
     store: Store,
     *,
-    clock: Clock = _utc_now,
+    clock: Clock = utc_now,
     settings: WebSettings | None = None,
     users: UserStore | None = None,
     service_stats: ServiceStats | None = None,

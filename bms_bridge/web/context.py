@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -13,9 +13,9 @@ from bms_bridge.web.queries import SiteQueries
 from bms_bridge.web.ratelimit import LoginLimiter
 from bms_bridge.web.statements import StatementReview
 from bms_bridge.web.users import UserStore
+from metering.clock import Clock
 from point_mapping.loader import LoadedSite
 
-Clock = Callable[[], datetime]
 ServiceStats = Callable[[], Mapping[str, float]]  # the running service's counters, read at scrape time
 
 

@@ -5,10 +5,10 @@ alone stops one client from trying many names."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-Clock = Callable[[], datetime]
+from metering.clock import Clock
+
 PER_ADDRESS_FACTOR = 4  # failures per address, over all names, before it is refused as well
 MAX_TRACKED = 10_000  # keys remembered at most; the oldest are forgotten first
 

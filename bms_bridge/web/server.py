@@ -8,7 +8,8 @@ from types import TracebackType
 from aiohttp import web
 
 from bms_bridge.web.app import create_app
-from bms_bridge.web.context import Clock, ServiceStats
+from bms_bridge.web.context import ServiceStats
+from metering.clock import Clock
 from metering.store import Store
 from point_mapping.loader import LoadedSite
 

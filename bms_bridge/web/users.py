@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -21,10 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bms_bridge.web.roles import Role
+from metering.clock import Clock, utc_now
 from metering.store import schema as t
 from metering.store.timecodec import from_ms, to_ms
 
-Clock = Callable[[], datetime]
 TOKEN_PREFIX = "bmsb_"
 
 
@@ -52,12 +51,8 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class UserStore:
-    def __init__(self, engine: AsyncEngine, *, clock: Clock = _utc_now, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now, hasher: PasswordHasher | None = None) -> None:
         self._engine = engine
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
