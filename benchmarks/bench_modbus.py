@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_modbus
 
-Rows, all measured side by side in one run (absolute numbers vary, ratios do — docs/performance.md):
+Rows, all measured side by side in one run (absolute numbers vary, ratios much less: docs/performance.md):
 - 20 SDM630 units behind one local pymodbus TCP server, every profile register wanted: our pollers
   (plan, lanes, decode, point values) vs a bare pymodbus client reading the same blocks in a loop.
   The bare loop only reads; "bare + decode" also decodes every value with `metering.decoding.decode`,

@@ -42,6 +42,7 @@ from typing import Any
 
 from benchmarks.soak_site import SoakSite, write_site
 from bms_bridge import service as service_module
+from bms_bridge.exposure.feed import ExposureFeed
 from bms_bridge.exposure.points import ExposedPoint
 from bms_bridge.modbus.device_poller import device_plan
 from bms_bridge.service import ReadingHub, Service, ServiceOptions
@@ -120,7 +121,7 @@ class MeasuredService(Service):
     servers_added_mib: float = 0.0
 
     async def _start_exposure(
-        self, stack: contextlib.AsyncExitStack, store: Store, feed: Any, points: list[ExposedPoint]
+        self, stack: contextlib.AsyncExitStack, store: Store, feed: ExposureFeed, points: list[ExposedPoint]
     ) -> None:
         gc.collect()
         before = rss_mib()
@@ -366,6 +367,7 @@ async def soak(args: argparse.Namespace, folder: Path) -> Report:
     simulator_start = time.monotonic() - started
     db_url = f"sqlite:///{folder / 'soak.db'}"
     samples: list[tuple[float, float]] = []
+    # Service builds its hub inside running(): the soak's counting hub stands in for it, and goes after.
     service_module.ReadingHub = counting_hub(cycles)  # type: ignore[misc]
     try:
         libraries = await library_cost()
