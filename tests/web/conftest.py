@@ -36,6 +36,7 @@ from metering.health import DeviceHealth
 from metering.readings import Interval, Reading
 from metering.store import Event, Store
 from point_mapping.loader import LoadedSite
+from tests.store.conftest import Backend, backend  # noqa: F401  (two-backend fixture)
 
 ZONE = ZoneInfo("Europe/Berlin")
 FIRST = datetime(2025, 5, 26, tzinfo=ZONE).astimezone(UTC)
@@ -143,18 +144,27 @@ async def store_statements(store: Store) -> dict[str, str]:
 
 
 @pytest.fixture
-async def world(site_dir: Path, edit: Callable[[str, str, str], Path]) -> AsyncIterator[WebWorld]:
-    async with make_world(site_dir, edit) as made:
+def web_backend(site_dir: Path) -> Backend:
+    """SQLite by default; a module overrides this with `two_backends` to run on PostgreSQL too."""
+    return Backend("sqlite", f"sqlite:///{site_dir / 'state.db'}")
+
+
+@pytest.fixture
+async def world(site_dir: Path, edit: Callable[[str, str, str], Path], web_backend: Backend) -> AsyncIterator[WebWorld]:
+    async with make_world(site_dir, edit, web_backend) as made:
         yield made
 
 
 @asynccontextmanager
-async def make_world(site_dir: Path, edit: Callable[[str, str, str], Path]) -> AsyncIterator[WebWorld]:
+async def make_world(
+    site_dir: Path, edit: Callable[[str, str, str], Path], on: Backend | None = None
+) -> AsyncIterator[WebWorld]:
     edit("tenants.yaml", "start: 2025-01-01\n    spaces: [A1-02]", "start: 2025-06-01\n    spaces: [A1-02]")
     (site_dir / "exposure.yaml").write_text("exposure:\n  stale_after: 15m  # site-wide, instead of 3 polls\n")
     site = open_site(site_dir)
     clock = Clock(NOW)
-    async with Store.open(f"sqlite:///{site_dir / 'state.db'}", clock=clock) as store:
+    on = on or Backend("sqlite", f"sqlite:///{site_dir / 'state.db'}")
+    async with on.open(clock=clock) as store:
         events = await fill(store)
         users = UserStore(store.engine, clock=clock, hasher=CHEAP_HASHER)
         for name, (role, tenant) in USERS.items():

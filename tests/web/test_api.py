@@ -10,9 +10,16 @@ from aiohttp import web
 
 from bms_bridge.web.app import create_app
 from bms_bridge.web.openapi import spec
+from tests.store.conftest import Backend
 from tests.web.conftest import WebWorld
 
 RANGE = "from=2025-05-26&to=2025-06-08"
+
+
+@pytest.fixture
+def web_backend(backend: Backend) -> Backend:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return backend
 
 
 async def test_series_of_a_cumulative_point_is_its_15_minute_consumption(as_user: Callable[[str], Any]) -> None:

@@ -12,8 +12,17 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+import pytest
+
 from bms_bridge.web.roles import Role
+from tests.store.conftest import Backend
 from tests.web.conftest import PASSWORD, WebWorld, log_in, login_token, serve, text_of
+
+
+@pytest.fixture
+def web_backend(backend: Backend) -> Backend:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return backend
 
 
 async def _accountant(world: WebWorld) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.store.conftest import Backend
 from tests.web.conftest import WebWorld, text_of
 
 RANGE = "from=2025-05-26&to=2025-06-08"
@@ -32,6 +33,12 @@ OTHER_TENANTS = [
     "/tenants/T2",
 ]
 SITE_WIDE = ["/api/v1/devices", "/devices", "/metrics"]
+
+
+@pytest.fixture
+def web_backend(backend: Backend) -> Backend:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return backend
 
 
 @pytest.mark.parametrize("path", OTHER_TENANTS)
