@@ -27,10 +27,12 @@ from metering.anomalies.inputs import AnomalyInputs
 from metering.anomalies.night_flow import KIND as NIGHT_FLOW
 from metering.anomalies.night_flow import Night, leaking_tail, night_flow
 from metering.events import Condition, reconcile
+from metering.hvac.schedule import OccupancySchedule, schedule_from_json
 from metering.intervals import slot_start
 from metering.readings import Interval
 from metering.store import Event, Store
 from point_mapping.loader import LoadedSite
+from point_mapping.model import SiteModel
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,17 @@ async def gather(
         holidays=public_holidays(model, history.year, end.year),
         price=price_lookup(model),
         currency=model.site.currency,
+        schedules=await contract_schedules(model, store),
     )
+
+
+async def contract_schedules(model: SiteModel, store: Store) -> dict[str, OccupancySchedule]:
+    """The BMS Schedule objects contracts take their occupancy hours from, as last read from the BMS."""
+    wanted = {c.occupancy_schedule for c in model.contracts if c.occupancy_schedule}
+    if not wanted:
+        return {}
+    stored = await store.schedules()
+    return {p: schedule_from_json(stored[p][1], model.site.zone) for p in wanted if p in stored}
 
 
 async def earlier_leaks(

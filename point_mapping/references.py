@@ -241,6 +241,16 @@ def _same_quantity(a: str, b: str) -> bool:
     return unit_info(a).quantity == unit_info(b).quantity
 
 
+def _occupancy_schedule(site: SiteModel, at: Locator, i: int, point_id: str) -> list[SiteProblem]:
+    where = ("contracts", i, "occupancy_schedule")
+    point = next((p for p in site.bms_points if p.id == point_id), None)
+    if point is None:
+        return [at.problem(where, f"unknown BMS point '{point_id}'")]
+    if point.role != "schedule":
+        return [at.problem(where, f"BMS point '{point_id}' has role '{point.role}', not 'schedule'")]
+    return []
+
+
 def _contracts(site: SiteModel, at: Locator) -> list[SiteProblem]:
     problems: list[SiteProblem] = []
     for i, contract in enumerate(site.contracts):
@@ -252,6 +262,8 @@ def _contracts(site: SiteModel, at: Locator) -> list[SiteProblem]:
         for p, share in enumerate(contract.points):
             if share.point not in site.point_by_id:
                 problems.append(at.problem(("contracts", i, "points", p, "point"), f"unknown point '{share.point}'"))
+        if contract.occupancy_schedule is not None:
+            problems += _occupancy_schedule(site, at, i, contract.occupancy_schedule)
         for resource, tariff_id in contract.tariffs.items():
             tariff = site.tariff_by_id.get(tariff_id)
             if tariff is None:

@@ -105,7 +105,7 @@ def _week(
     zone = inputs.site.site.zone
     start = day_window(monday, zone)[0]
     end = day_window(monday + timedelta(days=6), zone)[1]
-    occupied = occupancy_of(inputs.site, scope.contract, inputs.holidays)
+    occupied = occupancy_of(inputs.site, scope.contract, inputs.holidays, inputs.schedules)
     after_kwh = work_kwh = after_hours = work_hours = 0.0
     cost: Decimal | None = Decimal(0)
     per_point: dict[str, float] = {p.id: 0.0 for p in scope.points}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from metering.hvac.schedule import OccupancySchedule
 from metering.readings import Interval
 from point_mapping.model import SiteModel
 
@@ -32,6 +33,7 @@ class AnomalyInputs:
     holidays: frozenset[date] = frozenset()
     price: PriceLookup = no_price
     currency: str | None = None
+    schedules: Mapping[str, OccupancySchedule] = field(default_factory=dict)  # BMS schedule point -> as read
 
     def __post_init__(self) -> None:
         for moment in (self.start, self.end):

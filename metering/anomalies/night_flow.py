@@ -75,7 +75,7 @@ def nights_of(inputs: AnomalyInputs, point: Point, inner: frozenset[str] = froze
             continue
         tenants = {t for p in served for t in tenants_of_point(site, p, day)}
         contracts = [c for c in contracts_on(site, day) if c.tenant in tenants and _serves(site, c, served)]
-        occupancy = [occupancy_of(site, c, inputs.holidays) for c in contracts]
+        occupancy = [occupancy_of(site, c, inputs.holidays, inputs.schedules) for c in contracts]
         # whole hours from the window's start: a 10-L pulse meter shows 7.5 L a quarter hour as 0 or 10
         hours: list[tuple[datetime, float]] = []
         expected = 0

@@ -5,10 +5,11 @@ Pure lookups over the frozen `SiteModel`; nothing here reads a series.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from metering.hvac.schedule import OccupancySchedule
 from point_mapping.formula import parse_formula
 from point_mapping.model import (
     Contract,
@@ -86,8 +87,18 @@ def in_windows(windows: Iterable[TimeWindow], local: datetime, holidays: frozens
     return False
 
 
-def occupancy_of(site: SiteModel, contract: Contract, holidays: frozenset[date]) -> Occupied:
-    """occupied(instant): inside the contract's lease hours, or the site's default working hours."""
+def occupancy_of(
+    site: SiteModel,
+    contract: Contract,
+    holidays: frozenset[date],
+    schedules: Mapping[str, OccupancySchedule] | None = None,
+) -> Occupied:
+    """occupied(instant): by the BMS Schedule object the contract names, once read (what the building
+    actually runs, exceptions included); else inside the contract's lease hours, or the site's default
+    working hours."""
+    schedule = (schedules or {}).get(contract.occupancy_schedule or "")
+    if schedule is not None:
+        return schedule.occupied
     windows = contract.occupancy or site.anomalies.after_hours.working_hours
     zone = site.site.zone
 

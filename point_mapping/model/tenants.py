@@ -36,6 +36,11 @@ class Contract(Frozen):
     occupancy: list[TimeWindow] = Field(
         default_factory=list, description="lease or occupancy hours; empty: anomalies.after_hours.working_hours"
     )
+    occupancy_schedule: Id | None = Field(
+        default=None,
+        description="a BMS point of role 'schedule' whose Schedule object gives the occupancy hours; "
+        "`occupancy` (or the site's working hours) applies until the bridge has read it",
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> Contract:

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
+from bms_bridge.anomalies import contract_schedules
 from bms_bridge.hvac.prices import price_lookup
 from metering.anomalies.after_hours import after_hours, scopes
 from metering.anomalies.inputs import AnomalyInputs
+from metering.hvac.schedule import OccupancySchedule, schedule_to_json
+from metering.profiles import builtin_profiles
 from metering.readings import Interval
-from point_mapping.loader import LoadedSite
-from tests.anomalies.sites import METERS, OFFICES, TENANTS, between, local, series, workday, write_house
+from metering.store import Store
+from point_mapping.errors import SiteInvalid
+from point_mapping.loader import LoadedSite, load_site
+from tests.anomalies.sites import METERS, OFFICES, TENANTS, ZONE, between, local, series, workday, write_house
 
 HISTORY, START, END = local(date(2025, 2, 3)), local(date(2025, 3, 3)), local(date(2025, 3, 24))
 POINTS = {"H1-01": "el.H1-01", "H1-02": "el.H1-02", "H1-03": "el.H1-03", "H1-04": "el.H1-04"}
@@ -105,3 +113,67 @@ def test_lease_hours_from_yaml(tmp_path: Path) -> None:
     # by the default 07-19: (15 h x 30 + 93 h x 3) / 108 h = 6.75 W/m², above twice the peers' 3
     found = after_hours(inputs(default, evenings))
     assert [(c.subject, c.details["after_hours_w_per_m2"]) for c in found] == [("t3", 6.75)]
+
+
+BMS = """\
+bms_devices:
+  - {id: bms, address: "127.0.0.1:47900", device_instance: 900}
+bms_points:
+  - {id: t3.schedule, device: bms, object: "schedule,3", role: schedule, equipment: ahu-h}
+"""
+
+
+def test_occupancy_from_the_bms_schedule_the_contract_names(tmp_path: Path) -> None:
+    # t3's lease names the BMS Schedule object; the controller runs it 07-22 on weekdays
+    folder = tmp_path / "site"
+    write_house(folder)
+    (folder / "bms.yaml").write_text(BMS)
+    named = "points: [{point: el.H1-03}], occupancy_schedule: t3.schedule}"
+    (folder / "tenants.yaml").write_text(TENANTS.replace("points: [{point: el.H1-03}]}", named))
+    site = load_site(folder, builtin_profiles())
+    evenings = lambda at: 30.0 if between(at, 19, 22) and workday(at) else 3.0  # noqa: E731
+    weekday = ((time(7), True), (time(22), False))
+    schedule = OccupancySchedule((weekday,) * 5 + ((), ()), ZONE)
+    with_bms = replace(inputs(site, evenings), schedules={"t3.schedule": schedule})
+    assert after_hours(with_bms) == []  # its evenings are occupied by the BMS schedule
+    # not read from the BMS yet: the site's working hours 07-19 apply, as without the schedule (6.75 W/m²)
+    found = after_hours(inputs(site, evenings))
+    assert [(c.subject, c.details["after_hours_w_per_m2"]) for c in found] == [("t3", 6.75)]
+
+
+def test_a_contract_schedule_must_be_a_bms_schedule_point(tmp_path: Path) -> None:
+    folder = tmp_path / "site"
+    write_house(folder)
+    (folder / "bms.yaml").write_text(BMS.replace("role: schedule", "role: occupancy"))
+    tenants = (folder / "tenants.yaml").read_text()
+    marked = tenants.replace(
+        "points: [{point: el.H1-03}]}", "points: [{point: el.H1-03}], occupancy_schedule: t3.schedule}"
+    )
+    (folder / "tenants.yaml").write_text(marked)
+    with pytest.raises(SiteInvalid) as invalid:
+        load_site(folder, builtin_profiles())
+    assert [p.message for p in invalid.value.problems] == [
+        "BMS point 't3.schedule' has role 'occupancy', not 'schedule'"
+    ]
+    (folder / "tenants.yaml").write_text(marked.replace("t3.schedule}", "t3.nothing}"))
+    with pytest.raises(SiteInvalid) as invalid:
+        load_site(folder, builtin_profiles())
+    problem = invalid.value.problems[0]
+    assert problem.message == "unknown BMS point 't3.nothing'" and problem.location.file.endswith("tenants.yaml")
+
+
+async def test_the_service_reads_the_contract_schedule_as_the_bms_client_stored_it(tmp_path: Path) -> None:
+    folder = tmp_path / "site"
+    write_house(folder)
+    (folder / "bms.yaml").write_text(BMS)
+    named = "points: [{point: el.H1-03}], occupancy_schedule: t3.schedule}"
+    (folder / "tenants.yaml").write_text(TENANTS.replace("points: [{point: el.H1-03}]}", named))
+    site = load_site(folder, builtin_profiles())
+    schedule = OccupancySchedule((((time(7), True), (time(22), False)),) * 5 + ((), ()), ZONE, name="t3 offices")
+    async with Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        assert await contract_schedules(site.model, store) == {}  # not read yet: YAML hours apply
+        await store.save_schedule("t3.schedule", START, schedule_to_json(schedule))
+        await store.save_schedule("ahu-x.schedule", START, schedule_to_json(schedule))  # no contract names it
+        read = await contract_schedules(site.model, store)
+    assert list(read) == ["t3.schedule"] and read["t3.schedule"].weekly == schedule.weekly
+    assert read["t3.schedule"].occupied(local(date(2025, 3, 10), time(21, 45)))  # a Monday evening
