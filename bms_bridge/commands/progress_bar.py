@@ -1,11 +1,13 @@
 """A rich progress bar on stderr for the long commands (import-readings, close, export, demo history).
 
 Only when stderr is a terminal: piped or redirected output (and every `--json`, which goes to
-stdout) never sees a bar or its escape codes. One bar per phase label, kept on screen when done.
+stdout) never sees a bar or its escape codes, nor is any of its lines moved to stderr. One bar per
+phase label, kept on screen when done.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -42,6 +44,8 @@ def progress_bar(console: Console | None = None) -> Iterator[Progress]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
+        # printed lines show above the bar when stdout is the same terminal; a piped stdout is left alone
+        redirect_stdout=sys.stdout.isatty(),
     )
     with bars:
         yield _Bars(bars)
