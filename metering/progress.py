@@ -1,17 +1,14 @@
 """Progress of long operations (history fill, CSV import, close, export), reported as it goes.
 
 A long operation takes an optional `Progress`: any callable given `(done, total, label)` after each
-step, `label` naming the phase ("checking rows", "closing 2026-11"). A phase may report `done == 0`
+step, `label` naming the phase ("checking rows", "closing 2026-11"). A phase reports `done == 0`
 first so the caller can show it started; it ends with `done == total`. Who listens decides how to
 show it (a rich bar on a terminal, a job the web page polls); the core knows none of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Protocol, TypeVar
-
-T = TypeVar("T")
+from typing import Protocol
 
 
 class Progress(Protocol):
@@ -43,11 +40,4 @@ class Steps:
             self.progress(self.done, self.total, self.label)
 
 
-def counted(items: Iterable[T], steps: Steps) -> Iterator[T]:
-    """`items`, one step reported after each has been handled by the consumer."""
-    for item in items:
-        yield item
-        steps.step()
-
-
-__all__ = ["Progress", "Steps", "counted", "no_progress"]
+__all__ = ["Progress", "Steps", "no_progress"]

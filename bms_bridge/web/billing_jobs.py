@@ -34,7 +34,7 @@ FORMATS = {
 }
 
 
-def job_json(job: Job) -> dict[str, Any]:
+def job_json(job: Job, zone: Any) -> dict[str, Any]:
     return {
         "id": job.id,
         "kind": job.kind,
@@ -45,8 +45,8 @@ def job_json(job: Job) -> dict[str, Any]:
         "percent": job.percent,
         "label": job.label,
         "started_by": job.started_by,
-        "started_at": job.started_at.isoformat(),
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "started_at": job.started_at.astimezone(zone).isoformat(),
+        "finished_at": job.finished_at.astimezone(zone).isoformat() if job.finished_at else None,
         "result": job.result,
         "error": job.error,
     }
@@ -108,7 +108,9 @@ async def start_job(request: web.Request) -> web.Response:
         if kind_format not in FORMATS:
             raise BadRequest('"format" is csv or xlsx (json and espi feeds: bms-bridge export)')
         job = ctx.jobs.start(f"export {kind_format}", str(period), by, _export_work(ctx, period, kind_format, by))
-    return web.json_response(job_json(job), status=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
+    return web.json_response(
+        job_json(job, ctx.queries.zone), status=202, headers={"Location": f"/api/v1/jobs/{job.id}"}
+    )
 
 
 def _job(request: web.Request) -> Job:
@@ -121,7 +123,7 @@ def _job(request: web.Request) -> Job:
 
 @routes.get("/api/v1/jobs/{job_id}")
 async def get_job(request: web.Request) -> web.Response:
-    return web.json_response(job_json(_job(request)))
+    return web.json_response(job_json(_job(request), context(request).queries.zone))
 
 
 @routes.get("/api/v1/jobs/{job_id}/file")

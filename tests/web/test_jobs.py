@@ -44,7 +44,7 @@ async def test_a_close_job_runs_to_100_percent_and_is_audited(world: WebWorld) -
         assert started.status == 202, job
         assert started.headers["Location"] == f"/api/v1/jobs/{job['id']}"
         assert (job["state"], job["kind"], job["period"], job["started_by"]) == ("running", "close", "2025-06", "admin")
-        assert job["started_at"] == "2025-07-02T08:00:00+00:00" and job["result"] is None
+        assert job["started_at"] == "2025-07-02T10:00:00+02:00" and job["result"] is None
 
         # a tenant may neither see the job nor start one
         assert (await client.get(f"/api/v1/jobs/{job['id']}", headers=alpha)).status == 403
