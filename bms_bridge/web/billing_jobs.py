@@ -20,7 +20,7 @@ from bms_bridge.commands.export import build_files, statements_for
 from bms_bridge.web.auth import scope_of, user_of
 from bms_bridge.web.billing import json_body
 from bms_bridge.web.context import WebContext, context
-from bms_bridge.web.jobs import Job, JobFile, Outcome
+from bms_bridge.web.jobs import Job, JobFile, Outcome, Work
 from bms_bridge.web.params import BadRequest
 from bms_bridge.web.roles import Permission
 from bms_bridge.web.scope import NotVisible
@@ -52,7 +52,7 @@ def job_json(job: Job, zone: Any) -> dict[str, Any]:
     }
 
 
-def _close_work(ctx: WebContext, period: Period, by: str) -> Any:
+def _close_work(ctx: WebContext, period: Period, by: str) -> Work:
     async def work(progress: Progress) -> Outcome:
         summary = await close_in_store(ctx.site, ctx.queries.store, period, by=by, now=ctx.clock(), progress=progress)
         created = [c.stored.id for c in summary.statements if c.created]
@@ -68,7 +68,7 @@ def _close_work(ctx: WebContext, period: Period, by: str) -> Any:
     return work
 
 
-def _export_work(ctx: WebContext, period: Period, kind: str, by: str) -> Any:
+def _export_work(ctx: WebContext, period: Period, kind: str, by: str) -> Work:
     async def work(progress: Progress) -> Outcome:
         name = f"{ctx.site.model.site.id}_{period}.{kind}"
         files = await build_files(ctx.site, ctx.queries.store, period, kind, Path(name), progress)

@@ -37,10 +37,6 @@ class Outcome:
     file: JobFile | None = None
 
 
-class JobFailed(Exception):
-    """A refusal the person can act on (a month not over, not closed); shown as the job's error."""
-
-
 Work = Callable[[Progress], Awaitable[Outcome]]
 
 
@@ -99,7 +95,7 @@ class JobRegistry:
         except asyncio.CancelledError:
             job.state, job.error = "failed", "stopped with the web app"
             raise
-        except (JobFailed, ValueError) as error:  # refusals: one sentence, as the CLI prints it
+        except ValueError as error:  # refusals (a month not over, not closed): one sentence, as the CLI says it
             job.state, job.error = "failed", str(error)
         except Exception as error:
             log.exception("job %s %s %s failed", job.kind, job.period, job.id)
