@@ -19,6 +19,7 @@ from billing_export.pricing import DynamicPrices, PricingError, Slot, ZoneUsage,
 from billing_export.source import IntervalSource
 from billing_export.statement import LineKind, Statement, StatementLine
 from billing_export.tariff_calendar import TariffCalendar, public_holidays
+from metering.progress import Progress, Steps
 from point_mapping.model import Contract, SiteModel, Tariff
 from point_mapping.model.meters import Resource
 
@@ -51,10 +52,13 @@ async def close_period(
     period: Period,
     source: IntervalSource,
     dynamic: Mapping[str, DynamicPrices] | None = None,
+    progress: Progress | None = None,
 ) -> CloseResult:
-    """Statements of every contract in force in `period`, and the reconciliation of every pool."""
+    """Statements of every contract in force in `period`, and the reconciliation of every pool.
+    `progress` hears one step per contract in force (N contracts: N steps)."""
     calendar = calendar_for(site, period)
     spans = {c.id: span for c in site.contracts if (span := occupancy(c, period)) is not None}
+    steps = Steps(progress, len(spans), f"closing {period}")
     pool_points = {p for pool in site.common_pools for p in (pool.main, *pool.common_points, *pool.submeters)}
     needed = {cp.point for c in site.contracts if c.id in spans for cp in c.points} | pool_points
     slots = await load_slots(source, needed, period)
@@ -76,6 +80,7 @@ async def close_period(
             own[(contract.id, part.point)] = sum((s.quantity for s in mine), ZERO)
             lines[contract.id] += await builder.energy_lines(contract, part.point, share, span, mine)
         lines[contract.id] += builder.demand_lines(contract, span, slots)
+        steps.step()
 
     reconciliations = []
     for pool in site.common_pools:
@@ -109,6 +114,7 @@ async def close_period(
                 tuple(contract_lines),
             )
         )
+    steps.finish()
     return CloseResult(tuple(statements), tuple(reconciliations))
 
 

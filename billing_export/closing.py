@@ -24,6 +24,7 @@ from billing_export.period import Period, occupancy
 from billing_export.pricing import DynamicPrices
 from billing_export.source import CorrectedSource, Correction, IntervalSource, PeriodLedger
 from billing_export.statement import LineKind, Statement, StatementLine, StatementState
+from metering.progress import Progress, Steps
 from point_mapping.model import SiteModel
 
 
@@ -74,7 +75,9 @@ async def close(
     by: str,
     now: datetime,
     dynamic: Mapping[str, DynamicPrices] | None = None,
+    progress: Progress | None = None,
 ) -> CloseSummary:
+    """`progress` hears one step per contract in force (`close_period`); closed before: all at once."""
     if period.end > now:
         local_end = period.end.astimezone(period.zone)
         raise CloseRefused(
@@ -87,9 +90,10 @@ async def close(
     if all(existing[c] is not None for c in in_force):
         # closed before: nothing to compute, every statement stays as it is (and no reconciliation)
         kept = tuple(Closed(s, False, _count_corrections(s.statement)) for s in existing.values() if s is not None)
+        Steps(progress, len(in_force), f"closing {period}").finish()
         await repo.record(by=by, action="close", statement_id=None, detail={"period": str(period), "created": []})
         return CloseSummary(str(period), kept, ())
-    result = await close_period(site, period, source, dynamic)
+    result = await close_period(site, period, source, dynamic, progress)
     computed = {s.contract: s for s in result.statements}
     carried = await _carried_corrections(site, period, source, ledger, repo, dynamic)
     closed = []

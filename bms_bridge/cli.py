@@ -167,6 +167,7 @@ def _billing_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     close.add_argument("site")
     close.add_argument("--period", required=True, help="the month, YYYY-MM (site time)")
     close.add_argument("--by", help=by_help)
+    close.add_argument("--json", action="store_true", help="the statements made or kept, as JSON on stdout")
 
     listing = sub.add_parser("statements", help="list stored statements")
     listing.add_argument("site")

@@ -20,6 +20,7 @@ from metering.consumption import is_cumulative, refresh_dirty
 from metering.course_check import reading_conflicts
 from metering.exchanges import format_register
 from metering.manual_import import RowError, parse_manual_csv
+from metering.progress import Progress, Steps
 from metering.readings import Reading
 from metering.store import ConsumptionStore, Store
 from metering.store.timecodec import to_ms
@@ -57,9 +58,10 @@ def _decode(content: bytes) -> str | RowError:
 
 
 async def import_readings(
-    site: LoadedSite, store: Store, path: str | Path, *, now: datetime | None = None
+    site: LoadedSite, store: Store, path: str | Path, *, now: datetime | None = None, progress: Progress | None = None
 ) -> ImportResult:
-    """Check and import `path`; with any bad row nothing is stored and every problem is returned."""
+    """Check and import `path`; with any bad row nothing is stored and every problem is returned.
+    `progress` hears the rows checked (one step each), then storing and recomputing intervals."""
     file = Path(path)
     try:
         content = await asyncio.to_thread(file.read_bytes)
@@ -68,7 +70,7 @@ async def import_readings(
     text = _decode(content)
     if isinstance(text, RowError):
         return ImportResult(file, errors=(text,))
-    rows = parse_manual_csv(site.model, text, file.name, site.profiles, now=now or datetime.now(UTC))
+    rows = parse_manual_csv(site.model, text, file.name, site.profiles, now=now or datetime.now(UTC), progress=progress)
     repo = ConsumptionStore(store)
     errors = [*rows.errors, *await _conflicts(store, rows.readings, rows.lines)]
     errors.extend(await _course_conflicts(site, repo, rows.readings, rows.lines))
@@ -76,8 +78,11 @@ async def import_readings(
         log.info("%s: %d problems, nothing imported", file, len(errors))
         return ImportResult(file, errors=tuple(sorted(errors, key=lambda e: e.line)))
 
+    steps = Steps(progress, 2, "storing")
     inserted = await store.insert_readings(rows.readings)
+    steps.step()
     await refresh_dirty(site, repo)  # intervals follow the data: the imported span is recomputed now
+    steps.step()
     messages: list[str] = []
     # The readings table has no column for a note (metering/store/schema.py): say so, do not hide it.
     if rows.notes:

@@ -29,8 +29,9 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
+from metering.progress import Progress, Steps
 from metering.readings import Quality, Reading
 from metering.time_bounds import bounds_for
 from point_mapping.model import MeterProfile, Point, SiteModel
@@ -86,9 +87,11 @@ def parse_manual_csv(
     profiles: Mapping[str, MeterProfile] | None = None,
     *,
     now: datetime,
+    progress: Progress | None = None,
 ) -> ManualRows:
     """Check every row of `text` on its own: columns, point, time (within `metering.time_bounds` at
-    `now`), value. How the values fit the readings already stored is `metering.course_check`'s job."""
+    `now`), value. How the values fit the readings already stored is `metering.course_check`'s job.
+    `progress` hears one step per row after the header (a file of K rows: K steps)."""
     known = profiles or {}
     reader = csv.reader(text.removeprefix("\ufeff").splitlines())
     header = next(reader, None)
@@ -102,8 +105,10 @@ def parse_manual_csv(
     errors: list[RowError] = []
     rows: list[_Row] = []
     seen: dict[tuple[str, datetime], int] = {}
-    for cells in _rows(reader, errors):
-        line = reader.line_num
+    split = list(_rows(reader, errors))  # split first: the count of rows is the progress total
+    steps = Steps(progress, len(split), "checking rows")
+    for line, cells in split:
+        steps.step()
         if not any(cell.strip() for cell in cells):
             errors.append(RowError(line, "empty line; remove it"))
             continue
@@ -206,17 +211,19 @@ def _target(
     return chosen[0], found, True
 
 
-def _rows(reader: Iterator[list[str]], errors: list[RowError]) -> Iterator[list[str]]:
-    """The reader's rows; a row the csv module cannot split (a field beyond its size limit, a stray
-    quote) is an error on its line and the rest of the file is still read."""
+def _rows(reader: Any, errors: list[RowError]) -> Iterator[tuple[int, list[str]]]:
+    """The reader's rows with the line each ends on; a row the csv module cannot split (a field beyond
+    its size limit, a stray quote) is an error on its line and the rest of the file is still read."""
     while True:
         try:
-            yield next(reader)
+            cells = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
             line = getattr(reader, "line_num", 0)
             errors.append(RowError(line, f"cannot split this line into values ({exc}); a reading row is a few fields"))
+            continue
+        yield reader.line_num, cells
 
 
 def _timestamp(text: str) -> datetime | str:

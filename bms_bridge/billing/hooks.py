@@ -16,6 +16,7 @@ clock to the 1st of the month sees the close it expects.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from billing_export.closing import CloseSummary, close
@@ -28,6 +29,7 @@ from billing_export.store.statements import StoredStatement
 from bms_bridge.billing.day_ahead import dynamic_prices
 from metering.clock import Clock
 from metering.consumption import refresh_dirty
+from metering.progress import Progress
 from metering.store import ConsumptionStore, Store
 from point_mapping.loader import LoadedSite
 
@@ -60,17 +62,8 @@ class StoreBillingHooks:
         log.info("%s closed: %d statements created, %d kept", period, created, len(summary.statements) - created)
 
     async def close_summary(self, period: Period) -> CloseSummary:
-        model = self.site.model
-        now = self.clock()
-        dynamic = await dynamic_prices(self.site, period, now) if period.end <= now else {}
         async with Store.open(self.db_url, clock=self.clock) as store:
-            repo = ConsumptionStore(store)
-            await refresh_dirty(self.site, repo)
-            ledger = StorePeriodLedger(repo, model.site.zone)
-            source = StoreIntervalSource(store)
-            return await close(
-                model, period, source, ledger, StatementStore(store), by=self.by, now=now, dynamic=dynamic
-            )
+            return await close_in_store(self.site, store, period, by=self.by, now=self.clock())
 
     async def export_candidates(self, period: Period) -> list[ExportCandidate]:
         async with Store.open(self.db_url, clock=self.clock) as store:
@@ -94,6 +87,29 @@ class StoreBillingHooks:
                 await statements.transition(stored, S.EXPORTED, by=self.by)
             else:  # told again after a crash, or superseded meanwhile: the outbox row is the record
                 log.info("statement %s is %s; not marked exported again", stored.id, stored.state.value)
+
+
+async def close_in_store(
+    site: LoadedSite, store: Store, period: Period, *, by: str, now: datetime, progress: Progress | None = None
+) -> CloseSummary:
+    """The one close of `bms-bridge close`, the schedule and the web app: pending intervals first,
+    then `billing_export.closing.close` with the site's dynamic prices."""
+    # day-ahead prices are fetched (and kept) only for a month that is over; `close` refuses the others
+    dynamic = await dynamic_prices(site, period, now) if period.end <= now else {}
+    repo = ConsumptionStore(store)
+    await refresh_dirty(site, repo)
+    ledger = StorePeriodLedger(repo, site.model.site.zone)
+    return await close(
+        site.model,
+        period,
+        StoreIntervalSource(store),
+        ledger,
+        StatementStore(store),
+        by=by,
+        now=now,
+        dynamic=dynamic,
+        progress=progress,
+    )
 
 
 def latest_versions(stored: list[StoredStatement]) -> list[StoredStatement]:

@@ -9,32 +9,59 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 from datetime import UTC, datetime
+from typing import Any
 
-from billing_export.closing import CloseRefused, CloseSummary, close
+from billing_export.closing import CloseRefused, CloseSummary
 from billing_export.period import Period
 from billing_export.pricing import PricingError
-from billing_export.source import StoreIntervalSource
-from billing_export.store import StorePeriodLedger
-from bms_bridge.billing.day_ahead import dynamic_prices
+from bms_bridge.billing.hooks import close_in_store
 from bms_bridge.commands.billing_common import Refused, actor, open_billing, refuse
 from bms_bridge.commands.check import report_invalid
+from bms_bridge.commands.progress_bar import progress_bar
 from bms_bridge.sites import open_site
-from metering.consumption import refresh_dirty
-from metering.store import ConsumptionStore
+from metering.progress import Progress
 from point_mapping.errors import SiteInvalid
 from point_mapping.loader import LoadedSite
 
 
-async def close_month(site: LoadedSite, db: str | None, period: Period, by: str, now: datetime) -> CloseSummary:
-    # day-ahead prices are fetched (and kept) only for a month that is over; `close` refuses the others
-    dynamic = await dynamic_prices(site, period, now) if period.end <= now else {}
+async def close_month(
+    site: LoadedSite, db: str | None, period: Period, by: str, now: datetime, progress: Progress | None = None
+) -> CloseSummary:
     async with open_billing(site, db) as billing:
-        repo = ConsumptionStore(billing.store)
-        await refresh_dirty(site, repo)
-        ledger = StorePeriodLedger(repo, site.model.site.zone)
-        source = StoreIntervalSource(billing.store)
-        return await close(site.model, period, source, ledger, billing.statements, by=by, now=now, dynamic=dynamic)
+        return await close_in_store(site, billing.store, period, by=by, now=now, progress=progress)
+
+
+def summary_json(summary: CloseSummary) -> dict[str, Any]:
+    return {
+        "period": summary.period,
+        "statements": [
+            {
+                "id": c.stored.id,
+                "created": c.created,
+                "state": c.stored.state.value,
+                "lines": len(c.stored.statement.lines),
+                "corrections": c.corrections,
+                "currency": c.stored.statement.currency,
+                "net": str(c.stored.statement.net),
+                "gross": str(c.stored.statement.gross),
+            }
+            for c in summary.statements
+        ],
+        "reconciliations": [
+            {
+                "pool": r.pool,
+                "main": str(r.main),
+                "billed": str(r.billed),
+                "common": str(r.common),
+                "losses": str(r.losses),
+                "losses_percent": str(r.losses_percent),
+                "flagged": r.flagged,
+            }
+            for r in summary.reconciliations
+        ],
+    }
 
 
 def describe(summary: CloseSummary) -> list[str]:
@@ -70,10 +97,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         return refuse(f"--period {args.period!r} is not a month; write it as YYYY-MM, e.g. 2026-11")
     try:
-        summary = asyncio.run(close_month(site, args.db, period, actor(args.by), datetime.now(UTC)))
+        with progress_bar() as progress:  # stderr, on a terminal only
+            summary = asyncio.run(close_month(site, args.db, period, actor(args.by), datetime.now(UTC), progress))
     except (Refused, CloseRefused, PricingError) as error:
         return refuse(str(error))
     except ValueError as error:  # e.g. a dynamic price CSV that cannot be read, a price source down
         return refuse(str(error))
-    print("\n".join(describe(summary)))
+    if args.json:
+        print(json.dumps(summary_json(summary), indent=2))
+    else:
+        print("\n".join(describe(summary)))
     return 0

@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
+import math
 import os
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from sqlalchemy.engine import make_url
 
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.commands.close import describe
 from bms_bridge.commands.demo_billing import close_last_month, last_month, write_lease_change
+from bms_bridge.commands.progress_bar import progress_bar
 from bms_bridge.commands.run import serve_or_explain, service_options
 from bms_bridge.simulate.history import lpwan_history, manual_history, simulated_history
 from bms_bridge.simulate.load_model import LoadModel
 from bms_bridge.sites import database_url, open_site
 from metering.consumption import refresh_intervals
 from metering.intervals import slot_start
+from metering.progress import Progress, Steps
 from metering.store import ConsumptionStore, Store
 from point_mapping.errors import SiteInvalid
 from point_mapping.identifiers import write_lock
@@ -39,34 +43,64 @@ ANOMALY_SLICE = timedelta(weeks=8)  # the history is judged in slices, as a serv
 DEMO_SECRETS = {"DEMO_LPWAN_SECRET": "demo-webhook-secret"}
 
 
-async def fill_history(site: LoadedSite, db_url: str, now: datetime, model: LoadModel) -> int:
-    """Simulated readings for the last 13 months, once: a database with readings is left alone."""
+class _Stamped(Protocol):
+    @property
+    def ts(self) -> datetime: ...
+
+
+S = TypeVar("S", bound=_Stamped)
+
+
+def by_day(items: Iterable[S], start: datetime, now: datetime, progress: Progress | None, label: str) -> Iterator[S]:
+    """`items` in time order, one progress step per day of history they have reached."""
+    days = max(1, math.ceil((now - start) / timedelta(days=1)))
+    steps, reached = Steps(progress, days, label), 0
+    for item in items:
+        day = min(int((item.ts - start) / timedelta(days=1)), days)
+        if day > reached:
+            steps.step(day - reached)
+            reached = day
+        yield item
+    steps.finish()
+
+
+async def fill_history(
+    site: LoadedSite, db_url: str, now: datetime, model: LoadModel, progress: Progress | None = None
+) -> int:
+    """Simulated readings for the last 13 months, once: a database with readings is left alone.
+    `progress` hears each source's days of history, the intervals, the BMS trends and anomaly slices."""
     async with Store.open(db_url) as store:
         if await store.last_readings():
             return 0
         start = (now - timedelta(days=HISTORY_DAYS)).replace(minute=0, second=0, microsecond=0)
         print(f"first start: filling simulated history from {start:%Y-%m-%d} (about a minute)...", flush=True)
         total, batch = 0, []
-        for reading in itertools.chain(
-            simulated_history(site, start, now, model=model),
-            lpwan_history(site, start, now, model),
-            manual_history(site, start, now, model),
-        ):
-            batch.append(reading)
-            if len(batch) >= BATCH:
-                total += await store.insert_readings(batch)
-                batch = []
+        sources = {
+            "Modbus meters, days": simulated_history(site, start, now, model=model),
+            "LPWAN meters, days": lpwan_history(site, start, now, model),
+            "manual readings, days": manual_history(site, start, now, model),
+        }
+        for label, readings in sources.items():
+            for reading in by_day(readings, start, now, progress, label):
+                batch.append(reading)
+                if len(batch) >= BATCH:
+                    total += await store.insert_readings(batch)
+                    batch = []
         total += await store.insert_readings(batch)
         repo = ConsumptionStore(store)
+        steps = Steps(progress, 1, "15-minute intervals")
         intervals = await refresh_intervals(site, repo, start, slot_start(now))
         await repo.take_dirty()  # every slot of the history was just computed
+        steps.step()
         print(f"stored {total:,} readings and {intervals:,} 15-minute intervals", flush=True)
-        await fill_bms_history(site, store, start, now, model)
-        await fill_anomalies(site, store, start, now)
+        await fill_bms_history(site, store, start, now, model, progress)
+        await fill_anomalies(site, store, start, now, progress)
         return total
 
 
-async def fill_bms_history(site: LoadedSite, store: Store, start: datetime, now: datetime, model: LoadModel) -> None:
+async def fill_bms_history(
+    site: LoadedSite, store: Store, start: datetime, now: datetime, model: LoadModel, progress: Progress | None = None
+) -> None:
     """The simulated BMS's trends and Schedule objects, then the HVAC findings they contain."""
     from bms_bridge.hvac.findings import refresh_findings
     from bms_bridge.simulate.bms_plant import BmsPlant
@@ -81,7 +115,7 @@ async def fill_bms_history(site: LoadedSite, store: Store, start: datetime, now:
         if point.role == "schedule":
             await store.save_schedule(point.id, now, schedule_to_json(plant.schedule(point.equipment, holidays)))
     stored, batch = 0, []
-    for sample in bms_history(site, start, now, model):
+    for sample in by_day(bms_history(site, start, now, model), start, now, progress, "BMS trends, days"):
         batch.append(sample)
         if len(batch) >= BATCH:
             stored += await store.insert_trends(batch)
@@ -91,19 +125,24 @@ async def fill_bms_history(site: LoadedSite, store: Store, start: datetime, now:
     print(f"stored {stored:,} BMS trend values; {found.opened} HVAC findings", flush=True)
 
 
-async def fill_anomalies(site: LoadedSite, store: Store, start: datetime, now: datetime) -> None:
+async def fill_anomalies(
+    site: LoadedSite, store: Store, start: datetime, now: datetime, progress: Progress | None = None
+) -> None:
     """The anomaly findings of the whole history, judged slice by slice as the service would have."""
     from bms_bridge.anomalies import IntervalCache, history_needed, refresh_anomalies
 
     step, cache = ANOMALY_SLICE, IntervalCache()
     first = start + history_needed(site)  # the rules need that much history before what they judge
     opened, moment = 0, min(first + step, now)
+    steps = Steps(progress, max(1, math.ceil((now - first) / step)), "anomaly rules, 8-week slices")
     while True:
         found = await refresh_anomalies(site, store, max(first, moment - step), moment, cache=cache)
         opened += found.opened
+        steps.step()
         if moment >= now:
             break
         moment = min(moment + step, now)
+    steps.finish()
     print(f"{opened} anomaly findings", flush=True)
 
 
@@ -166,7 +205,8 @@ def run(args: argparse.Namespace) -> int:
         except SiteInvalid as error:
             return report_invalid(error)
     model = LoadModel(site.model)
-    asyncio.run(fill_history(site, db_url, now, model))
+    with progress_bar() as progress:  # stderr, on a terminal only
+        asyncio.run(fill_history(site, db_url, now, model, progress))
     closed = asyncio.run(close_last_month(site, db_url, now))
     if closed is not None:  # the summary and the pools' reconciliation; `statements` lists the rest
         print("\n".join(line for line in describe(closed) if not line.startswith(("  new", "  kept"))), flush=True)

@@ -36,7 +36,9 @@ from billing_export.store import StatementStore, StorePeriodLedger
 from bms_bridge.billing.day_ahead import dynamic_prices
 from bms_bridge.billing.hooks import latest_versions
 from bms_bridge.commands.check import report_invalid
+from bms_bridge.commands.progress_bar import progress_bar
 from bms_bridge.sites import database_url, open_site
+from metering.progress import Progress, Steps
 from metering.store import ConsumptionStore, Store
 from metering.store.urls import is_sqlite, normalise_db_url
 from point_mapping.errors import SiteInvalid
@@ -46,7 +48,7 @@ FOLDER_FORMATS = frozenset({"json", "espi"})  # one file per statement (json) or
 EXIT_REFUSED = 1  # refused input, as every command (2 is argparse's usage error)
 
 
-class _Refused(Exception):
+class ExportRefused(ValueError):
     """An export the command refuses; the message is one sentence, printed as is."""
 
 
@@ -54,7 +56,7 @@ async def statements_for(site: LoadedSite, store: Store, period: Period) -> tupl
     """The period's stored statements (the newest version of each) and their version numbers."""
     model = site.model
     if not await StorePeriodLedger(ConsumptionStore(store), model.site.zone).is_frozen(str(period)):
-        raise _Refused(
+        raise ExportRefused(
             f"period {period} is not closed; close it first with: bms-bridge close {site.folder} --period {period}"
         )
     newest = latest_versions(await StatementStore(store).find(model.site.id, period=str(period)))
@@ -70,9 +72,10 @@ def run(args: argparse.Namespace) -> int:
         period = _period(args.period, site)
         out = _target(Path(args.out), args.format)
         url = _existing_database(database_url(site, args.db))
-        files = asyncio.run(_export(site, url, period, args.format, out))
+        with progress_bar() as progress:  # stderr, on a terminal only
+            files = asyncio.run(_export(site, url, period, args.format, out, progress))
         _write(files)
-    except (_Refused, PricingError, EspiError) as error:
+    except (ExportRefused, PricingError, EspiError) as error:
         print(f"error: {error}; nothing was written", file=sys.stderr)
         return EXIT_REFUSED
     for path in files:
@@ -85,18 +88,20 @@ def _period(text: str, site: LoadedSite) -> Period:
     try:
         return Period.parse(text, site.model.site.zone)
     except ValueError:
-        raise _Refused(f"--period {text!r} is not a month; use YYYY-MM, e.g. 2026-01") from None
+        raise ExportRefused(f"--period {text!r} is not a month; use YYYY-MM, e.g. 2026-01") from None
 
 
 def _target(out: Path, kind: str) -> Path:
     if kind in FOLDER_FORMATS:
         if out.exists() and not out.is_dir():
-            raise _Refused(f"--out {out} is a file, but {kind} export writes one file per statement into a folder")
+            raise ExportRefused(f"--out {out} is a file, but {kind} export writes one file per statement into a folder")
         return out
     if out.is_dir():
-        raise _Refused(f"--out {out} is a folder; give the {kind} file to write, e.g. {out / ('statements.' + kind)}")
+        raise ExportRefused(
+            f"--out {out} is a folder; give the {kind} file to write, e.g. {out / ('statements.' + kind)}"
+        )
     if not out.parent.is_dir():
-        raise _Refused(f"the folder of --out {out} does not exist")
+        raise ExportRefused(f"the folder of --out {out} does not exist")
     return out
 
 
@@ -105,9 +110,9 @@ def _existing_database(url: str) -> str:
     try:
         parsed = normalise_db_url(url)
     except ValueError as error:
-        raise _Refused(str(error)) from None
+        raise ExportRefused(str(error)) from None
     if is_sqlite(parsed) and parsed.database and not Path(parsed.database).exists():
-        raise _Refused(f"there is no database at {parsed.database}, so nothing has been recorded to bill")
+        raise ExportRefused(f"there is no database at {parsed.database}, so nothing has been recorded to bill")
     return url
 
 
@@ -116,49 +121,73 @@ async def _dynamic(site: LoadedSite, period: Period) -> Mapping[str, DynamicPric
     try:
         return await dynamic_prices(site, period, datetime.now(UTC))
     except ValueError as error:
-        raise _Refused(str(error)) from None
+        raise ExportRefused(str(error)) from None
 
 
 def _file_name(*parts: str) -> str:
     return "_".join(part.replace(":", "-") for part in parts)
 
 
-async def _export(site: LoadedSite, url: str, period: Period, kind: str, out: Path) -> dict[Path, bytes]:
+async def _export(
+    site: LoadedSite, url: str, period: Period, kind: str, out: Path, progress: Progress | None = None
+) -> dict[Path, bytes]:
     async with Store.open(url) as store:
-        statements, versions = await statements_for(site, store, period)
-        if not statements:
-            raise _Refused(f"period {period} of site {site.model.site.id} is closed without statements")
-        if kind == "csv":
-            return {out: lines_csv(statements, versions=versions)}
-        if kind == "xlsx":
-            return {out: lines_xlsx(statements, versions)}
-        if kind == "json":
-            return {
-                out / f"{_file_name(s.period, s.contract)}.json": statement_bytes(s, versions[s.id]) for s in statements
-            }
-        return await _espi_files(site, store, period, statements, out)
+        return await build_files(site, store, period, kind, out, progress)
+
+
+async def build_files(
+    site: LoadedSite, store: Store, period: Period, kind: str, out: Path, progress: Progress | None = None
+) -> dict[Path, bytes]:
+    """The export's files in memory (nothing written). `progress` hears one step per statement (json,
+    and csv/xlsx as they are laid out) or per statement and metering point (espi)."""
+    statements, versions = await statements_for(site, store, period)
+    if not statements:
+        raise ExportRefused(f"period {period} of site {site.model.site.id} is closed without statements")
+    label = f"exporting {period} as {kind}"
+    if kind == "espi":
+        return await _espi_files(site, store, period, statements, out, progress, label)
+    steps = Steps(progress, len(statements), label)
+    if kind == "json":
+        files = {}
+        for s in statements:
+            files[out / f"{_file_name(s.period, s.contract)}.json"] = statement_bytes(s, versions[s.id])
+            steps.step()
+        return files
+    data = lines_csv(statements, versions=versions) if kind == "csv" else lines_xlsx(statements, versions)
+    steps.finish()  # one document of every statement's lines
+    return {out: data}
 
 
 async def _espi_files(
-    site: LoadedSite, store: Store, period: Period, statements: tuple[Statement, ...], out: Path
+    site: LoadedSite,
+    store: Store,
+    period: Period,
+    statements: tuple[Statement, ...],
+    out: Path,
+    progress: Progress | None,
+    label: str,
 ) -> dict[Path, bytes]:
     model, dynamic = site.model, await _dynamic(site, period)
     updated = datetime.now(UTC).replace(microsecond=0)
-    files = {}
+    feeds = []
     for statement in statements:
         contract = next(c for c in model.contracts if c.id == statement.contract)
         span = occupancy(contract, period)
         if span is None:  # a statement of correction lines only, for a contract no longer in force
             continue
         points = sorted({line.point_id for line in statement.lines if line.kind is LineKind.ENERGY and line.point_id})
-        for point_id in points:
-            intervals = await store.intervals(point_id, *span)
-            prices = interval_prices(model, period, contract, point_id, intervals, dynamic)
-            data = espi_feed(statement, point_id, intervals, zone=period.zone, updated=updated, prices=prices)
-            problems = espi_problems(data)
-            if problems:  # a bug of ours, not of the input: say where, write nothing
-                raise EspiError(f"the feed of {point_id} for {statement.id} is not valid ESPI: {problems[0]}")
-            files[out / f"{_file_name(statement.period, statement.contract, point_id)}.xml"] = data
+        feeds += [(statement, contract, span, point_id) for point_id in points]
+    steps = Steps(progress, len(feeds), label)
+    files = {}
+    for statement, contract, span, point_id in feeds:
+        intervals = await store.intervals(point_id, *span)
+        prices = interval_prices(model, period, contract, point_id, intervals, dynamic)
+        data = espi_feed(statement, point_id, intervals, zone=period.zone, updated=updated, prices=prices)
+        problems = espi_problems(data)
+        if problems:  # a bug of ours, not of the input: say where, write nothing
+            raise EspiError(f"the feed of {point_id} for {statement.id} is not valid ESPI: {problems[0]}")
+        files[out / f"{_file_name(statement.period, statement.contract, point_id)}.xml"] = data
+        steps.step()
     return files
 
 

@@ -8,16 +8,18 @@ import sys
 from pathlib import Path
 
 from bms_bridge.commands.check import report_invalid
+from bms_bridge.commands.progress_bar import progress_bar
 from bms_bridge.manual_import import ImportResult, import_readings
 from bms_bridge.sites import database_url, open_site
+from metering.progress import Progress
 from metering.store import Store
 from point_mapping.errors import SiteInvalid
 from point_mapping.loader import LoadedSite
 
 
-async def _import(site: LoadedSite, db_url: str, path: Path) -> ImportResult:
+async def _import(site: LoadedSite, db_url: str, path: Path, progress: Progress) -> ImportResult:
     async with Store.open(db_url) as store:
-        return await import_readings(site, store, path)
+        return await import_readings(site, store, path, progress=progress)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"{path}: no such file", file=sys.stderr)
         return 1
-    result = asyncio.run(_import(site, database_url(site, args.db), path))
+    with progress_bar() as progress:  # stderr, on a terminal only
+        result = asyncio.run(_import(site, database_url(site, args.db), path, progress))
     for message in result.messages:
         print(message)
     if not result.ok:

@@ -12,7 +12,7 @@ import jinja2
 import plotly
 from aiohttp import web
 
-from bms_bridge.web import api, billing, openapi, pages
+from bms_bridge.web import api, billing, billing_jobs, openapi, pages
 from bms_bridge.web.auth import (
     Handler,
     auth_middleware,
@@ -24,6 +24,7 @@ from bms_bridge.web.auth import (
     session_of,
 )
 from bms_bridge.web.context import CONTEXT, ServiceStats, WebContext, WebSettings, context
+from bms_bridge.web.jobs import JobRegistry
 from bms_bridge.web.params import BadRequest
 from bms_bridge.web.queries import NotCumulative, SiteQueries
 from bms_bridge.web.ratelimit import LoginLimiter
@@ -126,6 +127,7 @@ def create_app(
         settings=settings,
         limiter=LoginLimiter(clock, settings.login_max_failures, settings.login_window),
         review=StatementReview(site.model.site.id, store),
+        jobs=JobRegistry(clock),
         service_stats=service_stats,
     )
     zone = site.model.site.zone
@@ -146,4 +148,10 @@ def create_app(
     app.add_routes(api.routes)
     app.add_routes(pages.routes)
     app.add_routes(billing.routes)
+    app.add_routes(billing_jobs.routes)
+    app.on_cleanup.append(_stop_jobs)
     return app
+
+
+async def _stop_jobs(app: web.Application) -> None:
+    await app[CONTEXT].jobs.close()

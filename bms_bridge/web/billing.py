@@ -111,7 +111,7 @@ async def api_statement(request: web.Request) -> web.Response:
     return web.json_response(detail(view, ctx.queries.zone))
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+async def json_body(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
     try:
@@ -136,7 +136,7 @@ async def api_adjust(request: web.Request) -> web.Response:
     """Body: {"line": 2, "amount": "79.60" | "quantity": "348.000", "reason": "meter read again"}."""
     ctx, scope = context(request), scope_of(request)
     scope.require(Permission.REVIEW_BILLING)  # before the body is looked at
-    body = await _json_body(request)
+    body = await json_body(request)
     line, reason = body.get("line"), body.get("reason")
     if not isinstance(line, int) or isinstance(line, bool) or not isinstance(reason, str) or not reason.strip():
         raise BadRequest('give {"line": N, "reason": "why", and "amount" or "quantity" as a decimal string}')
@@ -159,8 +159,12 @@ async def billing(request: web.Request) -> dict[str, Any]:
     state = _state(request)
     period = _period(request)
     found = await ctx.review.list(scope, period=period, state=state)
+    zone = ctx.queries.zone
+    now = ctx.clock().astimezone(zone)
     return {
         "title": "Billing review",
+        "last_month": str(Period(now.year, now.month, zone).previous()),
+        "can_close": scope.allows(Permission.REVIEW_BILLING),
         "period": period or "",
         "statements": found,
         "state": state.value if state else "",

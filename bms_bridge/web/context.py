@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bms_bridge.web.jobs import JobRegistry
 from bms_bridge.web.metrics import WebMetrics
 from bms_bridge.web.queries import SiteQueries
 from bms_bridge.web.ratelimit import LoginLimiter
@@ -38,6 +39,7 @@ class WebContext:
     settings: WebSettings
     limiter: LoginLimiter
     review: StatementReview
+    jobs: JobRegistry
     metrics: WebMetrics = field(default_factory=WebMetrics)
     service_stats: ServiceStats | None = None
 

@@ -469,6 +469,75 @@ PATHS.update(
 )
 
 
+_JOB_ID = _param("job_id", "as returned when the job was started", where="path", required=True, maxLength=100)
+_JOB = _obj(
+    {
+        "id": {"type": "string"},
+        "kind": {"type": "string", "enum": ["close", "export csv", "export xlsx"]},
+        "period": {"type": "string"},
+        "state": {"type": "string", "enum": ["running", "done", "failed"]},
+        "done": {"type": "integer", "minimum": 0},
+        "total": {"type": "integer", "minimum": 0},
+        "percent": {"type": "integer", "minimum": 0, "maximum": 100},
+        "label": {"type": "string", "description": "the phase, e.g. 'closing 2026-11'"},
+        "started_by": {"type": "string"},
+        "started_at": _TIME,
+        "finished_at": _TIME_OR_NULL,
+        "result": {"type": ["object", "null"], "description": "close: created, kept, statements; export: file"},
+        "error": {"type": ["string", "null"]},
+    }
+)
+PATHS.update(
+    {
+        "/api/v1/jobs": {
+            "post": {
+                "summary": "start a period's close or export in the background (roles with review_billing)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {
+                                    "kind": {"type": "string", "enum": ["close", "export"]},
+                                    "period": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                                    "format": {"type": "string", "enum": ["csv", "xlsx"], "description": "export"},
+                                },
+                                ["kind", "period"],
+                            )
+                        }
+                    },
+                },
+                "responses": {"202": _json(_JOB, "started; poll its Location"), **_errors(400, 401, 403)},
+            }
+        },
+        "/api/v1/jobs/{job_id}": _get(
+            "a job's state and progress (done of total steps of its phase)",
+            _json(_JOB),
+            [_JOB_ID],
+            (401, 403, 404),
+        ),
+        "/api/v1/jobs/{job_id}/file": {
+            "get": {
+                "summary": "the file a finished export job made",
+                "parameters": [_JOB_ID],
+                "responses": {
+                    "200": {
+                        "description": "the file",
+                        "content": {
+                            "text/csv": {"schema": {"type": "string"}},
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                                "schema": {"type": "string", "format": "binary"}
+                            },
+                        },
+                    },
+                    **_errors(401, 403, 404),
+                },
+            }
+        },
+    }
+)
+
+
 def spec() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",

@@ -38,7 +38,27 @@ async def test_first_start_leaves_november_in_draft_for_every_tenant(
     assert "changes tenant on 2026-11-14 at 12:00" in write_lease_change(folder, period).read_text()
     site = open_site(folder)
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    await demo.fill_history(site, url, NOW, LoadModel(site.model))
+    heard: dict[str, list[tuple[int, int]]] = {}
+    await demo.fill_history(
+        site,
+        url,
+        NOW,
+        LoadModel(site.model),
+        lambda done, total, label: heard.setdefault(label, []).append((done, total)),
+    )
+    # each phase of the fill counted to its end: 33 days of each source (from 2026-10-31 06:00 UTC)
+    assert list(heard) == [
+        "Modbus meters, days",
+        "LPWAN meters, days",
+        "manual readings, days",
+        "15-minute intervals",
+        "anomaly rules, 8-week slices",
+    ]
+    for label in ("Modbus meters, days", "LPWAN meters, days", "manual readings, days"):
+        assert heard[label][0] == (0, 33) and heard[label][-1] == (33, 33)
+        assert [done for done, _ in heard[label]] == sorted(done for done, _ in heard[label])
+    assert heard["15-minute intervals"] == [(0, 1), (1, 1)]
+    assert heard["anomaly rules, 8-week slices"][-1][0] == heard["anomaly rules, 8-week slices"][-1][1]
 
     closed = await close_last_month(site, url, NOW)
     assert closed is not None

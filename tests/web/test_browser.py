@@ -216,3 +216,45 @@ async def test_an_accountant_approves_a_statement_in_the_browser(browser: Any, b
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / "billing-statement.png"), full_page=True)
     assert page.errors == []
+
+
+async def test_an_accountant_closes_a_month_from_the_billing_page_and_exports_it(
+    browser: Any, base_url: str, world: WebWorld, tmp_path: Path
+) -> None:
+    """July 2nd: June is over and both contracts were in force, so the close makes 2 drafts (2 steps)."""
+    from datetime import UTC, datetime
+
+    from bms_bridge.web.roles import Role
+
+    world.clock.now = datetime(2025, 7, 2, 8, 0, tzinfo=UTC)
+    await world.users.add("carla", PASSWORD, Role.ACCOUNTANT)
+    page = await _page(browser, base_url, "carla")
+    await page.goto(f"{base_url}/billing")
+    assert await page.input_value("#job-period") == "2025-06"  # last month by the app's clock
+    await page.select_option("#job-action", "close")
+    await page.click("#job-start")
+    await page.wait_for_selector("#job[data-state=done]", timeout=20_000)
+    assert await page.get_attribute("#job-progress", "value") == "100"
+    assert await page.inner_text("#job-percent") == "100 %"
+    assert await page.inner_text("#job-label") == "closing 2025-06 (2 of 2)"
+    assert (await page.inner_text("#job-result")).startswith("2025-06 closed: 2 statement(s) created as draft, 0 kept.")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "billing-close-job.png"), full_page=True)
+
+    await page.click("#job-result a")  # the month's new drafts
+    await page.wait_for_load_state()
+    assert await page.locator("a[href^='/billing/mini%3A2025-06']").count() == 2
+
+    await page.select_option("#job-action", "export:csv")
+    await page.click("#job-start")
+    await page.wait_for_selector("#job[data-state=done]", timeout=20_000)
+    assert await page.inner_text("#job-label") == "exporting 2025-06 as csv (2 of 2)"
+    async with page.expect_download() as pending:
+        await page.click("#job-download")
+    download = await pending.value
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    assert download.suggested_filename == "mini_2025-06.csv"
+    text = saved.read_text()
+    assert "mini:2025-06:C1" in text and "mini:2025-06:C2" in text
+    assert page.errors == []

@@ -188,6 +188,10 @@ EVERY_ROUTE: dict[str, tuple[str, str, set[int]]] = {
     "/api/v1/statements/{statement_id}": ("GET", "/api/v1/statements/mini:2025-05:C2:v1", {404}),
     "/api/v1/statements/{statement_id}/{step}": ("POST", "/api/v1/statements/mini:2025-05:C2:v1/approve", {403}),
     "/api/v1/statements/{statement_id}/adjust": ("POST", "/api/v1/statements/mini:2025-05:C2:v1/adjust", {403}),
+    # jobs (a period's close or export) are for billing reviewers only; their ids are random
+    "/api/v1/jobs": ("POST", "/api/v1/jobs", {403}),
+    "/api/v1/jobs/{job_id}": ("GET", "/api/v1/jobs/{job}", {403}),
+    "/api/v1/jobs/{job_id}/file": ("GET", "/api/v1/jobs/{job}/file", {403}),
     "/metrics": ("GET", "/metrics", {403}),
 }
 
@@ -208,9 +212,15 @@ async def test_every_api_route_is_closed_to_the_other_tenant(world: WebWorld) ->
     headers = {"Authorization": f"Bearer {await world.users.create_token(alpha)}"}
     from tests.web.conftest import serve
 
+    admin = await world.users.by_name("admin")
+    assert admin is not None
+    as_admin = {"Authorization": f"Bearer {await world.users.create_token(admin)}"}
     async with serve(world) as client:
+        # a real job of the admin's, which the tenant must not see either
+        started = await client.post("/api/v1/jobs", json={"kind": "close", "period": "2025-05"}, headers=as_admin)
+        job = (await started.json())["id"]
         for route, (method, path, statuses) in EVERY_ROUTE.items():
-            url = path.format(beta=world.events["beta"])
+            url = path.format(beta=world.events["beta"], job=job)
             response = await client.request(method, url, headers=headers)
             body = await text_of(response)
             assert response.status in statuses, (route, response.status, body)
