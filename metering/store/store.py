@@ -74,6 +74,10 @@ _PG_BULK_INSERT = text(
 )
 
 
+class BatchSkipped(RuntimeError):
+    """A batch queued behind one that failed is not tried, so batches are stored in the order given."""
+
+
 class StoreConflict(ValueError):
     """A write contradicts a record already stored under the same key."""
 
@@ -92,6 +96,8 @@ class Store:
         self._batch_executor: ThreadPoolExecutor | None = None
         self._dirty_stmt: Any = None  # built on first use, then reused
         self._sqlite_dirty_sql: str | None = None  # the same, compiled for the batch thread's cursor
+        self._chain = 0  # SQLite batches handed to the batch thread since the last failure ...
+        self._broken_chain = -1  # ... and the latest chain in which one failed
 
     @classmethod
     @asynccontextmanager
@@ -175,9 +181,17 @@ class Store:
             given = readings if isinstance(readings, list) else list(readings)
             if not given:
                 return 0
-            # the whole batch in one call on the batch thread (see engine.create_sqlite_batch_engine)
+            # the whole batch in one call on the batch thread (see engine.create_sqlite_batch_engine);
+            # batches queued there run in order, and those behind a failed one are skipped
             loop = asyncio.get_running_loop()
-            inserted, learned = await loop.run_in_executor(self._batch_thread(), self._insert_sqlite_batch, given)
+            chain = self._chain
+            try:
+                inserted, learned = await loop.run_in_executor(
+                    self._batch_thread(), self._insert_sqlite_in_chain, chain, given
+                )
+            except Exception:
+                self._chain = max(self._chain, self._broken_chain + 1)  # later batches start anew
+                raise
         else:
             batch = _Batch(readings)
             if not batch.readings:
@@ -199,6 +213,21 @@ class Store:
                 inserted = int((await conn.execute(_PG_BULK_INSERT, params)).scalar_one())
         self._keys.commit(learned)
         return inserted
+
+    @property
+    def keeps_batch_order(self) -> bool:
+        """Several `insert_readings` awaited at once are stored in the order called (SQLite: one
+        thread), and none after one that fails (`BatchSkipped`): the writer may then overlap them."""
+        return self._sqlite_insert_sql is not None
+
+    def _insert_sqlite_in_chain(self, chain: int, readings: list[Reading]) -> tuple[int, Learned]:
+        if chain <= self._broken_chain:
+            raise BatchSkipped("not tried: a batch before it failed")
+        try:
+            return self._insert_sqlite_batch(readings)
+        except Exception:
+            self._broken_chain = chain
+            raise
 
     def _insert_sqlite_batch(self, readings: list[Reading]) -> tuple[int, Learned]:
         """On the batch thread: ids, rows, dirty spans, one transaction (BEGIN IMMEDIATE)."""

@@ -36,7 +36,7 @@ from types import TracebackType
 from metering.failure_log import FailureLog
 from metering.readings import Quality, Reading
 from metering.store.journal import Dropped, Entry, Journal
-from metering.store.store import Store
+from metering.store.store import BatchSkipped, Store
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,10 @@ DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024
 
 class WriterError(RuntimeError):
     """The writer could not store everything it was given, or is not running."""
+
+
+class StoreFailing(WriterError):
+    """`flush(unless_failing=True)` while the database fails: buffered, not yet stored."""
 
 
 class StoreState(Enum):
@@ -114,9 +118,12 @@ class ReadingWriter:
         # batches taken and not yet stored
         self._memory: deque[_Batch] = deque()
         self._memory_count = 0
-        self._current: _Batch | None = None  # the batch being committed
+        self._current: _Batch | None = None  # the oldest batch handed to the store
+        self._in_flight_count = 0  # readings of batches handed to the store (memory, not journal)
+        self._pipelined = bool(getattr(store, "keeps_batch_order", False))
         self._changed: asyncio.Event | None = None  # memory, state or closing changed
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._impatient: list[asyncio.Future[None]] = []  # flushes that fail once the database does
         self._state = StoreState.OK
         self._spilling = False
         self._dropped_in_outage = 0
@@ -245,18 +252,23 @@ class ReadingWriter:
         if not self._accepting:
             self._require_running()
 
-    async def flush(self) -> None:
+    async def flush(self, *, unless_failing: bool = False) -> None:
         """Return once every reading queued before this call is stored (or, closing, given up).
 
-        While the database fails this waits until it is back and the readings are stored; readings
-        dropped from a full journal make it raise `WriterError`."""
+        While the database fails this waits until it is back and the readings are stored, or, with
+        `unless_failing`, raises `StoreFailing` at once (the readings stay buffered): an LPWAN uplink
+        is then answered 503 and redelivered. Readings dropped from a full journal raise `WriterError`."""
         if not self._accepting:
             self._require_running()
         target = self._put_total
         if self._resolved(target):
             return
+        if unless_failing and self._state is StoreState.FAILING:
+            raise StoreFailing(f"the database is failing ({self.last_error!r}); the readings are buffered")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((target, done))
+        if unless_failing:
+            self._impatient.append(done)
         self._flush_upto = max(self._flush_upto, target)
         self._wake_gatherer()
         await done
@@ -272,7 +284,7 @@ class ReadingWriter:
     def health(self) -> dict[str, float]:
         """Gauges for /metrics: readings held in memory and in the journal, journal bytes, store state."""
         journal = self._journal
-        current = len(self._current.readings) if self._current is not None and self._current.entry is None else 0
+        current = self._in_flight_count
         return {
             "writer_store_state": self._state.value,  # 0 ok, 1 failing, 2 replaying
             "writer_buffered_readings": len(self._items) + self._memory_count + current,
@@ -350,7 +362,7 @@ class ReadingWriter:
         assert self._changed is not None
         while self._memory:
             if self._state is StoreState.OK and not (self._journal is not None and self._journal.entries):
-                if len(self._memory) <= 1:  # one committing, one ready: the database's pace
+                if len(self._memory) <= (2 if self._pipelined else 1):  # ready behind those committing
                     return
             elif self._memory_count <= self._buffer_readings:
                 return
@@ -414,47 +426,74 @@ class ReadingWriter:
         if journal is not None and journal.entries and not self._gave_up:
             return _Batch([], journal.entries[0].seq, journal.entries[0])
         if self._memory:
-            batch = self._memory.popleft()
-            self._memory_count -= len(batch.readings)
-            self._signal()  # room in memory for the gatherer
-            return batch
+            return self._take_memory()
         return None
+
+    def _take_memory(self) -> _Batch:
+        batch = self._memory.popleft()
+        self._memory_count -= len(batch.readings)
+        self._signal()  # room in memory for the gatherer
+        return batch
 
     async def _drain(self) -> None:
         assert self._changed is not None
+        # batches handed to the store, oldest first: two at once where the store keeps their order
+        # (SQLite: its thread goes from one straight to the next), else one
+        in_flight: deque[tuple[_Batch, asyncio.Future[int | Exception]]] = deque()
         try:
             while True:
-                batch = self._next()
-                if batch is None:
+                while len(in_flight) < (2 if self._pipelined else 1):
+                    if in_flight and (self._state is not StoreState.OK or not self._memory):
+                        break  # only fresh batches overlap, and only while the database keeps up
+                    batch = self._next()
+                    if batch is None:
+                        break
+                    if self._gave_up:
+                        await self._keep([batch])
+                        continue
+                    if batch.entry is not None:
+                        assert self._journal is not None
+                        taken = await asyncio.to_thread(self._journal.take)
+                        if taken is None:
+                            continue
+                        batch.entry, batch.readings = taken
+                        batch.seq = batch.entry.seq
+                    in_flight.append((batch, asyncio.ensure_future(self._attempt(batch))))
+                    self._in_flight_count += len(batch.readings) if batch.entry is None else 0
+                if not in_flight:
                     if self._gathered_all:
                         break
                     self._changed.clear()
                     await self._changed.wait()
                     continue
-                if self._gave_up:
-                    await self._keep([batch])
-                    continue
-                if batch.entry is not None:
-                    assert self._journal is not None
-                    taken = await asyncio.to_thread(self._journal.take)
-                    if taken is None:
-                        continue
-                    batch.entry, batch.readings = taken
-                    batch.seq = batch.entry.seq
-                self._current = batch
-                stored = await self._commit(batch)
+                held, first_try = in_flight[0]
+                self._current = held
+                stored = await self._commit(held, await first_try)
+                in_flight.popleft()
+                self._in_flight_count -= len(held.readings) if held.entry is None else 0
                 self._current = None
                 if not stored:
                     self._gave_up = True
-                    await self._keep([batch, *self._memory])
+                    rest = [held]
+                    for later, attempt in in_flight:  # skipped by the store behind the failed one
+                        result = await attempt
+                        if isinstance(result, Exception):
+                            rest.append(later)
+                        else:
+                            self._counted(later, result)
+                    in_flight.clear()
+                    self._in_flight_count = 0
+                    await self._keep([*rest, *self._memory])
                     self._memory.clear()
                     self._memory_count = 0
                     continue
-                if batch.entry is not None:
+                if held.entry is not None:
                     assert self._journal is not None
-                    await asyncio.to_thread(self._journal.consume, batch.entry)
+                    await asyncio.to_thread(self._journal.consume, held.entry)
                 self._after_commit()
         finally:
+            for _, attempt in in_flight:
+                attempt.cancel()
             self._accepting = False
             self._drained = True
             self._current = None
@@ -498,6 +537,7 @@ class ReadingWriter:
         return all(seq is None or seq >= target for seq in pending)
 
     def _answer_waiters(self) -> None:
+        self._impatient = [f for f in self._impatient if not f.done()]
         if not self._waiters:
             return
         finished = self._drained
@@ -511,15 +551,26 @@ class ReadingWriter:
                 keep.append((target, done))
         self._waiters = keep
 
-    async def _commit(self, batch: _Batch) -> bool:
-        """Store the batch, retrying with back-off while the writer runs; False: gave up at close."""
+    async def _attempt(self, batch: _Batch) -> int | Exception:
+        """One try: rows inserted, or why not."""
+        try:
+            return await self._store.insert_readings(batch.readings)
+        except Exception as exc:  # any database failure: the caller keeps the batch and retries
+            return exc
+
+    async def _commit(self, batch: _Batch, first: int | Exception | None = None) -> bool:
+        """Store the batch (`first`: the outcome of a try already made), retrying with back-off while
+        the writer runs; False: gave up at close."""
         assert self._changed is not None
         delay = self._retry_initial
         attempts_closing = 0
         while True:
-            try:
-                inserted = await self._store.insert_readings(batch.readings)
-            except Exception as exc:  # any database failure: keep the batch, back off, retry
+            result = first if first is not None else await self._attempt(batch)
+            first = None
+            if isinstance(result, BatchSkipped):  # behind a batch that failed and is now stored: try it
+                result = await self._attempt(batch)
+            if isinstance(result, Exception):
+                exc = result
                 self.last_error = exc
                 self.failed_attempts += 1
                 self._failures.failed(exc)
@@ -531,6 +582,10 @@ class ReadingWriter:
                         f", then in the journal {self._journal.folder}" if self._journal is not None else "",
                     )
                     self._signal()  # the gatherer stops waiting for the database
+                    for waiting in self._impatient:
+                        if not waiting.done():
+                            waiting.set_exception(StoreFailing(f"the database is failing ({exc!r})"))
+                    self._impatient.clear()
                 if self._closing:
                     attempts_closing += 1
                     if attempts_closing >= self._close_attempts:
@@ -541,11 +596,14 @@ class ReadingWriter:
                 with contextlib.suppress(Exception):  # a database dropped and recreated has no tables
                     await self._store.ensure_schema()
                 continue
-            self.written += inserted
-            self.duplicates += len(batch.readings) - inserted
+            self._counted(batch, result)
             self.last_error = None
             self._failures.succeeded()
             return True
+
+    def _counted(self, batch: _Batch, inserted: int) -> None:
+        self.written += inserted
+        self.duplicates += len(batch.readings) - inserted
 
     async def _back_off(self, delay: float) -> None:
         """Sleep `delay`; the start of closing cuts it short (the close attempts follow at once)."""

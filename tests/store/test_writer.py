@@ -93,15 +93,15 @@ async def test_backpressure_blocks_put_without_dropping(store: Store, monkeypatc
         return await real(readings)
 
     monkeypatch.setattr(store, "insert_readings", slow_insert)
-    rows = series(6)
+    rows = series(12)
     async with ReadingWriter(store, max_batch=1, flush_interval=0, queue_size=2) as writer:
         await writer.put(rows[0])
         await settle()  # the writer holds rows[0] and waits on the gate
-        await writer.put(rows[1])
-        await writer.put(rows[2])  # the queue is now full
-        blocked = asyncio.create_task(writer.put_many(rows[3:]))
+        # a few batches wait behind it in memory (the writer's pace), then the queue fills
+        blocked = asyncio.create_task(writer.put_many(rows[1:]))
         await settle()
         assert not blocked.done() and writer.queued == 2
+        assert writer.health()["writer_buffered_readings"] <= 2 + 3 + 2  # queue, ready batches, in flight
         gate.set()
         await blocked
         await writer.flush()
