@@ -62,14 +62,14 @@ class Dropped:
 def encode(readings: list[Reading]) -> bytes:
     points: dict[str, int] = {}
     sources: dict[str, int] = {}
-    body = {
+    body: dict[str, list[int] | list[float] | list[str]] = {
         "t": [(r.ts - _EPOCH) // _US for r in readings],
         "v": [float(r.value) for r in readings],
         "q": [QUALITY_CODES[r.quality] for r in readings],
         "p": [points.setdefault(r.point_id, len(points)) for r in readings],
         "s": [sources.setdefault(r.source, len(sources)) for r in readings],
     }
-    body["points"], body["sources"] = list(points), list(sources)  # type: ignore[assignment]
+    body["points"], body["sources"] = list(points), list(sources)
     return json.dumps(body, separators=(",", ":")).encode()
 
 

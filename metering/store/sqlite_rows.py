@@ -94,4 +94,3 @@ def positional_sql(statement: Any, dialect: Dialect, columns: Sequence[str]) -> 
 
 def _or_zero(source_id: int | None) -> int:
     return 0 if source_id is None else source_id  # no usual source: every reading keeps its own code
-

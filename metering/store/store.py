@@ -46,8 +46,8 @@ from metering.store.codes import (
 from metering.store.engine import WRITE_OPTION, create_engine, create_sqlite_batch_engine
 from metering.store.keys import Keys, Learned
 from metering.store.migrate import upgrade
-from metering.store.sqlite_rows import DIRTY_COLUMNS, positional_sql, sqlite_rows
 from metering.store.records import Event
+from metering.store.sqlite_rows import DIRTY_COLUMNS, positional_sql, sqlite_rows
 from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms, to_ms_many
 from metering.store.unavailable import explain
 from metering.store.urls import is_sqlite, normalise_db_url

@@ -304,15 +304,15 @@ class ReadingWriter:
         assert self._changed is not None
         self._changed.set()
 
-    async def _wait_items(self, want: int, timeout: float | None) -> None:
+    async def _wait_items(self, want: int, seconds: float | None) -> None:
         self._want = want
         self._wake = asyncio.get_running_loop().create_future()
         try:
-            if timeout is None:
+            if seconds is None:
                 await self._wake
             else:
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout):
+                    async with asyncio.timeout(seconds):
                         await self._wake
         finally:
             self._wake = None
@@ -416,7 +416,9 @@ class ReadingWriter:
             lost = min(gone.seqs)
             for target, done in self._waiters:
                 if target > lost and not done.done():
-                    done.set_exception(WriterError("readings were dropped from the full journal before they were stored"))
+                    done.set_exception(
+                        WriterError("readings were dropped from the full journal before they were stored")
+                    )
             self._waiters = [(t, d) for t, d in self._waiters if not d.done()]
 
     # -- committing: memory / journal -> store ----------------------------------------------------
@@ -589,7 +591,9 @@ class ReadingWriter:
                 if self._closing:
                     attempts_closing += 1
                     if attempts_closing >= self._close_attempts:
-                        log.error("giving up on the database while closing after %d attempts: %r", attempts_closing, exc)
+                        log.error(
+                            "giving up on the database while closing after %d attempts: %r", attempts_closing, exc
+                        )
                         return False
                 await self._back_off(delay)
                 delay = min(delay * 2, self._retry_max)
