@@ -22,7 +22,6 @@ from metering.store.codes import QUALITY_CODES, SCALE_SHIFT, SOURCE_SHIFT, USUAL
 from metering.store.keys import Keys, Learned
 from metering.store.timecodec import to_ms_many
 
-
 Row = tuple[int, float, int, int]
 DIRTY_COLUMNS: Final = ("point_id", "first_ts", "last_ts")  # the dirty upsert's parameters, in this order
 
