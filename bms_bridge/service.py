@@ -79,11 +79,13 @@ class ReadingHub:
             "readings_duplicate": writer.duplicates,
             "writer_queue": writer.queued,
             "writer_failed_attempts": writer.failed_attempts,
+            **writer.health(),  # store state, readings buffered in memory and journal, journal bytes
         }
 
     async def flush(self) -> None:
-        """Wait until the writer has committed everything put so far (LPWAN answers 2xx after this)."""
-        await self._writer.flush()
+        """Wait until the writer has committed everything put so far (LPWAN answers 2xx after this);
+        while the database fails, raise at once (LPWAN answers 503: the network server redelivers)."""
+        await self._writer.flush(unless_failing=True)
 
 
 class Service:
@@ -101,9 +103,17 @@ class Service:
         async with contextlib.AsyncExitStack() as stack:
             store = await stack.enter_async_context(Store.open(self.db_url))
             self.store = store
-            journal = self.site.state_dir / "unwritten-readings.jsonl"  # what a failing database refused at stop
+            acquisition = model.acquisition
             writer = await stack.enter_async_context(
-                ReadingWriter(store, queue_size=model.acquisition.queue_size, journal=journal)
+                ReadingWriter(
+                    store,
+                    queue_size=acquisition.queue_size,
+                    # while the database fails: memory, then this journal (docs/operations.md)
+                    journal=self.site.state_dir / "reading-journal",
+                    legacy_journal=self.site.state_dir / "unwritten-readings.jsonl",  # earlier versions' stop file
+                    buffer_readings=acquisition.buffer_readings,
+                    journal_max_bytes=acquisition.journal_max_bytes,
+                )
             )
             # Runs after acquisition, intake and timers have stopped: the last readings' intervals are
             # computed before the process ends, so a stopped site verifies clean.

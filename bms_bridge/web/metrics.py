@@ -40,7 +40,10 @@ class WebMetrics:
 
         self.service = Gauge(
             "bms_bridge_service",
-            "the running service's counters: readings received, written, duplicate; writer queue and failed attempts",
+            "the running service's counters: readings received, written, duplicate; writer queue and failed"
+            " attempts; while the database fails: writer_store_state (0 ok, 1 failing, 2 replaying),"
+            " writer_buffered_readings (memory), writer_journal_readings, writer_journal_bytes,"
+            " writer_readings_dropped",
             ["counter"],
             registry=self.registry,
         )

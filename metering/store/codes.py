@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 
 from metering.readings import Quality
 
@@ -57,6 +58,12 @@ def compact(value: float) -> tuple[float, int]:
 
 def compact_many(values: Sequence[float]) -> tuple[list[float], list[int]]:
     """`compact` over a batch at once, on arrays: (stored values, scales), same results."""
+    stored, scales = compact_arrays(values)
+    return stored.tolist(), scales.tolist()
+
+
+def compact_arrays(values: Sequence[float]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """`compact_many` as numpy arrays."""
     given = np.asarray(values, dtype=np.float64)
     stored = given.copy()
     scales = np.zeros(len(given), dtype=np.int64)
@@ -71,7 +78,7 @@ def compact_many(values: Sequence[float]) -> tuple[list[float], list[int]]:
             stored[exact] = scaled[exact]
             scales[exact] = scale
             todo &= ~exact
-    return stored.tolist(), scales.tolist()
+    return stored, scales
 
 
 def value_of(stored: float, tag: int) -> float:

@@ -47,6 +47,7 @@ from metering.store.engine import WRITE_OPTION, create_engine, create_sqlite_bat
 from metering.store.keys import Keys, Learned
 from metering.store.migrate import upgrade
 from metering.store.records import Event
+from metering.store.sqlite_rows import DIRTY_COLUMNS, positional_sql, sqlite_rows
 from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms, to_ms_many
 from metering.store.unavailable import explain
 from metering.store.urls import is_sqlite, normalise_db_url
@@ -73,6 +74,10 @@ _PG_BULK_INSERT = text(
 )
 
 
+class BatchSkipped(RuntimeError):
+    """A batch queued behind one that failed is not tried, so batches are stored in the order given."""
+
+
 class StoreConflict(ValueError):
     """A write contradicts a record already stored under the same key."""
 
@@ -90,6 +95,9 @@ class Store:
         self._batch_engine: Engine | None = None  # SQLite: the reading batches' own connection
         self._batch_executor: ThreadPoolExecutor | None = None
         self._dirty_stmt: Any = None  # built on first use, then reused
+        self._sqlite_dirty_sql: str | None = None  # the same, compiled for the batch thread's cursor
+        self._chain = 0  # SQLite batches handed to the batch thread since the last failure ...
+        self._broken_chain = -1  # ... and the latest chain in which one failed
 
     @classmethod
     @asynccontextmanager
@@ -169,14 +177,25 @@ class Store:
         Returns how many rows were actually inserted. `received_at` is accepted as before and not
         stored: since revision 0007 a reading row keeps no receive time (docs/storage.md).
         """
-        batch = _Batch(readings)
-        if not batch.readings:
-            return 0
         if self._sqlite_insert_sql is not None:
-            # the whole batch in one call on the batch thread (see engine.create_sqlite_batch_engine)
+            given = readings if isinstance(readings, list) else list(readings)
+            if not given:
+                return 0
+            # the whole batch in one call on the batch thread (see engine.create_sqlite_batch_engine);
+            # batches queued there run in order, and those behind a failed one are skipped
             loop = asyncio.get_running_loop()
-            inserted, learned = await loop.run_in_executor(self._batch_thread(), self._insert_sqlite_batch, batch)
+            chain = self._chain
+            try:
+                inserted, learned = await loop.run_in_executor(
+                    self._batch_thread(), self._insert_sqlite_in_chain, chain, given
+                )
+            except Exception:
+                self._chain = max(self._chain, self._broken_chain + 1)  # later batches start anew
+                raise
         else:
+            batch = _Batch(readings)
+            if not batch.readings:
+                return 0
             # one statement, alone in its own transaction (autocommit: no BEGIN/COMMIT round trips):
             # the readings as four unnested arrays and, in the same statement, their dirty spans
             async with self._engine.connect() as plain:
@@ -195,7 +214,22 @@ class Store:
         self._keys.commit(learned)
         return inserted
 
-    def _insert_sqlite_batch(self, batch: _Batch) -> tuple[int, Learned]:
+    @property
+    def keeps_batch_order(self) -> bool:
+        """Several `insert_readings` awaited at once are stored in the order called (SQLite: one
+        thread), and none after one that fails (`BatchSkipped`): the writer may then overlap them."""
+        return self._sqlite_insert_sql is not None
+
+    def _insert_sqlite_in_chain(self, chain: int, readings: list[Reading]) -> tuple[int, Learned]:
+        if chain <= self._broken_chain:
+            raise BatchSkipped("not tried: a batch before it failed")
+        try:
+            return self._insert_sqlite_batch(readings)
+        except Exception:
+            self._broken_chain = chain
+            raise
+
+    def _insert_sqlite_batch(self, readings: list[Reading]) -> tuple[int, Learned]:
         """On the batch thread: ids, rows, dirty spans, one transaction (BEGIN IMMEDIATE)."""
         if self._batch_engine is None:
             self._batch_engine = create_sqlite_batch_engine(self._engine.url)
@@ -203,14 +237,19 @@ class Store:
         with self._batch_engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})  # BEGIN IMMEDIATE (engine.py)
             with conn.begin():
-                learned = self._keys.assign(conn, batch.usual, batch.sources)
-                # compiled once, rows as tuples: SQLAlchemy's per-row parameter processing would
-                # otherwise cost about as much as SQLite's own work
-                result = conn.exec_driver_sql(
-                    self._sqlite_insert_sql, batch.rows(learned, scaled=True, first_only=False)
-                )
-                conn.execute(*self._dirty_upsert(batch.spans))
-                return int(result.rowcount), learned
+                rows, spans, learned = sqlite_rows(readings, self._keys, conn)
+                # compiled once, rows as tuples, on the driver's own cursor: SQLAlchemy's per-statement
+                # and per-row processing would otherwise cost about as much as SQLite's own work
+                if self._sqlite_dirty_sql is None:
+                    self._sqlite_dirty_sql = positional_sql(self._dirty_upsert({})[0], conn.dialect, DIRTY_COLUMNS)
+                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    cursor.executemany(self._sqlite_insert_sql, rows)
+                    inserted = int(cursor.rowcount)
+                    cursor.executemany(self._sqlite_dirty_sql, [(p, a, b) for p, (a, b) in sorted(spans.items())])
+                finally:
+                    cursor.close()
+                return inserted, learned
 
     def _batch_thread(self) -> ThreadPoolExecutor:
         if self._batch_executor is None:

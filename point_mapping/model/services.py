@@ -110,6 +110,11 @@ class Acquisition(Frozen):
     backoff_initial: Duration = Field(default=timedelta(seconds=30))
     backoff_max: Duration = Field(default=timedelta(minutes=30))
     queue_size: int = Field(default=10_000, ge=100)
+    # while the database fails: readings held in memory, then in a local journal (docs/operations.md)
+    buffer_readings: int = Field(default=100_000, ge=0, description="readings kept in memory while the store fails")
+    journal_max_bytes: int = Field(
+        default=1024**3, ge=1024**2, description="bound of the outage journal; past it the oldest readings go"
+    )
     future_tolerance: Duration = Field(
         default=timedelta(minutes=5), description="how far ahead of our clock a reading's time may be"
     )

@@ -93,15 +93,15 @@ async def test_backpressure_blocks_put_without_dropping(store: Store, monkeypatc
         return await real(readings)
 
     monkeypatch.setattr(store, "insert_readings", slow_insert)
-    rows = series(6)
+    rows = series(12)
     async with ReadingWriter(store, max_batch=1, flush_interval=0, queue_size=2) as writer:
         await writer.put(rows[0])
         await settle()  # the writer holds rows[0] and waits on the gate
-        await writer.put(rows[1])
-        await writer.put(rows[2])  # the queue is now full
-        blocked = asyncio.create_task(writer.put_many(rows[3:]))
+        # a few batches wait behind it in memory (the writer's pace), then the queue fills
+        blocked = asyncio.create_task(writer.put_many(rows[1:]))
         await settle()
         assert not blocked.done() and writer.queued == 2
+        assert writer.health()["writer_buffered_readings"] <= 2 + 3 + 2  # queue, ready batches, in flight
         gate.set()
         await blocked
         await writer.flush()
@@ -148,7 +148,7 @@ async def test_closing_against_a_dead_database_keeps_and_reports_the_rest(
 async def test_what_a_dead_database_refused_at_stop_is_journaled_and_stored_on_the_next_start(
     store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    journal = tmp_path / "state" / "unwritten-readings.jsonl"
+    journal = tmp_path / "state" / "reading-journal"
     real = store.insert_readings
 
     async def dead(readings: Iterable[Reading]) -> int:
@@ -161,12 +161,26 @@ async def test_what_a_dead_database_refused_at_stop_is_journaled_and_stored_on_t
     async with writer:
         monkeypatch.setattr(store, "insert_readings", dead)
         await writer.put_many(rows)
-    assert len(journal.read_text().splitlines()) == 25  # nothing raised: nothing is lost either
+    assert writer.health()["writer_journal_readings"] == 25  # nothing raised: nothing is lost either
+    assert list(journal.iterdir())
     monkeypatch.setattr(store, "insert_readings", real)
-    async with ReadingWriter(store, journal=journal):
-        pass
+    async with ReadingWriter(store, journal=journal) as again:
+        await again.flush()
+        for _ in range(500):
+            if again.health()["writer_journal_readings"] == 0:
+                break
+            await asyncio.sleep(0.01)
     assert await store.readings("p", T0, END) == rows
-    assert not journal.exists()
+    assert not list(journal.iterdir())
+
+
+async def test_the_stop_journal_of_earlier_versions_is_stored_and_removed(store: Store, tmp_path: Path) -> None:
+    legacy = tmp_path / "unwritten-readings.jsonl"
+    append_journal(legacy, series(3))
+    async with ReadingWriter(store, journal=tmp_path / "reading-journal", legacy_journal=legacy):
+        pass
+    assert await store.readings("p", T0, END) == series(3)
+    assert not legacy.exists()
 
 
 async def test_a_torn_journal_line_is_skipped(store: Store, tmp_path: Path) -> None:

@@ -37,7 +37,10 @@ async def test_the_running_service_serves_the_web_app(site_dir: Path, edit: Call
         async with http.get(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {token}"}) as got:
             text = await got.text()
         # the service's own counters reach the metrics (the meters here are dead: nothing received)
-        for counter in ("readings_received", "readings_written", "writer_queue", "writer_failed_attempts"):
+        counters = ("readings_received", "readings_written", "writer_queue", "writer_failed_attempts")
+        # and the outage buffer's health: store ok (0), nothing buffered in memory or the journal
+        health = ("writer_store_state", "writer_buffered_readings", "writer_journal_readings", "writer_journal_bytes")
+        for counter in counters + health:
             assert f'bms_bridge_service{{counter="{counter}"}} 0.0' in text
     async with aiohttp.ClientSession() as http:
         try:
