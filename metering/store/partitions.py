@@ -14,7 +14,7 @@ them and `IF NOT EXISTS` makes the loser's statement a no-op.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import text
@@ -35,6 +35,8 @@ def month_start(ms: int) -> int:
 
 def next_month(start_ms: int) -> int:
     moment = from_ms(start_ms)
+    if (moment.year, moment.month) == (9999, 12):
+        return to_ms(datetime.max.replace(tzinfo=UTC)) + 1  # the last month a datetime can name
     year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
     return to_ms(datetime(year, month, 1, tzinfo=UTC))
 
@@ -83,15 +85,17 @@ class Partitions:
     def clear(self) -> None:
         self.known.clear()
 
-    def missing(self, first_ms: int, last_ms: int) -> set[int]:
-        """The months from the one of `first_ms` to the one of `last_ms` not known to exist (every month
-        between too: a batch is rarely more than a few, and an empty partition costs nothing)."""
-        months, month, last = set(), month_start(first_ms), month_start(last_ms)
-        while month <= last:
-            if month not in self.known:
-                months.add(month)
-            month = next_month(month)
-        return months
+    def missing(self, timestamps: Sequence[int]) -> set[int]:
+        """The months holding `timestamps` not known to have a partition. Cheap in the usual case of a
+        batch inside one known month; exact otherwise (a batch of far-apart times makes only theirs)."""
+        if not timestamps:
+            return set()
+        first, last = month_start(min(timestamps)), month_start(max(timestamps))
+        if first == last:
+            return set() if first in self.known else {first}
+        if first in self.known and last in self.known and next_month(first) == last:
+            return set()
+        return {month_start(ms) for ms in set(timestamps)} - self.known
 
     def ensure(self, conn: Connection, months: set[int]) -> None:
         """Make `months` (in the caller's transaction); call `adopt` once it has committed."""

@@ -178,7 +178,7 @@ class Store:
         rows by COPY and one statement that stores them with their dirty spans (`pg_readings`)."""
         async with self._engine.connect() as plain:
             conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
-            months = self._partitions.missing(min(batch.ms), max(batch.ms))
+            months = self._partitions.missing(batch.ms)
             if months:  # a month this process has not written yet: its partition first
                 async with self._engine.begin() as ddl:
                     await ddl.run_sync(partitions.create_partitions, months)
