@@ -174,8 +174,8 @@ class Store:
         return inserted
 
     async def _insert_pg_batch(self, batch: _Batch) -> tuple[int, Learned]:
-        """Autocommit (no BEGIN/COMMIT round trips): the months' partitions where new, the ids, then the
-        rows by COPY and one statement that stores them with their dirty spans (`pg_readings`)."""
+        """The months' partitions where new, the ids (each insert committed by itself), then the rows by
+        COPY with their dirty spans (`pg_readings`)."""
         async with self._engine.connect() as plain:
             conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
             months = self._partitions.missing(batch.ms)
@@ -186,7 +186,7 @@ class Store:
             learned = await conn.run_sync(self._keys.assign, batch.usual, batch.sources)
             self._keys.commit(learned)  # each id's insert committed by itself: safe to keep now
             rows = batch.rows(learned, scaled=False, first_only=True)
-            return await pg_readings.copy_readings(conn, rows), learned
+            return await pg_readings.copy_readings(conn, rows, batch.spans), learned
 
     def _insert_sqlite_batch(self, batch: _Batch) -> tuple[int, Learned]:
         """On the batch thread: ids, rows, dirty spans, one transaction (BEGIN IMMEDIATE)."""
