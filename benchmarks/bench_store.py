@@ -7,8 +7,9 @@ Python writer gets. The store cases add SQLAlchemy Core, aiosqlite's thread hop,
 bookkeeping and (for the writer) one queue put per reading.
 
 PostgreSQL baseline: asyncpg `copy_records_to_table` of the same rows in the same batches, one
-transaction each, into the same (monthly partitioned) table; the writer COPYs each batch into a
-temporary table and moves it with ON CONFLICT DO NOTHING (idempotent), which a bare COPY is not. Skipped, saying why, when PostgreSQL is not up.
+transaction each, into the same (monthly partitioned) table; the writer COPYs each batch with its
+dirty spans and, where a row is stored already, through a temporary table with ON CONFLICT DO
+NOTHING (idempotent), which a bare COPY is not. Skipped, saying why, when PostgreSQL is not up.
 
 Bytes per row: page count x page size / rows, for the whole file and for the readings table alone
 (SQLite's dbstat), once the WAL is folded back. Each case runs REPEAT times, alternating; the best

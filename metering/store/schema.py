@@ -74,7 +74,6 @@ intervals = Table(
 )
 
 
-
 def _rollup(name: str) -> Table:
     """Per point and UTC hour (or day): what its intervals there add up to, kept by `rollups`."""
     return Table(

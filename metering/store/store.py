@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 READING_COLUMNS = ("ts", "value", "point", "tag")
 _ROW = (t.readings.c.ts, t.readings.c.value, t.readings.c.tag)
 
+
 class StoreConflict(ValueError):
     """A write contradicts a record already stored under the same key."""
 

@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection
 
 from billing_export.store.schema import metadata as billing_metadata
-from metering.store import Store, default_sqlite_url, normalise_db_url
+from metering.store import default_sqlite_url, normalise_db_url
 from metering.store.engine import create_engine
 from metering.store.migrate import alembic_config, current_revision, head_revision
 from metering.store.partitions import is_partition_name
