@@ -58,8 +58,8 @@ def months_ahead(now_ms: int, ahead: int = AHEAD) -> list[int]:
     return months
 
 
-def create_partitions(conn: Connection, months: Iterable[int], table: str = "readings") -> None:
-    """Make the monthly partitions of `table` starting at each of `months` (month starts) where missing.
+def create_partitions(conn: Connection, months: Iterable[int]) -> None:
+    """Make the monthly partitions of readings starting at each of `months` (month starts) where missing.
 
     In the caller's transaction; the advisory lock is held until it ends."""
     wanted = sorted(set(months))
@@ -67,10 +67,9 @@ def create_partitions(conn: Connection, months: Iterable[int], table: str = "rea
         return
     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     for start in wanted:
-        name = partition_name(start).replace("readings", table, 1)
         conn.execute(
             text(
-                f'CREATE TABLE IF NOT EXISTS "{name}" PARTITION OF "{table}"'
+                f'CREATE TABLE IF NOT EXISTS "{partition_name(start)}" PARTITION OF readings'
                 f" FOR VALUES FROM ({int(start)}) TO ({int(next_month(start))})"
             )
         )
@@ -97,9 +96,6 @@ class Partitions:
             return set()
         return {month_start(ms) for ms in set(timestamps)} - self.known
 
-    def ensure(self, conn: Connection, months: set[int]) -> None:
-        """Make `months` (in the caller's transaction); call `adopt` once it has committed."""
-        create_partitions(conn, months)
-
     def adopt(self, months: Iterable[int]) -> None:
+        """Remember `months` as made (once the transaction that made them has committed)."""
         self.known.update(months)

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 STAGING = "readings_in"
+UNIQUE_VIOLATION = "23505"  # SQLSTATE of a duplicate key
 _COLUMNS = ["ts", "value", "point", "tag"]
 _CREATE = (
     f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING}"
@@ -53,14 +53,16 @@ async def copy_readings(
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection  # asyncpg.Connection
     points = sorted(spans)
-    dirty = ([p for p in points], [spans[p][0] for p in points], [spans[p][1] for p in points])
+    dirty = (points, [spans[p][0] for p in points], [spans[p][1] for p in points])
     try:
         async with driver.transaction():
             await driver.execute(_DIRTY, *dirty)
             await driver.copy_records_to_table("readings", records=rows, columns=_COLUMNS)
         return len(rows)
-    except asyncpg.UniqueViolationError:
-        pass  # some are stored already: the idempotent way below
+    except Exception as error:  # the driver's own error: asyncpg's, not wrapped by SQLAlchemy
+        if getattr(error, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        # some are stored already: the idempotent way below
     if not conn.info.get(_MADE):
         await driver.execute(_CREATE)
         conn.info[_MADE] = True
