@@ -35,6 +35,7 @@ from metering.health import DeviceHealth
 from metering.live_virtual import live_totals
 from metering.readings import Reading
 from metering.store import ConsumptionStore, ReadingWriter, Store
+from metering.store.retention import prune_readings
 from point_mapping.loader import LoadedSite
 
 if TYPE_CHECKING:
@@ -189,6 +190,12 @@ class Service:
             if model.savings.forecast_refresh is not None:
                 forecasts = self._every(model.savings.forecast_refresh, lambda: self._forecasts(store))
                 tasks.append(asyncio.create_task(forecasts, name="forecasts"))
+            keep_days = model.storage.raw_readings_days
+            if keep_days is not None:  # docs/operations.md, Retention
+                retention = self._every(
+                    model.storage.retention_check, lambda: prune_readings(store, keep_days, self.options.clock())
+                )
+                tasks.append(asyncio.create_task(retention, name="retention"))
             stack.push_async_callback(cancel_and_wait, *tasks)
             yield self
 

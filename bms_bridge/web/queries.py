@@ -29,6 +29,7 @@ from metering.quality import worst_of
 from metering.readings import Quality
 from metering.store import Event, Store
 from metering.store.chart_rows import bucket_extremes, interval_rows, interval_sum, reading_rows, row_span
+from metering.store.rollups import HOUR_MS
 from point_mapping.errors import Location
 from point_mapping.loader import LoadedSite
 from point_mapping.model import Point
@@ -203,12 +204,15 @@ class SiteQueries:
         windows = scope.clip(point_id, start, end)
         spans = [(window, await row_span(self.store, table, point_id, *window)) for window in windows]
         stored = sum(span[0] for _window, span in spans)
-        if stored <= EXACT_UP_TO:
+        present = [span for _window, span in spans if span[0]]
+        first = min((s[1] for s in present), default=0)
+        last = max((s[2] for s in present), default=0)
+        width = max(1, -(-(last - first + 1) // max(1, (max_points - 2) // 2)))  # ceiling division
+        # intervals in buckets of an hour or more come from the roll-ups (a year by day: 365 rows)
+        rolled = table == "intervals" and stored > max_points and width >= HOUR_MS
+        if stored <= EXACT_UP_TO and not rolled:
             series = await self.series(scope, point_id, start, end)
             return ChartSeries(info, kind, downsample(series.samples, max_points), stored, False)
-        present = [span for _window, span in spans if span[0]]
-        first, last = min(s[1] for s in present), max(s[2] for s in present)
-        width = max(1, -(-(last - first + 1) // max(1, (max_points - 2) // 2)))  # ceiling division
         samples: list[Sample] = []
         for (lo, hi), (count, _first, _last) in spans:
             if not count:

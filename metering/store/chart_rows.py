@@ -2,6 +2,8 @@
 
 A year of one point's 15-minute intervals is 35,040 rows; building an `Interval` (datetime, enum) for
 each costs several times the select itself, and a chart needs neither until it has been downsampled.
+Spans, sums and per-bucket extremes of intervals read the hourly and daily roll-ups (`rollups`) for
+the whole hours and days of a range: a year at daily resolution is 365 rows, not 35,040.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from metering.store import rollups
 from metering.store import schema as t
 from metering.store.codes import SCALE_MASK, SCALE_SHIFT, quality_of, value_of
 from metering.store.store import Store
@@ -58,14 +61,20 @@ async def reading_rows(store: Store, point_id: str, start: datetime, end: dateti
 
 
 async def interval_sum(store: Store, point_id: str, start: datetime, end: datetime) -> tuple[float, int]:
-    """Sum and count of the intervals of `point_id` starting in [start, end), added up in SQL."""
-    c = t.intervals.c
-    query = select(func.coalesce(func.sum(c.value), 0.0), func.count()).where(
-        c.point_id == point_id, c.start >= to_ms(start), c.start < to_ms(end)
-    )
+    """Sum and count of the intervals of `point_id` starting in [start, end), added up in SQL (whole
+    hours and days from the roll-ups)."""
+    total, count = 0.0, 0
     async with store.engine.connect() as conn:
-        total, count = (await conn.execute(query)).one()
-    return float(total), int(count)
+        for grain, lo, hi in rollups.plan(to_ms(start), to_ms(end)):
+            if grain is None:
+                c: Any = t.intervals.c
+                query = select(func.sum(c.value), func.count()).where(c.start >= lo)
+            else:
+                c = rollups.GRAINS[grain].c
+                query = select(func.sum(c.total), func.sum(c.count)).where(c.start >= lo)
+            part, n = (await conn.execute(query.where(c.point_id == point_id, c.start < hi))).one()
+            total, count = total + float(part or 0.0), count + int(n or 0)
+    return total, count
 
 
 def _columns(kind: str) -> tuple[Any, Any, Any, Any]:
@@ -79,7 +88,9 @@ def _columns(kind: str) -> tuple[Any, Any, Any, Any]:
 
 async def row_span(store: Store, kind: str, point_id: str, start: datetime, end: datetime) -> tuple[int, int, int]:
     """(count, first ms, last ms) of the intervals or readings of `point_id` in [start, end); (0, 0, 0)
-    when there are none. One index range scan."""
+    when there are none. One index range scan (intervals: a few, over the roll-ups)."""
+    if kind == "intervals":
+        return await _interval_span(store, point_id, to_ms(start), to_ms(end))
     table, point, ts, _value = _columns(kind)
     query = (
         select(func.count(), func.min(ts), func.max(ts))
@@ -91,6 +102,26 @@ async def row_span(store: Store, kind: str, point_id: str, start: datetime, end:
     return (int(count), int(first), int(last)) if count else (0, 0, 0)
 
 
+async def _interval_span(store: Store, point_id: str, lo: int, hi: int) -> tuple[int, int, int]:
+    count, first, last = 0, None, None
+    async with store.engine.connect() as conn:
+        for grain, a, b in rollups.plan(lo, hi):
+            if grain is None:
+                i = t.intervals.c
+                query = select(func.count(), func.min(i.start), func.max(i.start)).where(i.point_id == point_id)
+                query = query.where(i.start >= a, i.start < b)
+            else:
+                r = rollups.GRAINS[grain].c
+                query = select(func.sum(r.count), func.min(r.first), func.max(r.last)).where(r.point_id == point_id)
+                query = query.where(r.start >= a, r.start < b)
+            n, lo_ms, hi_ms = (await conn.execute(query)).one()
+            if n:
+                count += int(n)
+                first = lo_ms if first is None else min(first, lo_ms)
+                last = hi_ms if last is None else max(last, hi_ms)
+    return (count, int(first), int(last)) if first is not None and last is not None else (0, 0, 0)
+
+
 Extremes = tuple[int, int, float, float]  # (first ms, last ms, min value, max value) of one bucket
 
 
@@ -98,7 +129,13 @@ async def bucket_extremes(
     store: Store, kind: str, point_id: str, start: datetime, end: datetime, width_ms: int
 ) -> list[Extremes]:
     """Minimum and maximum per time bucket of `width_ms` counted from `start`, computed in SQL (GROUP
-    BY an integer bucket number: the same on SQLite and PostgreSQL), oldest bucket first."""
+    BY an integer bucket number: the same on SQLite and PostgreSQL), oldest bucket first.
+
+    Intervals in buckets of an hour or more read the roll-ups: the width is then rounded up to whole
+    hours (days) and the buckets counted from the hour (day) holding `start`, so that every rolled-up
+    row lies inside one bucket and each bucket's extremes are exactly those of its intervals."""
+    if kind == "intervals" and width_ms >= rollups.HOUR_MS:
+        return await _rolled_extremes(store, point_id, to_ms(start), to_ms(end), width_ms)
     _table, point, ts, value = _columns(kind)
     origin = to_ms(start)
     bucket = ((ts - origin) // width_ms).label("bucket")  # floor division, rendered for each backend
@@ -111,3 +148,32 @@ async def bucket_extremes(
     )
     async with store.engine.connect() as conn:
         return [(int(a), int(b), float(lo), float(hi)) for a, b, lo, hi in (await conn.execute(query)).all()]
+
+
+async def _rolled_extremes(store: Store, point_id: str, lo: int, hi: int, width_ms: int) -> list[Extremes]:
+    grain = rollups.DAY_MS if width_ms >= rollups.DAY_MS else rollups.HOUR_MS
+    width = -(-width_ms // grain) * grain
+    origin = lo // grain * grain
+    merged: dict[int, Extremes] = {}
+    async with store.engine.connect() as conn:
+        for piece, a, b in rollups.plan(lo, hi, tuple(g for g in (rollups.DAY_MS, rollups.HOUR_MS) if g <= grain)):
+            if piece is None:
+                i = t.intervals.c
+                columns = (i.start, i.start, i.start, i.value, i.value, i.point_id)
+            else:
+                r = rollups.GRAINS[piece].c
+                columns = (r.start, r.first, r.last, r.minimum, r.maximum, r.point_id)
+            start, first, last, low, high, point = columns
+            bucket = ((start - origin) // width).label("bucket")
+            query = (
+                select(bucket, func.min(first), func.max(last), func.min(low), func.max(high))
+                .where(point == point_id, start >= a, start < b)
+                .group_by(bucket)
+            )
+            for number, f, l_, mn, mx in (await conn.execute(query)).all():
+                seen = merged.get(number)
+                row = (int(f), int(l_), float(mn), float(mx))
+                if seen is not None:
+                    row = (min(seen[0], row[0]), max(seen[1], row[1]), min(seen[2], row[2]), max(seen[3], row[3]))
+                merged[number] = row
+    return [merged[number] for number in sorted(merged)]

@@ -17,6 +17,7 @@ from metering.consumption import DirtySpan, FrozenPeriod, IntervalCorrection, Re
 from metering.events import Event
 from metering.exchanges import MeterExchange
 from metering.readings import Interval, Quality, Reading
+from metering.store import rollups
 from metering.store import schema as t
 from metering.store.store import Store
 from metering.store.timecodec import from_ms, to_ms
@@ -95,6 +96,9 @@ class ConsumptionStore:
                 await conn.execute(delete(t.intervals).where(c.point_id == point_id, c.start.in_(removed)))
             if upserts:
                 await conn.execute(self._upsert(t.intervals, ("value", "quality", "updated_at")), upserts)
+            changed = removed + [row["start"] for row in upserts]
+            if changed:  # the hours and days holding them, in this transaction
+                await rollups.refresh(conn, {point_id: (min(changed), max(changed))})
             k = t.interval_corrections.c
             if cleared:  # the recomputation agrees with the frozen number again: nothing to correct
                 await conn.execute(delete(t.interval_corrections).where(k.point_id == point_id, k.start.in_(cleared)))

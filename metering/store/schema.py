@@ -48,6 +48,7 @@ sources = Table(
 )
 
 # Column order keeps PostgreSQL from padding (8-byte columns first); the key is still (point, ts).
+# revision 0008: on PostgreSQL partitioned by range of ts, one partition per UTC month (`partitions`).
 readings = Table(
     "readings",
     metadata,
@@ -57,6 +58,7 @@ readings = Table(
     Column("tag", Integer, nullable=False),  # quality | decimal scale << 3 | source << 5 (`codes`)
     PrimaryKeyConstraint("point", "ts", name="pk_readings"),
     sqlite_with_rowid=False,
+    postgresql_partition_by="RANGE (ts)",
 )
 
 intervals = Table(
@@ -70,6 +72,29 @@ intervals = Table(
     PrimaryKeyConstraint("point_id", "start", name="pk_intervals"),
     sqlite_with_rowid=False,
 )
+
+
+def _rollup(name: str) -> Table:
+    """Per point and UTC hour (or day): what its intervals there add up to, kept by `rollups`."""
+    return Table(
+        name,
+        metadata,
+        Column("point_id", String(200), nullable=False),
+        Column("start", BigInteger, nullable=False),  # the hour's (day's) first millisecond
+        Column("total", Float, nullable=False),
+        Column("count", Integer, nullable=False),
+        Column("minimum", Float, nullable=False),
+        Column("maximum", Float, nullable=False),
+        Column("first", BigInteger, nullable=False),  # start of the first and last interval inside
+        Column("last", BigInteger, nullable=False),
+        PrimaryKeyConstraint("point_id", "start", name=f"pk_{name}"),
+        sqlite_with_rowid=False,
+    )
+
+
+# revision 0008: roll-ups of intervals for long-range queries
+interval_hours = _rollup("interval_hours")
+interval_days = _rollup("interval_days")
 
 device_health = Table(
     "device_health",

@@ -32,6 +32,7 @@ from metering.events import Acknowledgement, EvidenceSample
 from metering.exchanges import MeterExchange, format_register
 from metering.health import DeviceHealth, after_attempt
 from metering.readings import Interval, Quality, Reading
+from metering.store import partitions, pg_readings, rollups
 from metering.store import schema as t
 from metering.store.codes import (
     QUALITY_CODES,
@@ -58,21 +59,6 @@ log = logging.getLogger(__name__)
 READING_COLUMNS = ("ts", "value", "point", "tag")
 _ROW = (t.readings.c.ts, t.readings.c.value, t.readings.c.tag)
 
-# PostgreSQL: a batch as one statement: the rows as four unnested arrays (ON CONFLICT keeps the first
-# reading per point and time) and the points' dirty spans widened, counting the rows really inserted
-_PG_BULK_INSERT = text(
-    "WITH inserted AS (INSERT INTO readings (ts, value, point, tag)"
-    " SELECT * FROM unnest(CAST(:ts AS BIGINT[]), CAST(:value AS DOUBLE PRECISION[]),"
-    " CAST(:point AS INTEGER[]), CAST(:tag AS INTEGER[]))"
-    " ON CONFLICT (point, ts) DO NOTHING RETURNING 1),"
-    " dirty AS (INSERT INTO interval_dirty (point_id, first_ts, last_ts)"
-    " SELECT * FROM unnest(CAST(:dirty_point AS VARCHAR[]), CAST(:dirty_first AS BIGINT[]),"
-    " CAST(:dirty_last AS BIGINT[]))"
-    " ON CONFLICT (point_id) DO UPDATE SET first_ts = LEAST(interval_dirty.first_ts, excluded.first_ts),"
-    " last_ts = GREATEST(interval_dirty.last_ts, excluded.last_ts))"
-    " SELECT count(*) FROM inserted"
-)
-
 
 class BatchSkipped(RuntimeError):
     """A batch queued behind one that failed is not tried, so batches are stored in the order given."""
@@ -92,6 +78,7 @@ class Store:
         self._sqlite = engine.dialect.name == "sqlite"
         self._sqlite_insert_sql = _compiled_reading_insert(engine) if self._sqlite else None
         self._keys = Keys(self.insert)
+        self._partitions = partitions.Partitions()  # PostgreSQL: the months known to have a partition
         self._batch_engine: Engine | None = None  # SQLite: the reading batches' own connection
         self._batch_executor: ThreadPoolExecutor | None = None
         self._dirty_stmt: Any = None  # built on first use, then reused
@@ -142,8 +129,14 @@ class Store:
             async with self._engine.begin() as conn:
                 await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
         self._keys.clear()  # a database made anew numbers its points and sources anew
+        self._partitions.clear()
         await self._close_batch_engine()
         await upgrade(self._engine)
+        if not self._sqlite:  # this month's partition and the next ones', made ahead of the writes
+            months = partitions.months_ahead(to_ms(self._clock()))
+            async with self._engine.begin() as conn:
+                await conn.run_sync(partitions.create_partitions, months)
+            self._partitions.adopt(months)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -196,21 +189,7 @@ class Store:
             batch = _Batch(readings)
             if not batch.readings:
                 return 0
-            # one statement, alone in its own transaction (autocommit: no BEGIN/COMMIT round trips):
-            # the readings as four unnested arrays and, in the same statement, their dirty spans
-            async with self._engine.connect() as plain:
-                conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
-                learned = await conn.run_sync(self._keys.assign, batch.usual, batch.sources)
-                self._keys.commit(learned)  # each id's insert committed by itself: safe to keep now
-                rows = batch.rows(learned, scaled=False, first_only=True)
-                spans = sorted(batch.spans.items())  # one order for every writer: no deadlock
-                params = {
-                    **dict(zip(READING_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)),
-                    "dirty_point": [point for point, _ in spans],
-                    "dirty_first": [first for _, (first, _) in spans],
-                    "dirty_last": [last for _, (_, last) in spans],
-                }
-                inserted = int((await conn.execute(_PG_BULK_INSERT, params)).scalar_one())
+            inserted, learned = await self._insert_pg_batch(batch)
         self._keys.commit(learned)
         return inserted
 
@@ -219,6 +198,21 @@ class Store:
         """Several `insert_readings` awaited at once are stored in the order called (SQLite: one
         thread), and none after one that fails (`BatchSkipped`): the writer may then overlap them."""
         return self._sqlite_insert_sql is not None
+
+    async def _insert_pg_batch(self, batch: _Batch) -> tuple[int, Learned]:
+        """The months' partitions where new, the ids (each insert committed by itself), then the rows by
+        COPY with their dirty spans (`pg_readings`)."""
+        async with self._engine.connect() as plain:
+            conn = await plain.execution_options(isolation_level="AUTOCOMMIT")
+            months = self._partitions.missing(batch.ms)
+            if months:  # a month this process has not written yet: its partition first
+                async with self._engine.begin() as ddl:
+                    await ddl.run_sync(partitions.create_partitions, months)
+                self._partitions.adopt(months)
+            learned = await conn.run_sync(self._keys.assign, batch.usual, batch.sources)
+            self._keys.commit(learned)  # each id's insert committed by itself: safe to keep now
+            rows = batch.rows(learned, scaled=False, first_only=True)
+            return await pg_readings.copy_readings(conn, rows, batch.spans), learned
 
     def _insert_sqlite_in_chain(self, chain: int, readings: list[Reading]) -> tuple[int, Learned]:
         if chain <= self._broken_chain:
@@ -426,8 +420,13 @@ class Store:
             index_elements=["point_id", "start"],
             set_={name: stmt.excluded[name] for name in ("value", "quality", "updated_at")},
         )
+        touched: dict[str, tuple[int, int]] = {}
+        for point, start in rows:
+            first, last = touched.get(point, (start, start))
+            touched[point] = (min(first, start), max(last, start))
         async with self.write() as conn:
             await conn.execute(stmt, list(rows.values()))
+            await rollups.refresh(conn, touched)  # the hours and days holding them, in this transaction
         return len(rows)
 
     async def intervals(self, point_id: str, start: datetime, end: datetime) -> list[Interval]:

@@ -22,7 +22,7 @@ from point_mapping.model.meters import Meter, Point, Resource
 from point_mapping.model.pools import CommonPool
 from point_mapping.model.profiles import MeterProfile
 from point_mapping.model.savings import EmissionFactor, Measure, SavingsSettings
-from point_mapping.model.services import Acquisition, Exposure, Lpwan, Web
+from point_mapping.model.services import Acquisition, Exposure, Lpwan, Storage, Web
 from point_mapping.model.site import Building, Floor, SiteInfo, Space
 from point_mapping.model.tariffs import Tariff
 from point_mapping.model.tenants import Contract, ContractPoint, Tenant
@@ -39,6 +39,7 @@ MAPPING_SECTIONS = (
     "billing_export",
     "anomalies",
     "savings",
+    "storage",
 )
 LIST_SECTIONS = (
     "buildings",
@@ -84,6 +85,7 @@ class SiteModel(Frozen):
     acquisition: Acquisition = Field(default_factory=Acquisition)
     lpwan: Lpwan = Field(default_factory=Lpwan)
     web: Web = Field(default_factory=Web)
+    storage: Storage = Field(default_factory=Storage)
     billing_export: BillingExportSettings | None = None
 
     # Lookups by id, built once; the model is frozen so they never go stale.

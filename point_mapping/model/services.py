@@ -156,3 +156,16 @@ class Web(Frozen):
 
 
 __all__ = ["Acquisition", "Exposure", "Id", "Lpwan", "Web"]
+
+
+class Storage(Frozen):
+    """`storage:` what the store keeps (docs/operations.md, Retention)."""
+
+    raw_readings_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="delete raw readings older than this many days, inside closed billing months only, keeping"
+        " each point's first and last reading of every closed month (the registers billing opens and closes"
+        " on); intervals and roll-ups are kept. Default: readings are kept for ever",
+    )
+    retention_check: Duration = Field(default=timedelta(hours=6), description="how often the retention runs")
