@@ -26,6 +26,7 @@ from metering.anomalies.gaps import KIND as GAP
 from metering.anomalies.inputs import AnomalyInputs
 from metering.anomalies.night_flow import KIND as NIGHT_FLOW
 from metering.anomalies.night_flow import Night, leaking_tail, night_flow
+from metering.anomalies.resolution import register_steps
 from metering.events import Condition, reconcile
 from metering.intervals import slot_start
 from metering.readings import Interval
@@ -90,6 +91,7 @@ async def gather(
         holidays=public_holidays(model, history.year, end.year),
         price=price_lookup(model),
         currency=model.site.currency,
+        steps=register_steps(model, site.profiles),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -32,6 +32,8 @@ class AnomalyInputs:
     holidays: frozenset[date] = frozenset()
     price: PriceLookup = no_price
     currency: str | None = None
+    # per point, the smallest change its register can show, in the point's unit (`resolution.register_steps`)
+    steps: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for moment in (self.start, self.end):
