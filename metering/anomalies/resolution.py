@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from point_mapping.model import LpwanConnection, MeterProfile, ModbusRtuConnection, ModbusTcpConnection, Point, SiteModel
+from point_mapping.model import (
+    LpwanConnection,
+    MeterProfile,
+    ModbusRtuConnection,
+    ModbusTcpConnection,
+    Point,
+    SiteModel,
+)
 from point_mapping.model.devices import ByteField
 from point_mapping.registers import point_measure
 from point_mapping.units import convert

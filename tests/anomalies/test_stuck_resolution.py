@@ -25,9 +25,7 @@ HISTORY, START, END = local(date(2025, 2, 10)), local(date(2025, 3, 10)), local(
 WEDNESDAY = date(2025, 3, 12)
 STEP = 6.0  # kWh: 0.1 kWh register x CT 60
 
-COARSE = METERS.replace(
-    "{id: d-02, profile: eastron-sdm630,", "{id: d-02, profile: carlo-gavazzi-em24,"
-).replace(
+COARSE = METERS.replace("{id: d-02, profile: eastron-sdm630,", "{id: d-02, profile: carlo-gavazzi-em24,").replace(
     "{id: el-02, device: d-02, resource: electricity, space: H1-02, submeter_of: H.main}",
     "{id: el-02, device: d-02, resource: electricity, space: H1-02, submeter_of: H.main, multiplier: 60}",
 )
