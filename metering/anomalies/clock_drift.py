@@ -7,7 +7,8 @@ shows as an offset that grows day by day; a constant small negative offset is on
 delivery delay. Per local day the median offset is taken (one late delivery is not drift); a day whose
 median is beyond `clock_tolerance` is a drifting day, and a run of them is one finding naming the
 device, its points, the latest offset and its trend (seconds per day, least squares over the run's
-messages), and the day the drift began where the trend says so (where the fitted line crosses zero).
+messages), and the day the drift began where the trend says so (where the fitted line leaves the
+device's usual offset of the week before).
 Modbus meters are read on the bridge's clock and their readings are stamped with it; no profile in
 use exposes a clock register, so they have nothing to judge. Manual and CSV imports keep no receive
 time (docs/anomalies.md).
@@ -84,16 +85,18 @@ def _condition(
     tolerance = site.anomalies.meter_health.clock_tolerance.total_seconds()
     in_run = sorted((s for d in run for s in by_day[d]), key=lambda s: s.received_at)
     first_beyond = next((s for s in in_run if abs(s.offset_s) > tolerance), in_run[0])
-    # the trend over everything from a week before the run: the start of the drift lies before the run
-    since = utc(day_window(run[0], zone)[0]) - timedelta(days=7)
-    trend_samples = [s for s in samples if utc(s.received_at) >= since and s.received_at <= in_run[-1].received_at]
-    trend = _trend(trend_samples)
+    # the drift began where the run's trend line leaves the device's usual offset (its delivery delay):
+    # the median offset of the week before the run, else zero
+    run_start = utc(day_window(run[0], zone)[0])
+    before = [s.offset_s for s in samples if run_start - timedelta(days=7) <= utc(s.received_at) < run_start]
+    baseline = median(before) if before else 0.0
+    trend = _trend(in_run)
     began: str | None = None
     if trend is not None and trend[0] != 0:
         slope, intercept = trend
-        zero = trend_samples[0].received_at + timedelta(days=-intercept / slope)
-        if zero <= in_run[-1].received_at:
-            began = zero.astimezone(zone).date().isoformat()
+        leaves = in_run[0].received_at + timedelta(days=(baseline - intercept) / slope)
+        if leaves <= in_run[-1].received_at:
+            began = leaves.astimezone(zone).date().isoformat()
     points = [p.id for m in site.meters_of_device(device_id) for p in site.points_of_meter(m.id)]
     latest = in_run[-1]
     details: dict[str, Any] = {
@@ -106,6 +109,7 @@ def _condition(
         "median_offset_s": round(median(s.offset_s for s in by_day[run[-1]]), 1),  # of the last day
         "trend_s_per_day": round(trend[0], 2) if trend is not None else None,
         "drift_began": began,
+        "usual_offset_s": round(baseline, 1),
         "tolerance_s": tolerance,
         "measured_from": "device_time - received_at of its LPWAN uplinks",
         "since_window_start": run[0] == inputs.start.astimezone(zone).date(),
