@@ -15,6 +15,7 @@ from pathlib import Path
 
 from matplotlib import rc_context
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 
 from bms_bridge.savings.html import MONTHS
@@ -145,7 +146,8 @@ def _measure_page(result: MeasureResult, factors: Sequence[EmissionFactor]) -> F
         fig.text(0.08, 0.9 - 0.022 * i, line, fontsize=9, wrap=True)
     if result.daily:
         ax = fig.add_axes((0.1, 0.35, 0.82, 0.35))
-        days = [d for d, _, _ in result.daily]
+        days = date2num([d for d, _, _ in result.daily])
+        ax.xaxis_date()
         ax.plot(days, [a for _, a, _ in result.daily], color=THIS_YEAR, linewidth=1, label="measured")
         ax.plot(days, [e for _, _, e in result.daily], color="#dd6b20", linewidth=1, label="baseline")
         ax.set_ylabel(f"{result.unit} per day", fontsize=8)
