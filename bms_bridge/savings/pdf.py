@@ -10,12 +10,11 @@ TrueType so the text can be searched and copied.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from matplotlib import rc_context
 from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 
 from bms_bridge.savings.html import MONTHS
@@ -27,6 +26,7 @@ from point_mapping.model import EmissionFactor
 A4 = (8.27, 11.69)  # inches
 CHARTS_PER_PAGE = 4
 THIS_YEAR, LAST_YEAR = "#2b6cb0", "#a0aec0"
+EPOCH = date(1970, 1, 1)  # matplotlib's default date epoch (rcParams["date.epoch"])
 
 
 def _num(value: float | None, digits: int = 1, suffix: str = "") -> str:
@@ -146,7 +146,7 @@ def _measure_page(result: MeasureResult, factors: Sequence[EmissionFactor]) -> F
         fig.text(0.08, 0.9 - 0.022 * i, line, fontsize=9, wrap=True)
     if result.daily:
         ax = fig.add_axes((0.1, 0.35, 0.82, 0.35))
-        days = date2num([d for d, _, _ in result.daily])
+        days = [float((d - EPOCH).days) for d, _, _ in result.daily]  # matplotlib's date numbers
         ax.xaxis_date()
         ax.plot(days, [a for _, a, _ in result.daily], color=THIS_YEAR, linewidth=1, label="measured")
         ax.plot(days, [e for _, _, e in result.daily], color="#dd6b20", linewidth=1, label="baseline")
