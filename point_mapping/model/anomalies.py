@@ -56,7 +56,7 @@ class AfterHoursRule(Frozen):
 
 
 class MeterHealthRule(Frozen):
-    """Stuck meters, communication gaps, and main meters against the sum of their sub-meters."""
+    """Stuck meters, communication gaps, main meters against their sub-meters, and device clocks."""
 
     enabled: bool = True
     stuck_after: Duration = Field(default=timedelta(hours=4), description="no change while the parent draws")
