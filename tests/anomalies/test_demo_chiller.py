@@ -10,6 +10,7 @@ usually drew. The full demo history (13 months) is too slow for a test; this is 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -72,3 +73,10 @@ def test_the_chiller_reads_zero_in_hours_it_usually_draws(judged: AnomalyInputs)
 
 def test_no_stuck_meter_on_the_cool_september_day(judged: AnomalyInputs) -> None:
     assert stuck(judged) == []
+
+
+def test_nor_when_a_sibling_sub_meter_was_never_read(judged: AnomalyInputs) -> None:
+    # without el.A5-03 the unmetered rest of el.A-main cannot be formed: the parent alone must tell
+    # that the chiller's load stopped (it dropped with it) rather than went unmetered
+    partial = {p: s for p, s in judged.intervals.items() if p != "el.A5-03"}
+    assert stuck(replace(judged, intervals=partial)) == []
