@@ -76,3 +76,20 @@ def test_the_tolerance_comes_from_yaml(tmp_path: Path) -> None:
     yaml = "anomalies:\n  meter_health: {clock_tolerance: 5min}\n"
     [found] = clock_drift(judge(tmp_path, uplinks(fast_from_drift), yaml))
     assert found.details["first_day"] == "2025-04-02" and found.details["tolerance_s"] == 300.0
+
+
+async def test_the_offsets_come_from_the_stored_lpwan_frames(tmp_path: Path) -> None:
+    from bms_bridge.anomalies import clock_samples
+    from metering.store import Store
+
+    site = write_house(tmp_path / "house")
+    async with Store.open(f"sqlite:///{tmp_path / 'h.db'}") as store:
+        for f_cnt, sample in enumerate(uplinks(fast_from_drift)):
+            await store.remember_frame("70B3D57ED0001234", f_cnt, sample.device_time, sample.received_at)
+        await store.remember_frame("70b3d57ed0009999", 0, START, START)  # a device this site does not have
+        found = await clock_samples(store, site.model, START - timedelta(days=7), END)
+    assert (
+        list(found) == ["lora-1"] and len(found["lora-1"]) == 21 * 24 - 1
+    )  # hourly for 3 weeks, less the hour skipped on 30 March
+    [drift] = clock_drift(AnomalyInputs(site.model, {}, START, END, clock_samples=found))
+    assert drift.details["first_day"] == "2025-03-30" and drift.details["drift_began"] == "2025-03-28"
