@@ -23,16 +23,18 @@ from metering.anomalies.after_hours import KIND as AFTER_HOURS
 from metering.anomalies.after_hours import continue_from
 from metering.anomalies.evaluate import KIND_PREFIX, evaluate
 from metering.anomalies.gaps import KIND as GAP
-from metering.anomalies.inputs import AnomalyInputs
+from metering.anomalies.inputs import AnomalyInputs, ClockSample
 from metering.anomalies.night_flow import KIND as NIGHT_FLOW
 from metering.anomalies.night_flow import Night, leaking_tail, night_flow
+from metering.anomalies.resolution import register_steps
+from metering.consumption import FAULT_EVENT_KIND
 from metering.events import Condition, reconcile
 from metering.hvac.schedule import OccupancySchedule, schedule_from_json
 from metering.intervals import slot_start
 from metering.readings import Interval
 from metering.store import Event, Store
 from point_mapping.loader import LoadedSite
-from point_mapping.model import SiteModel
+from point_mapping.model import LpwanConnection, SiteModel
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,17 @@ class IntervalCache:
         return self.series
 
 
+async def clock_samples(store: Store, model: SiteModel, start: datetime, end: datetime) -> dict[str, list[ClockSample]]:
+    """Per LPWAN device id, its uplinks' own time against when we received them (clock drift)."""
+    by_eui = {d.connection.eui: d.id for d in model.devices if isinstance(d.connection, LpwanConnection)}
+    found: dict[str, list[ClockSample]] = {}
+    for eui, device_time, received_at in await store.frame_clocks(start, end):
+        device = by_eui.get(eui)
+        if device is not None:
+            found.setdefault(device, []).append(ClockSample(device_time, received_at))
+    return found
+
+
 async def gather(
     site: LoadedSite, store: Store, start: datetime, end: datetime, cache: IntervalCache | None = None
 ) -> AnomalyInputs:
@@ -93,6 +106,9 @@ async def gather(
         price=price_lookup(model),
         currency=model.site.currency,
         schedules=await contract_schedules(model, store),
+        steps=register_steps(model, site.profiles),
+        counter_faults=await store.events(kind=FAULT_EVENT_KIND, since=history, until=end),
+        clock_samples=await clock_samples(store, model, history, end),
     )
 
 

@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--year", type=int, required=True, help="the calendar year, YYYY (site time)")
     report.add_argument("--json", action="store_true")
     report.add_argument("--html", metavar="OUT", help="also write the report as a self-contained HTML file")
+    report.add_argument("--pdf", metavar="PATH", help="also write the report as a PDF with its charts")
 
     forecast = sub.add_parser("forecast", help="this month per building and tenant: measured, forecast, cost")
     forecast.add_argument("site")

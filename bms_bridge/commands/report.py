@@ -1,9 +1,9 @@
-"""`bms-bridge report SITE --year YYYY [--json] [--html OUT]`: the owner's and investors' yearly report.
+"""`bms-bridge report SITE --year YYYY [--json] [--html OUT] [--pdf PATH]`: the owner's and investors' yearly report.
 
 Consumption and intensity per m² per resource and building, the monthly trend against the year before,
 the measures taken with their measured savings (ASHRAE Guideline 14 figures), CO2e from the site's
 emission factors and the share of data that was estimated. `--html` writes a self-contained file with
-charts, to send as it is.
+charts, `--pdf` the same as a PDF (matplotlib), to send as it is.
 """
 
 from __future__ import annotations
@@ -68,10 +68,19 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if args.html:
         Path(args.html).write_text(render_html(report), encoding="utf-8")
+    if args.pdf:
+        from bms_bridge.savings.pdf import write_pdf  # matplotlib only when a PDF is asked for
+
+        try:
+            write_pdf(report, Path(args.pdf))
+        except OSError as error:
+            print(f"error: cannot write {args.pdf}: {error.strerror or error}", file=sys.stderr)
+            return 1
     if args.json:
         print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
     else:
         print("\n".join(text_lines(report)))
-        if args.html:
-            print(f"written {args.html}")
+        for written in (args.html, args.pdf):
+            if written:
+                print(f"written {written}")
     return 0

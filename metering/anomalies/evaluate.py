@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from metering.anomalies.after_hours import after_hours
 from metering.anomalies.balance import balance
+from metering.anomalies.clock_drift import clock_drift
+from metering.anomalies.counter_faults import counter_faults
 from metering.anomalies.gaps import gaps
 from metering.anomalies.inputs import AnomalyInputs
 from metering.anomalies.night_flow import Night, night_flow
@@ -14,7 +16,7 @@ from metering.events import Condition
 
 KIND_PREFIX = "anomaly."
 Rule = Callable[[AnomalyInputs], list[Condition]]
-OTHER_RULES: tuple[Rule, ...] = (after_hours, stuck, gaps, balance)
+OTHER_RULES: tuple[Rule, ...] = (after_hours, stuck, gaps, balance, counter_faults, clock_drift)
 
 
 def evaluate(

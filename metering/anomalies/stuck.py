@@ -5,8 +5,12 @@ meter); it counts here only in an hour of the week in which the point drew in at
 `usually_drawing` of the same hours of its `reference` history. A run of zeros is reported once those
 hours add up to `stuck_after`, and only if the load did not simply stop: what a stuck sub-meter misses
 still flows through its parent, so the parent's unmetered rest (parent less all its sub-meters) must
-have risen by at least half of what the point usually draws in those hours. A chiller idle on a cool
-day, or a coarse register that moves once a day at low load, leaves the rest where it was.
+have risen by at least half of what the point usually draws in those hours (where the rest cannot be
+formed: the parent less its usual draw besides the point). A chiller idle on a cool
+day, or a coarse register that moves once a day at low load, leaves the rest where it was. Nor is a
+run reported while what the parent shows the point could have drawn (that rise, and at most the
+parent's whole consumption) is less than two steps of the point's register
+(`resolution`): a 0.3 kW standby behind a CT of 60 on a 0.1 kWh register moves it once in 20 hours.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ KIND = "anomaly.stuck_meter"
 PARENT_DRAWING = 0.9  # of the run's quarter hours
 MIN_SAMPLES = 4  # same hours in the reference needed to say what is usual
 REST_RISE = 0.5  # of the point's usual consumption that must show up in the parent's unmetered rest
+# a register moves at least once when one step has flowed; two leave room for noise in what the parent shows
+RESOLUTION_STEPS = 2
 
 HourClass = tuple[int, bool]
 
@@ -149,8 +155,23 @@ def _judge(
     rise = sum(family.rest_by_start[t] - rest_mean.get(c, 0.0) for t, c in in_run)
     if family.rest_by_start and rise < REST_RISE * missing:
         return None  # the load stopped (or the register is coarse): nothing went missing from the parent
-    ongoing = run.slots[-1] is series[-1]
     parent_total = sum(family.parent_by_start.get(i.start, 0.0) for i in run.slots)
+    # what the parent shows the point drew unseen: the rise of its rest, or where the rest cannot be
+    # formed, the parent less what it usually draws besides the point (its usual less the point's usual)
+    if family.rest_by_start:
+        visible = rise
+    else:
+        _, parent_mean = _usual(inputs, reference, family.parent_by_start)
+        visible = sum(
+            family.parent_by_start.get(i.start, 0.0) - parent_mean.get(c, 0.0) + mean.get(c, 0.0)
+            for i, c in zip(run.slots, classes, strict=True)
+        )
+        if visible < REST_RISE * missing:
+            return None  # the parent dropped with the point: the load stopped
+    step = inputs.steps.get(point.id)
+    if step is not None and min(visible, parent_total) < RESOLUTION_STEPS * step:
+        return None  # less than the point's register can show has flowed: a zero is what a good meter reads
+    ongoing = run.slots[-1] is series[-1]
     area = area_label(site, point)
     hours = len(run.slots) * SLOT.total_seconds() / 3600
     unit = point.unit or ""
@@ -163,6 +184,8 @@ def _judge(
         "parent_consumption": round(parent_total, 3),
         "estimated_missing": round(missing, 3),
         "unmetered_rise": round(rise, 3) if family.rest_by_start else None,
+        "register_step": step,
+        "parent_shows": round(visible, 3),
         "unit": point.unit,
         "since_window_start": run.slots[0] is series[0],
     }

@@ -664,6 +664,16 @@ class Store:
             return bool(stored.session == session)
         return replace_older_than is None or stored.received_at >= to_ms(replace_older_than)
 
+    async def frame_clocks(self, since: datetime, until: datetime) -> list[tuple[str, datetime, datetime]]:
+        """(dev_eui, device_time, received_at) of the frames received in [since, until) that carry a time."""
+        c = t.lpwan_frames.c
+        rows = await self.fetch(
+            select(c.dev_eui, c.device_time, c.received_at)
+            .where(c.device_time.is_not(None), c.received_at >= to_ms(since), c.received_at < to_ms(until))
+            .order_by(c.received_at)
+        )
+        return [(str(r.dev_eui), from_ms(r.device_time), from_ms(r.received_at)) for r in rows]
+
     async def remember_frame(
         self,
         dev_eui: str,
