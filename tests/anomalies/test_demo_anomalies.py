@@ -20,6 +20,9 @@ from bms_bridge.commands import demo
 from bms_bridge.simulate.load_model import LoadModel
 from bms_bridge.sites import open_site
 
+# the demo's history is built first: minutes on a loaded two-core machine, not a hang
+pytestmark = pytest.mark.timeout(1200)
+
 NOW = datetime(2026, 2, 16, 12, tzinfo=UTC)
 
 

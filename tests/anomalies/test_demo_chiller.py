@@ -27,6 +27,9 @@ from metering.anomalies.stuck import stuck, zero_runs
 from metering.readings import Interval
 from point_mapping.loader import LoadedSite
 
+# the demo's history is built first: minutes on a loaded two-core machine, not a hang
+pytestmark = pytest.mark.timeout(1200)
+
 SLOT = timedelta(minutes=15)
 DAY = date(2026, 9, 9)
 

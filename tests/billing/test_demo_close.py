@@ -19,6 +19,9 @@ from metering.store import Store
 from point_mapping.loader import LoadedSite
 from tests.service.demo_copy import demo_copy
 
+# the demo's history is built first: minutes on a loaded two-core machine, not a hang
+pytestmark = pytest.mark.timeout(1200)
+
 NOW = datetime(2026, 12, 3, 6, tzinfo=UTC)  # last month: November 2026 (Berlin: CET all month)
 
 
