@@ -33,9 +33,11 @@ from metering.clock import Clock, utc_now
 from metering.consumption import refresh_dirty
 from metering.health import DeviceHealth
 from metering.live_virtual import live_totals
+from metering.log_context import site_var
 from metering.readings import Reading
 from metering.store import ConsumptionStore, ReadingWriter, Store
 from point_mapping.loader import LoadedSite
+from point_mapping.model import SiteModel
 
 if TYPE_CHECKING:
     from bms_bridge.billing.wiring import BillingHooks
@@ -98,6 +100,16 @@ class Service:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Service]:
         model, clock = self.site.model, self.options.clock
+        # every task started below inherits the site: each log line names it (docs/operations.md)
+        site_token = site_var.set(model.site.id)
+        try:
+            async with self._running(model, clock) as running:
+                yield running
+        finally:
+            site_var.reset(site_token)
+
+    @contextlib.asynccontextmanager
+    async def _running(self, model: SiteModel, clock: Clock) -> AsyncIterator[Service]:
         async with contextlib.AsyncExitStack() as stack:
             store = await stack.enter_async_context(Store.open(self.db_url))
             self.store = store
