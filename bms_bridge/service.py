@@ -27,6 +27,7 @@ from bms_bridge.exposure.findings import FindingsExposure
 from bms_bridge.exposure.history import PointHistory, StoreTrends
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
+from bms_bridge.health_recorder import HealthRecorder
 from bms_bridge.modbus.acquisition import ModbusAcquisition
 from bms_bridge.tasks import cancel_and_wait
 from metering.clock import Clock, utc_now
@@ -140,11 +141,12 @@ class Service:
             await self._start_exposure(stack, store, feed, points)
             await self._seed_feed(store, feed)
             hub = ReadingHub(writer, feed)
+            health = await stack.enter_async_context(HealthRecorder(store))  # saved after the pollers stop
 
-            async def on_health(health: DeviceHealth) -> None:
-                # the BMS first: a database that cannot take the record must not hide a dead meter
-                await feed.on_health(health)
-                await store.save_health(health)
+            async def on_health(state: DeviceHealth) -> None:
+                # the BMS first; the store from the recorder's one task (bms_bridge/health_recorder.py)
+                await feed.on_health(state)
+                health.record(state)
 
             simulation = self._simulation_model()
             if simulation is not None:

@@ -4,7 +4,7 @@ dead moments missed.
 
 The real service (`python -m bms_bridge.cli run SITE`) polls four energy meters every 0.5 s: pymodbus
 servers in two processes of their own (tests/faults/meter_process.py), counting 1-4 Wh every 0.2 s
-once the test says go. Seven times, at a moment drawn from a seeded random generator while readings
+once the test says go. Five times, at a moment drawn from a seeded random generator while readings
 are flowing in, the test notes every reading row already committed and kills the service with
 SIGKILL; after each kill and after each restart: `PRAGMA integrity_check` ok, no (point, ts) twice,
 every noted row still there. At the end the meters stop counting, the service reads their final
@@ -41,7 +41,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 13
-KILLS = 7
+KILLS = 5
 PROFILE = "schneider-iem3155"
 STEPS_WH = (1, 2, 3, 4)  # per meter, every 0.2 s: at most 72 kW, under the meters' stated cap
 INITIAL_WH = (1_250_000, 73_004_017, 5, 999_999_990)
