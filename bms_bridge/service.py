@@ -107,7 +107,8 @@ class Service:
             async with self._running(model, clock) as running:
                 yield running
         finally:
-            site_var.reset(site_token)
+            with contextlib.suppress(ValueError):  # left in another task (a test fixture's teardown)
+                site_var.reset(site_token)
 
     @contextlib.asynccontextmanager
     async def _running(self, model: SiteModel, clock: Clock) -> AsyncIterator[Service]:
