@@ -58,7 +58,7 @@ def chosen_format(option: str | None) -> LogFormat:
     value = option or os.environ.get(LOG_FORMAT_ENV) or "text"
     if value not in FORMATS:
         raise ValueError(f"log format {value!r} is not one of {', '.join(FORMATS)} (set by {LOG_FORMAT_ENV})")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def configure(level: int, log_format: LogFormat = "text") -> None:
