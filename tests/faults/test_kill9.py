@@ -37,7 +37,7 @@ from metering.store import Store
 from tests.modbus.sites import meter, point, tcp_device, write_site
 from tests.support.services import free_tcp_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # 6 service starts: ~1 min idle, 4 on a busy machine
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 13
