@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bms_bridge.log_format import FORMATS, LOG_FORMAT_ENV, chosen_format, configure
 from bms_bridge.sites import DB_ENV
 from metering.store import StoreUnavailable
 
@@ -53,13 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the service for a site")
     run.add_argument("site")
     run.add_argument("--simulate", action="store_true", help="serve simulated meters on loopback")
+    _log_format_option(run)
 
-    sub.add_parser("demo", help="run the demo business center with simulated meters")
+    _log_format_option(sub.add_parser("demo", help="run the demo business center with simulated meters"))
 
     poll = sub.add_parser("poll", help="poll every Modbus device")
     poll.add_argument("site")
     poll.add_argument("--once", action="store_true", required=True, help="poll once and exit")
     poll.add_argument("--json", action="store_true", help="print JSON")
+    _log_format_option(poll)
 
     imp = sub.add_parser("import-readings", help="import manual readings from a CSV file")
     imp.add_argument("site")
@@ -203,10 +206,23 @@ def _billing_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     audit.add_argument("--json", action="store_true")
 
 
+def _log_format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        help=f"text (default) or json: one object per line with site, device, point (env {LOG_FORMAT_ENV})",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        log_format = chosen_format(getattr(args, "log_format", None))
+    except ValueError as error:
+        parser.error(str(error))
+    configure(level, log_format)
     module = importlib.import_module(f"bms_bridge.commands.{COMMANDS[args.command]}")
     try:
         code: int = module.run(args)

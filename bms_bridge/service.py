@@ -27,16 +27,19 @@ from bms_bridge.exposure.findings import FindingsExposure
 from bms_bridge.exposure.history import PointHistory, StoreTrends
 from bms_bridge.exposure.points import ExposedPoint, PointValue
 from bms_bridge.exposure.settings import bacnet_settings, opcua_settings
+from bms_bridge.health_recorder import HealthRecorder
 from bms_bridge.modbus.acquisition import ModbusAcquisition
 from bms_bridge.tasks import cancel_and_wait
 from metering.clock import Clock, utc_now
 from metering.consumption import refresh_dirty
 from metering.health import DeviceHealth
 from metering.live_virtual import live_totals
+from metering.log_context import site_var
 from metering.readings import Reading
 from metering.store import ConsumptionStore, ReadingWriter, Store
 from metering.store.retention import prune_readings
 from point_mapping.loader import LoadedSite
+from point_mapping.model import SiteModel
 
 if TYPE_CHECKING:
     from bms_bridge.billing.wiring import BillingHooks
@@ -101,6 +104,17 @@ class Service:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Service]:
         model, clock = self.site.model, self.options.clock
+        # every task started below inherits the site: each log line names it (docs/operations.md)
+        site_token = site_var.set(model.site.id)
+        try:
+            async with self._running(model, clock) as running:
+                yield running
+        finally:
+            with contextlib.suppress(ValueError):  # left in another task (a test fixture's teardown)
+                site_var.reset(site_token)
+
+    @contextlib.asynccontextmanager
+    async def _running(self, model: SiteModel, clock: Clock) -> AsyncIterator[Service]:
         async with contextlib.AsyncExitStack() as stack:
             store = await stack.enter_async_context(Store.open(self.db_url))
             self.store = store
@@ -139,11 +153,12 @@ class Service:
             await self._start_exposure(stack, store, feed, points)
             await self._seed_feed(store, feed)
             hub = ReadingHub(writer, feed)
+            health = await stack.enter_async_context(HealthRecorder(store))  # saved after the pollers stop
 
-            async def on_health(health: DeviceHealth) -> None:
-                # the BMS first: a database that cannot take the record must not hide a dead meter
-                await feed.on_health(health)
-                await store.save_health(health)
+            async def on_health(state: DeviceHealth) -> None:
+                # the BMS first; the store from the recorder's one task (bms_bridge/health_recorder.py)
+                await feed.on_health(state)
+                health.record(state)
 
             simulation = self._simulation_model()
             if simulation is not None:

@@ -22,6 +22,7 @@ from metering.counters import EXPLAINED, LOOKAHEAD, CounterFault, CounterSpec, F
 from metering.events import Event
 from metering.exchanges import EXCHANGE_TIME_TOLERANCE, MeterExchange, merge_exchanges
 from metering.intervals import SLOT, slot_start, to_intervals
+from metering.log_context import log_context
 from metering.plausibility import point_cap
 from metering.readings import Interval, Reading
 from metering.virtual import MissingSlot, evaluate
@@ -146,10 +147,13 @@ async def compute_pieces(
         piece_end = min(end, slot_start(piece_start + CHUNK))
         run = _Run(site, repo, piece_start, piece_end, store=store)
         for point_id in order:
-            try:
-                yield await run.point(point_id)
-            except ConsumptionError as error:
-                log.warning("intervals of %s not computed: %s", point_id, error)
+            with log_context(point=point_id):
+                try:
+                    result = await run.point(point_id)
+                except ConsumptionError as error:
+                    log.warning("intervals of %s not computed: %s", point_id, error)
+                    continue
+            yield result
         piece_start = piece_end
 
 

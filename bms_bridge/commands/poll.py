@@ -10,6 +10,7 @@ from typing import Any
 from bms_bridge.commands.check import report_invalid
 from bms_bridge.modbus.acquisition import PollResult, poll_once
 from bms_bridge.sites import open_site
+from metering.log_context import log_context
 from point_mapping.errors import SiteInvalid
 from point_mapping.loader import LoadedSite
 from point_mapping.registers import point_measure
@@ -32,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
         site = open_site(args.site)
     except SiteInvalid as error:
         return report_invalid(error)
-    result = asyncio.run(poll_once(site))
+    with log_context(site=site.model.site.id):
+        result = asyncio.run(poll_once(site))
     data = describe(site, result)
     if args.json:
         print(json.dumps(data, indent=2))

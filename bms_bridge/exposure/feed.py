@@ -129,4 +129,5 @@ class ExposureFeed:
             try:
                 await sink(values)
             except Exception:  # one server failing must not starve the other
-                log.exception("exposure sink failed for %d values", len(values))
+                point = values[0].point_id if len(values) == 1 else None
+                log.exception("exposure sink failed for %d values", len(values), extra={"point": point})

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from metering.clock import Clock, utc_now
+from metering.log_context import device_var, log_context
 from metering.lpwan import Network, UplinkError, lpwan_connection, parse_chirpstack_v4, parse_tts_v3, parse_uplink
 from metering.lpwan import uplink_readings as readings_of
 from metering.readings import Quality, Reading
@@ -146,6 +147,10 @@ class UplinkIntake:
         return await self.handle(message, network=network, transport=transport)
 
     async def handle(self, message: Any, *, network: Network | None = None, transport: str = "") -> IntakeResult:
+        with log_context(device=None):  # set once the uplink names a known device
+            return await self._handle(message, network, transport)
+
+    async def _handle(self, message: Any, network: Network | None, transport: str) -> IntakeResult:
         received_at = self._clock()
         try:
             if network == "chirpstack":
@@ -154,11 +159,13 @@ class UplinkIntake:
                 uplink = parse_tts_v3(message, received_at)
             else:
                 uplink = parse_uplink(message, received_at)
-            if lpwan_connection(self.site.model, uplink.dev_eui) is None:
+            known_device = lpwan_connection(self.site.model, uplink.dev_eui)
+            if known_device is None:
                 raise UnknownDevice(
                     f"no device in site '{self.site.model.site.id}' has dev_eui {uplink.dev_eui}; "
                     "add it under devices: with connection kind 'lpwan'"
                 )
+            device_var.set(known_device[0])  # reset when `handle` returns
             connection_meter = self._meter_of(uplink.dev_eui)
             problem = bounds_for(self.site.model, connection_meter).problem(uplink.device_time, received_at)
             readings = readings_of(self.site.model, uplink, self.site.profiles)

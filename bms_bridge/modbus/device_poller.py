@@ -23,6 +23,7 @@ from bms_bridge.modbus.network import DeviceLink
 from metering.clock import Clock, utc_now
 from metering.decoding import DecodeError
 from metering.health import DeviceHealth, after_attempt, backoff_delay
+from metering.log_context import device_var, log_context
 from metering.point_values import point_sources, registers_wanted, values_from
 from metering.read_plan import BlockDecoder, ReadBlock, plan_reads
 from metering.readings import Reading
@@ -50,6 +51,7 @@ class CycleOutcome:
     probe_only: bool  # a probe of a dead device that failed: no full cycle was tried
     requests: int
     registers: int
+    failed_points: tuple[str, ...] = ()  # points of the blocks or registers that failed: named in the log
 
 
 def device_plan(site: SiteModel, device: Device, profiles: Mapping[str, MeterProfile]) -> list[ReadBlock]:
@@ -93,12 +95,13 @@ class DevicePoller:
 
     async def attempt(self) -> CycleOutcome:
         """Probe first if the device has been silent, then a full cycle; update health, deliver readings."""
-        at = self.clock()
-        if self.unanswered and self.plan:
-            probe = await self._probe(at)
-            if probe is not None:
-                return await self._conclude(probe)
-        return await self._conclude(await self._cycle(at))
+        with log_context(device=self.device.id):
+            at = self.clock()
+            if self.unanswered and self.plan:
+                probe = await self._probe(at)
+                if probe is not None:
+                    return await self._conclude(probe)
+            return await self._conclude(await self._cycle(at))
 
     async def _probe(self, at: datetime) -> CycleOutcome | None:
         """A failed probe's outcome, or None when the device answered (even with an exception)."""
@@ -114,6 +117,7 @@ class DevicePoller:
     async def _cycle(self, at: datetime) -> CycleOutcome:
         decoded: dict[str, float | None] = {}
         errors: list[str] = []
+        failed: set[str] = set()  # register names
         unreachable = False
         requests = registers = 0
         for decoder in self.decoders:
@@ -127,15 +131,18 @@ class DevicePoller:
                 break  # a silent device would time out on every block
             except AcquisitionError as exc:
                 errors.append(str(exc))
+                failed.update(name for name, _ in block.members)
                 continue
             registers += block.count
             try:
-                block_values, failed = decoder.decode(words)
+                block_values, undecoded = decoder.decode(words)
             except DecodeError as exc:
                 errors.append(f"{self.device.id}: {exc}")
+                failed.update(name for name, _ in block.members)
                 continue
             decoded.update(block_values)
-            errors.extend(f"{self.device.id} {name}: {exc}" for name, exc in failed)
+            errors.extend(f"{self.device.id} {name}: {exc}" for name, exc in undecoded)
+            failed.update(name for name, _ in undecoded)
         values = values_from(self.sources, self.device.id, decoded, at)
         return CycleOutcome(
             self.device.id,
@@ -147,6 +154,7 @@ class DevicePoller:
             False,
             requests,
             registers,
+            tuple(s.point_id for s in self.sources if s.register in failed),
         )
 
     async def _conclude(self, outcome: CycleOutcome) -> CycleOutcome:
@@ -158,7 +166,9 @@ class DevicePoller:
             # communication failure on every point; the points whose block failed go stale instead.
             self.health = replace(self.health, online=True)
         if error:
-            log.warning("device %s: %s", self.device.id, error)
+            # one point affected: the line names it (a dead device or several points: the device only)
+            point = outcome.failed_points[0] if len(outcome.failed_points) == 1 else None
+            log.warning("device %s: %s", self.device.id, error, extra={"point": point})
         for reading in outcome.readings:
             await self.sink(reading)
         await self.health_sink(self.health)
@@ -166,6 +176,7 @@ class DevicePoller:
 
     async def run(self) -> None:
         """Poll at a fixed rate until cancelled; a late cycle skips the slots it missed."""
+        device_var.set(self.device.id)  # the task's own context: everything it logs names the device
         loop = asyncio.get_running_loop()
         due = loop.time()
         while True:

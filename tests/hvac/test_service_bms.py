@@ -27,7 +27,13 @@ async def test_simulated_service_reads_the_bms(tmp_path: Path, monkeypatch: pyte
         wanted = {"ahu-a.heating-valve", "ahu-b.fan", "perimeter-a.valve"}
 
         async def bms_arrived() -> bool:  # a poll stores its points batch by batch: wait for the ones checked
-            return wanted <= set(await store.trend_points()) and len(await store.schedules()) == 2
+            # device health is saved by the service's health recorder, right after the poll reports it
+            stored = {h.device_id for h in await store.device_health()}
+            return (
+                wanted <= set(await store.trend_points())
+                and len(await store.schedules()) == 2
+                and ("bms:bms-ahu" in stored)
+            )
 
         await wait_for(bms_arrived, 60, "BMS trends and schedules")
         points = set(await store.trend_points())
