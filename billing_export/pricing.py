@@ -195,17 +195,17 @@ def price_spans(
             return None
         key = (span_price.version, span_price.zone)
         first.setdefault(key, span_price)
-        total = totals.setdefault(key, [0, 0])
-        total[0] += span_sum.total
-        total[1] += span_sum.not_measured
+        running = totals.setdefault(key, [0, 0])
+        running[0] += span_sum.total
+        running[1] += span_sum.not_measured
         per_price[key][span_price.price] += span_sum.total
     usage = {}
-    for key, (total, not_measured) in totals.items():
+    for key, (quantity, not_measured) in totals.items():
         head = first[key]
         cost = sum((_part(quanta, share) * price for price, quanta in per_price[key].items()), ZERO)
         fixed = head.price if head.fixed else None
         usage[key] = ZoneUsage(
-            key[0], head.terms, key[1], _part(total, share), cost, _part(not_measured, share), fixed_price=fixed
+            key[0], head.terms, key[1], _part(quantity, share), cost, _part(not_measured, share), fixed_price=fixed
         )
     return _in_declared_order(tariff, usage)
 
