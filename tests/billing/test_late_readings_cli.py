@@ -6,8 +6,9 @@ The meter is read every quarter hour and uses 0.25 kWh each (24 kWh a day), but 
 30 December 00:00 and resume on 2 January 00:00 (local time), 24 kWh higher. At the close of December
 the 72 h gap is spread evenly, 24 / 288 = 0.083333... kWh a quarter hour; its 192 quarter hours in
 December add up to 16.000 kWh, estimated (billing sums the intervals exactly and rounds once per line,
-docs/billing.md, "Rounding"; rounding each quarter hour to 1 Wh first, 0.083, made it 15.936). The missing readings arrive in January: the office used nothing until
-1 January 00:00 and 24 kWh on 1 January.
+docs/billing.md, "Rounding"; rounding each quarter hour to 1 Wh first, 0.083, made it 15.936).
+The missing readings arrive in January: the office used nothing until 1 January 00:00 and 24 kWh on
+1 January.
 """
 
 from __future__ import annotations
