@@ -2,8 +2,9 @@
 
 A generated site of 1,000 metering points (100 tenants with 10 points each, a day/night tariff with
 public holidays, a standing charge and VAT) and a month of 15-minute intervals for each, in a real
-SQLite file. Ours: `billing_export.close.close_period` - every interval read through the store,
-priced by tariff zone in local time, statement lines rounded once. Baseline: one SQL statement
+SQLite file. Ours: `billing_export.close.close_period` - every interval counted (the store adds
+them up exactly per point and span of constant tariff zone, version and price, in SQL), priced by
+tariff zone in local time, registers and exchanges read, statement lines rounded once. Baseline: one SQL statement
 summing the same rows per point (`SELECT point_id, SUM(value) ... GROUP BY point_id`), which knows
 nothing of zones, prices or contracts. Same database, same run. Goal: ours within 3x of the baseline.
 

@@ -15,11 +15,24 @@ from decimal import Decimal
 from billing_export.allocation import Reconciliation, allocate, pool_slots, reconcile, tenant_points
 from billing_export.money import PRICE_STEP, ZERO, quantity, round_money, vat_of
 from billing_export.period import Period, occupancy, occupied_days
-from billing_export.pricing import DynamicPrices, PricingError, Slot, ZoneUsage, price_slots
-from billing_export.source import IntervalSource
+from billing_export.pricing import (
+    DynamicPrices,
+    PricingError,
+    Slot,
+    SpanPrice,
+    ZoneUsage,
+    price_at,
+    price_changes,
+    price_slots,
+    price_spans,
+)
+from billing_export.source import IntervalSource, registers_at, replacements_of, span_sums
 from billing_export.statement import LineKind, Statement, StatementLine
 from billing_export.tariff_calendar import TariffCalendar, public_holidays
+from metering.exchanges import MeterExchange
 from metering.progress import Progress, Steps
+from metering.readings import Reading
+from metering.store.interval_sums import QUANTUM_PLACES, SpanSum, to_quanta
 from point_mapping.model import Contract, SiteModel, Tariff
 from point_mapping.model.meters import Resource
 
@@ -39,11 +52,32 @@ def calendar_for(site: SiteModel, period: Period) -> TariffCalendar:
     )
 
 
-async def load_slots(source: IntervalSource, point_ids: set[str], period: Period) -> dict[str, list[Slot]]:
+async def load_slots(
+    source: IntervalSource, point_ids: set[str], start: datetime, end: datetime
+) -> dict[str, list[Slot]]:
+    """Each point's intervals as slots, each value taken in quanta of 10^-9 like `span_sums` adds them."""
     result = {}
     for point_id in sorted(point_ids):
-        intervals = await source.intervals(point_id, period.start, period.end)
-        result[point_id] = [Slot(i.start, quantity(i.value), i.quality) for i in intervals]
+        intervals = await source.intervals(point_id, start, end)
+        result[point_id] = [
+            Slot(i.start, Decimal(to_quanta(i.value)).scaleb(-QUANTUM_PLACES), i.quality) for i in intervals
+        ]
+    return result
+
+
+def demand_points(site: SiteModel, contracts: Sequence[Contract]) -> set[str]:
+    """Electricity points of contracts whose electricity tariff has a demand charge (priced per slot)."""
+    result = set()
+    for contract in contracts:
+        tariff_id = contract.tariffs.get(Resource.ELECTRICITY)
+        if tariff_id is None:
+            continue
+        if any(terms.demand_charge_per_kw for _, _, terms in site.tariff_by_id[tariff_id].terms()):
+            result |= {
+                part.point
+                for part in contract.points
+                if site.resource_of(site.point_by_id[part.point]) == Resource.ELECTRICITY
+            }
     return result
 
 
@@ -60,25 +94,35 @@ async def close_period(
     spans = {c.id: span for c in site.contracts if (span := occupancy(c, period)) is not None}
     steps = Steps(progress, len(spans), f"closing {period}")
     pool_points = {p for pool in site.common_pools for p in (pool.main, *pool.common_points, *pool.submeters)}
-    needed = {cp.point for c in site.contracts if c.id in spans for cp in c.points} | pool_points
-    slots = await load_slots(source, needed, period)
-    builder = _Builder(site, period, calendar, source, dynamic or {})
+    in_force = [c for c in site.contracts if c.id in spans]
+    needed = {cp.point for c in in_force for cp in c.points} | pool_points
+    # pools and demand are judged quarter hour by quarter hour; all else is priced from sums per span
+    slots = await load_slots(source, pool_points | demand_points(site, in_force), period.start, period.end)
+    dynamic = dynamic or {}
+    tariffs = [site.tariff_by_id[t] for t in sorted({t for c in in_force for t in c.tariffs.values()})]
+    cuts = price_changes(tariffs, calendar, dynamic, period.start, period.end)
+    bounds = sorted(cuts | {period.start, period.end} | {at for span in spans.values() for at in span})
+    sums = await span_sums(source, sorted(needed), bounds)
+    prices = {t.id: [price_at(t, calendar, dynamic.get(t.id), at) for at in bounds[:-1]] for t in tariffs}
+    registered = {cp.point for c in in_force for cp in c.points if site.point_by_id[cp.point].meter is not None}
+    registers = {
+        at: await registers_at(source, sorted(registered), at)
+        for at in sorted({at for s in spans.values() for at in s})
+    }
+    meters = sorted({m for p in registered if (m := site.point_by_id[p].meter) is not None})
+    exchanges = await replacements_of(source, meters)
+    builder = _Builder(site, period, calendar, source, dynamic, prices, bounds, registers, exchanges)
 
     lines: dict[str, list[StatementLine]] = defaultdict(list)
     own: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)  # (contract, point) -> billed quantity
-    for contract in site.contracts:
-        if contract.id not in spans:
-            continue
+    for contract in in_force:
         span = spans[contract.id]
+        first, last = bounds.index(span[0]), bounds.index(span[1])
         for part in contract.points:
             share = Decimal(repr(part.share))
-            mine = [
-                Slot(s.start, s.quantity * share / 100, s.quality)
-                for s in slots[part.point]
-                if span[0] <= s.start < span[1]
-            ]
-            own[(contract.id, part.point)] = sum((s.quantity for s in mine), ZERO)
-            lines[contract.id] += await builder.energy_lines(contract, part.point, share, span, mine)
+            usage = await builder.usage(contract, part.point, share, span, sums[part.point][first:last])
+            own[(contract.id, part.point)] = sum((entry.quantity for entry in usage), ZERO)
+            lines[contract.id] += await builder.energy_lines(contract, part.point, share, span, usage)
         lines[contract.id] += builder.demand_lines(contract, span, slots)
         steps.step()
 
@@ -125,6 +169,29 @@ class _Builder:
     calendar: TariffCalendar
     source: IntervalSource
     dynamic: Mapping[str, DynamicPrices]
+    prices: Mapping[str, Sequence[SpanPrice | None]]  # per tariff, from each of `bounds` but the last
+    bounds: Sequence[datetime]
+    registers: Mapping[datetime, Mapping[str, Reading]]  # at each span's start and end: opening, closing
+    exchanges: Mapping[str, Sequence[MeterExchange]]  # per meter of a contract's point
+
+    async def usage(
+        self,
+        contract: Contract,
+        point_id: str,
+        share: Decimal,
+        span: tuple[datetime, datetime],
+        sums: Sequence[SpanSum | None],
+    ) -> list[ZoneUsage]:
+        """The point's usage per (version, zone) in `span` at `share` percent, from its sums per span."""
+        tariff = self.tariff(contract, self.site.resource_of(self.site.point_by_id[point_id]))
+        first, last = self.bounds.index(span[0]), self.bounds.index(span[1])
+        usage = price_spans(sums, self.prices[tariff.id][first:last], share, tariff)
+        if usage is not None:
+            return usage
+        # a quarter hour without a version or a price: the slot-by-slot pricing names it
+        mine = (await load_slots(self.source, {point_id}, span[0], span[1]))[point_id]
+        parts = [Slot(s.start, s.quantity * share / 100, s.quality) for s in mine]
+        return price_slots(parts, tariff, self.calendar, self.dynamic.get(tariff.id))
 
     def tariff(self, contract: Contract, resource: Resource) -> Tariff:
         tariff_id = contract.tariffs.get(resource)
@@ -168,22 +235,18 @@ class _Builder:
         return result
 
     async def energy_lines(
-        self, contract: Contract, point_id: str, share: Decimal, span: tuple[datetime, datetime], mine: list[Slot]
+        self, contract: Contract, point_id: str, share: Decimal, span: tuple[datetime, datetime], usage: list[ZoneUsage]
     ) -> list[StatementLine]:
         point = self.site.point_by_id[point_id]
         tariff = self.tariff(contract, self.site.resource_of(point))
-        usage = price_slots(mine, tariff, self.calendar, self.dynamic.get(tariff.id))
         serial, opening, closing, basis = None, None, None, ""
         if point.meter is not None:
             meter = self.site.meter_by_id[point.meter]
             serial = meter.serial or None
-            first, last = (
-                await self.source.register_at(point_id, span[0]),
-                await self.source.register_at(point_id, span[1]),
-            )
+            first, last = self.registers[span[0]].get(point_id), self.registers[span[1]].get(point_id)
             opening = quantity(first.value) if first is not None else None
             closing = quantity(last.value) if last is not None else None
-            exchanges = [r for r in await self.source.replacements(meter.id) if span[0] <= r.ts < span[1]]
+            exchanges = [r for r in self.exchanges[meter.id] if span[0] <= r.ts < span[1]]
             basis = "; ".join(
                 f"meter exchanged {r.ts.astimezone(self.period.zone):%Y-%m-%d %H:%M}: "
                 f"old final {quantity(r.old_final)}, new initial {quantity(r.new_initial)}"

@@ -3,8 +3,9 @@
 Rule: every line's amount is rounded half-up to the currency's minor unit exactly once, from the
 unrounded product of its quantity and price; VAT is computed per line from the rounded net amount and
 rounded the same way; a statement's totals are sums of rounded line amounts and are never rounded again.
-Consumption enters billing from the store's floats through their shortest repr, rounded half-up to
-QUANTITY_PLACES decimals (1 Wh, 1 L), so the same readings always give the same Decimal.
+Consumption enters billing as exact sums of the stored 15-minute values in quanta of 10^-9 of the
+unit (`metering.store.interval_sums.to_quanta`); a line's quantity is that sum rounded half-up once,
+to QUANTITY_PLACES decimals (1 Wh, 1 L), and registers shown on a line are rounded the same way.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
-"""Consumption slots priced by tariff zone and version; dynamic zone prices from a CSV.
+"""Consumption priced by tariff zone and version; dynamic zone prices from a CSV.
 
-A slot's quantity is already the contract's part of it (share and occupancy applied). Usage is
-summed per (version, zone); a version change mid-period therefore gives separate lines at the exact
+Two ways in, same numbers: `price_slots` prices quarter hour by quarter hour (a slot's quantity is
+already the contract's part of it: share and occupancy applied); `price_spans` prices a point's sums
+over spans in which no tariff changes zone, version or price (`price_changes` finds those instants
+once per period, not per point), which is how a close prices its metering points. Usage is summed
+per (version, zone); a version change mid-period therefore gives separate lines at the exact
 quarter hour it takes effect.
 """
 
@@ -10,18 +13,21 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from billing_export.money import ZERO
 from billing_export.tariff_calendar import TariffCalendar
 from metering.readings import Quality
+from metering.store.interval_sums import QUANTUM_PLACES, SpanSum
 from point_mapping.model.tariffs import Tariff, TariffTerms
 
 # Intervals that are not plain measurements count toward a line's "estimated or corrected" share.
 NOT_MEASURED = frozenset({Quality.ESTIMATED, Quality.MANUAL, Quality.CORRECTED, Quality.QUESTIONABLE})
+SLOT = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,5 +120,95 @@ def price_slots(
         entry.cost += slot.quantity * price
         if slot.quality in NOT_MEASURED:
             entry.not_measured += slot.quantity
+    return _in_declared_order(tariff, usage)
+
+
+def _in_declared_order(tariff: Tariff, usage: Mapping[tuple[int, str], ZoneUsage]) -> list[ZoneUsage]:
     order = {(v, z.id): (v, k) for v, (_, _, terms) in enumerate(tariff.terms()) for k, z in enumerate(terms.zones)}
     return [usage[key] for key in sorted(usage, key=lambda key: order[key])]
+
+
+@dataclass(frozen=True, slots=True)
+class SpanPrice:
+    """What a tariff charges from an instant on: its version, zone and unit price (None: no dynamic price)."""
+
+    version: int
+    terms: TariffTerms
+    zone: str
+    price: Decimal | None
+    fixed: bool
+
+
+def price_at(
+    tariff: Tariff, calendar: TariffCalendar, dynamic: DynamicPrices | None, instant: datetime
+) -> SpanPrice | None:
+    """None where no version of `tariff` is in force."""
+    found = calendar.version_at(tariff, instant)
+    if found is None:
+        return None
+    version, terms = found
+    zone_id = calendar.zone_of(terms, instant)
+    if not terms.dynamic:
+        return SpanPrice(version, terms, zone_id, next(z.price for z in terms.zones if z.id == zone_id), True)
+    price = dynamic.price(zone_id, instant) if dynamic is not None else None
+    return SpanPrice(version, terms, zone_id, price, False)
+
+
+def price_changes(
+    tariffs: Iterable[Tariff],
+    calendar: TariffCalendar,
+    dynamic: Mapping[str, DynamicPrices],
+    start: datetime,
+    end: datetime,
+) -> set[datetime]:
+    """Quarter hours in (start, end) at which some tariff's version, zone or price changes."""
+    result: set[datetime] = set()
+    for tariff in tariffs:
+        table = dynamic.get(tariff.id)
+        before = price_at(tariff, calendar, table, start)
+        at = start + SLOT
+        while at < end:
+            now = price_at(tariff, calendar, table, at)
+            if _key(now) != _key(before):
+                result.add(at)
+            before, at = now, at + SLOT
+    return result
+
+
+def _key(price: SpanPrice | None) -> tuple[int, str, Decimal | None] | None:
+    return None if price is None else (price.version, price.zone, price.price)
+
+
+def price_spans(
+    sums: Sequence[SpanSum | None], prices: Sequence[SpanPrice | None], share: Decimal, tariff: Tariff
+) -> list[ZoneUsage] | None:
+    """Usage per (version, zone) of a point's sums per span at `share` percent, the same numbers
+    `price_slots` gives from its slots; None if a span with intervals has no version or no price
+    (`price_slots` then says which quarter hour)."""
+    totals: dict[tuple[int, str], list[int]] = {}
+    per_price: dict[tuple[int, str], dict[Decimal, int]] = defaultdict(lambda: defaultdict(int))
+    first: dict[tuple[int, str], SpanPrice] = {}
+    for span_sum, span_price in zip(sums, prices, strict=True):
+        if span_sum is None:
+            continue
+        if span_price is None or span_price.price is None:
+            return None
+        key = (span_price.version, span_price.zone)
+        first.setdefault(key, span_price)
+        running = totals.setdefault(key, [0, 0])
+        running[0] += span_sum.total
+        running[1] += span_sum.not_measured
+        per_price[key][span_price.price] += span_sum.total
+    usage = {}
+    for key, (quantity, not_measured) in totals.items():
+        head = first[key]
+        cost = sum((_part(quanta, share) * price for price, quanta in per_price[key].items()), ZERO)
+        fixed = head.price if head.fixed else None
+        usage[key] = ZoneUsage(
+            key[0], head.terms, key[1], _part(quantity, share), cost, _part(not_measured, share), fixed_price=fixed
+        )
+    return _in_declared_order(tariff, usage)
+
+
+def _part(quanta: int, share: Decimal) -> Decimal:
+    return Decimal(quanta).scaleb(-QUANTUM_PLACES) * share / 100

@@ -4,17 +4,22 @@
 `metering.store.Store`. `PeriodLedger` is "freeze this period" and "what changed since": the meter-data
 core owns frozen periods and corrections, `billing_export.store.StorePeriodLedger` reads them there.
 `CorrectedSource` reads a frozen period as if its late data had come in time (for correction lines).
+`span_sums`, `registers_at` and `replacements_of` are the bulk reads a close makes: a source that can
+answer for many points at once (the store, in SQL) is a `BulkSource`; any other source (a wrapper, a
+test's) is asked point by point through `IntervalSource`, with the same results.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from metering.exchanges import MeterExchange
 from metering.readings import Interval, Quality, Reading
+from metering.store.interval_sums import SpanSum, interval_sums, to_quanta
 from metering.store.store import Store
 
 
@@ -30,9 +35,68 @@ class IntervalSource(Protocol):
     async def replacements(self, meter_id: str) -> Sequence[MeterExchange]: ...
 
 
+@runtime_checkable
+class BulkSource(Protocol):
+    """What a source that can answer for many points at once offers (the store does, in SQL);
+    `span_sums`, `registers_at` and `replacements_of` fall back to the `IntervalSource` methods."""
+
+    async def interval_sums(
+        self, point_ids: Sequence[str], bounds: Sequence[datetime]
+    ) -> dict[str, list[SpanSum | None]]: ...
+
+    async def registers_at_many(self, point_ids: Sequence[str], ts: datetime) -> dict[str, Reading]: ...
+
+    async def replacements_of(self, meter_ids: Sequence[str]) -> dict[str, list[MeterExchange]]: ...
+
+
+async def span_sums(
+    source: IntervalSource, point_ids: Sequence[str], bounds: Sequence[datetime]
+) -> dict[str, list[SpanSum | None]]:
+    """Per point, per span [bounds[k], bounds[k + 1]): Σ of its interval values in quanta of 10^-9
+    (`to_quanta`) and Σ of those not measured; None where it has no interval."""
+    if isinstance(source, BulkSource):
+        return await source.interval_sums(point_ids, bounds)
+    result = {}
+    for point_id in point_ids:
+        sums: list[SpanSum | None] = [None] * (len(bounds) - 1)
+        for interval in await source.intervals(point_id, bounds[0], bounds[-1]):
+            k = bisect.bisect_right(bounds, interval.start) - 1
+            quanta = to_quanta(interval.value)
+            measured = interval.quality is Quality.MEASURED
+            before = sums[k] or SpanSum(0, 0)
+            sums[k] = SpanSum(before.total + quanta, before.not_measured + (0 if measured else quanta))
+        result[point_id] = sums
+    return result
+
+
+async def registers_at(source: IntervalSource, point_ids: Sequence[str], ts: datetime) -> dict[str, Reading]:
+    """`register_at` of each point (points without a reading left out)."""
+    if isinstance(source, BulkSource):
+        return await source.registers_at_many(point_ids, ts)
+    found = {p: await source.register_at(p, ts) for p in point_ids}
+    return {p: reading for p, reading in found.items() if reading is not None}
+
+
+async def replacements_of(source: IntervalSource, meter_ids: Sequence[str]) -> dict[str, list[MeterExchange]]:
+    if isinstance(source, BulkSource):
+        return await source.replacements_of(meter_ids)
+    return {m: list(await source.replacements(m)) for m in meter_ids}
+
+
 @dataclass(frozen=True)
 class StoreIntervalSource:
     store: Store
+
+    async def interval_sums(
+        self, point_ids: Sequence[str], bounds: Sequence[datetime]
+    ) -> dict[str, list[SpanSum | None]]:
+        return await interval_sums(self.store.engine, point_ids, bounds)
+
+    async def registers_at_many(self, point_ids: Sequence[str], ts: datetime) -> dict[str, Reading]:
+        return await self.store.readings_at(point_ids, ts)
+
+    async def replacements_of(self, meter_ids: Sequence[str]) -> dict[str, list[MeterExchange]]:
+        return await self.store.exchanges_of(meter_ids)
 
     async def intervals(self, point_id: str, start: datetime, end: datetime) -> Sequence[Interval]:
         return await self.store.intervals(point_id, start, end)

@@ -10,7 +10,7 @@ go through `AsyncConnection.run_sync`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +87,15 @@ class Keys:
         for part in _chunks(missing):
             rows = conn.execute(select(c.id, c.name).where(c.name.in_(part)))
             learned.sources.update({row.name: row.id for row in rows})
+
+    def points_of(self, conn: Connection, keys: Sequence[str]) -> list[PointKey | None]:
+        """`point` of many keys, those not known yet read in one query per few hundred."""
+        missing = sorted({key for key in keys if key not in self.points})
+        c = t.point_keys.c
+        for at in range(0, len(missing), 500):
+            for row in conn.execute(select(c.key, c.id, c.source_id).where(c.key.in_(missing[at : at + 500]))):
+                self.points[row.key] = PointKey(row.id, row.source_id)
+        return [self.points.get(key) for key in keys]
 
     def point(self, conn: Connection, key: str) -> PointKey | None:
         """The point's id for reading, or None when it has never been written."""

@@ -383,6 +383,37 @@ class Store:
         )
         return rows[0] if rows else None
 
+    async def readings_at(self, point_ids: Iterable[str], ts: datetime) -> dict[str, Reading]:
+        """Per point, its latest reading at or before `ts` (`reading_before(..., inclusive=True)` for
+        many points in one statement); points without one are left out."""
+        moment = to_ms(ts)
+        async with self._engine.connect() as conn:
+            wanted = list(point_ids)
+            found = await conn.run_sync(self._keys.points_of, wanted)
+            known = {key.id: (p, key.usual_source) for p, key in zip(wanted, found, strict=True) if key is not None}
+            if not known:
+                return {}
+            # per point one seek on the primary key (point, ts); the keys are our own integers
+            keys = ", ".join(f"({int(key)})" for key in sorted(known))
+            query = text(
+                f"WITH wanted(point) AS (VALUES {keys}) SELECT r.point, r.ts, r.value, r.tag FROM wanted "
+                "JOIN readings r ON r.point = wanted.point AND r.ts = "
+                "(SELECT MAX(x.ts) FROM readings x WHERE x.point = wanted.point AND x.ts <= :moment)"
+            ).bindparams(moment=moment)
+            rows = (await conn.execute(query)).all()
+            readings = await self._decode(conn, [(known[row.point][0], known[row.point][1], row) for row in rows])
+        return {reading.point_id: reading for reading in readings}
+
+    async def exchanges_of(self, meter_ids: Iterable[str]) -> dict[str, list[MeterExchange]]:
+        """`exchanges` of many meters in one query; every meter asked about has a list."""
+        wanted = sorted(set(meter_ids))
+        result: dict[str, list[MeterExchange]] = {m: [] for m in wanted}
+        c = t.meter_replacements.c
+        for exchange in [_exchange(row) for row in await self.fetch(select(t.meter_replacements).order_by(c.ts))]:
+            if exchange.meter_id in result:
+                result[exchange.meter_id].append(exchange)
+        return result
+
     async def last_readings(self) -> dict[str, Reading]:
         """The latest reading of every point, e.g. to publish status values on start-up."""
         c, k = t.readings.c, t.point_keys.c

@@ -4,10 +4,11 @@ arrive later become a correction line on the next month's statement.
 Site: golden case `billing_late_data`, office 1 (a1-01.energy) at 0.20 EUR/kWh + 19 % VAT.
 The meter is read every quarter hour and uses 0.25 kWh each (24 kWh a day), but its readings stop on
 30 December 00:00 and resume on 2 January 00:00 (local time), 24 kWh higher. At the close of December
-the 72 h gap is spread evenly, 24 / 288 = 0.08333 kWh a quarter hour, which enters billing rounded to
-1 Wh per interval (docs/billing.md, "Rounding"): 0.083; its 192 quarter hours in December make
-15.936 kWh, estimated. The missing readings arrive in January: the office used nothing until
-1 January 00:00 and 24 kWh on 1 January.
+the 72 h gap is spread evenly, 24 / 288 = 0.083333... kWh a quarter hour; its 192 quarter hours in
+December add up to 16.000 kWh, estimated (billing sums the intervals exactly and rounds once per line,
+docs/billing.md, "Rounding"; rounding each quarter hour to 1 Wh first, 0.083, made it 15.936).
+The missing readings arrive in January: the office used nothing until 1 January 00:00 and 24 kWh on
+1 January.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def test_readings_arriving_after_the_close(tmp_path: Path, capsys: pytest.Captur
     capsys.readouterr()
     assert main(["--db", url, "show", site, "2025-12:C1", "--json"]) == 0
     [december] = json.loads(capsys.readouterr().out)["lines"]
-    # 29 x 24 = 696 measured + 15.936 estimated = 711.936 kWh x 0.20 = 142.3872 -> 142.39, VAT 27.0541 -> 27.05
-    assert (december["quantity"], december["net"], december["vat"]) == ("711.936", "142.39", "27.05")
+    # 29 x 24 = 696 measured + 16 estimated = 712.000 kWh x 0.20 = 142.40, VAT 27.056 -> 27.06
+    assert (december["quantity"], december["net"], december["vat"]) == ("712.000", "142.40", "27.06")
     assert (december["opening"], december["closing"], december["estimated_percent"]) == ("1000.000", "1696.000", "2.2")
 
     # the missing readings: flat at 1696 until 1 January 00:00, then 0.25 kWh a quarter hour again
@@ -77,16 +78,16 @@ def test_readings_arriving_after_the_close(tmp_path: Path, capsys: pytest.Captur
     energy, correction = january["lines"]
     # January: 31 x 24 = 744 kWh x 0.20 = 148.80, VAT 28.272 -> 28.27
     assert (energy["quantity"], energy["net"], energy["vat"]) == ("744.000", "148.80", "28.27")
-    # December was 711.936 kWh, is now 696 measured: -15.936 kWh; 142.39 -> 139.20 = -3.19;
-    # VAT 27.05 -> 26.45 (139.20 x 19 % = 26.448) = -0.60
+    # December was 712.000 kWh, is now 696 measured: -16.000 kWh; 142.40 -> 139.20 = -3.20;
+    # VAT 27.06 -> 26.45 (139.20 x 19 % = 26.448) = -0.61
     assert (correction["kind"], correction["quantity"], correction["net"], correction["vat"]) == (
         "correction",
-        "-15.936",
-        "-3.19",
-        "-0.60",
+        "-16.000",
+        "-3.20",
+        "-0.61",
     )
     assert correction["refers_to"] == "golden:2025-12:C1:v1"
-    assert (january["net"], january["vat"], january["gross"]) == ("145.61", "27.67", "173.28")
+    assert (january["net"], january["vat"], january["gross"]) == ("145.60", "27.66", "173.26")
 
     # December itself, as issued, is unchanged
     assert main(["--db", url, "show", site, "2025-12:C1", "--json"]) == 0
