@@ -31,8 +31,8 @@ from billing_export.statement import LineKind, Statement, StatementLine
 from billing_export.tariff_calendar import TariffCalendar, public_holidays
 from metering.exchanges import MeterExchange
 from metering.progress import Progress, Steps
+from metering.quanta import QUANTUM_PLACES, SpanSum, to_quanta
 from metering.readings import Reading
-from metering.store.interval_sums import QUANTUM_PLACES, SpanSum, to_quanta
 from point_mapping.model import Contract, SiteModel, Tariff
 from point_mapping.model.meters import Resource
 

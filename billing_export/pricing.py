@@ -21,8 +21,8 @@ from decimal import Decimal, InvalidOperation
 
 from billing_export.money import ZERO
 from billing_export.tariff_calendar import TariffCalendar
+from metering.quanta import QUANTUM_PLACES, SpanSum
 from metering.readings import Quality
-from metering.store.interval_sums import QUANTUM_PLACES, SpanSum
 from point_mapping.model.tariffs import Tariff, TariffTerms
 
 # Intervals that are not plain measurements count toward a line's "estimated or corrected" share.

@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from metering.exchanges import MeterExchange
+from metering.quanta import SpanSum, to_quanta
 from metering.readings import Interval, Quality, Reading
-from metering.store.interval_sums import SpanSum, interval_sums, to_quanta
+from metering.store.interval_sums import interval_sums
 from metering.store.store import Store
 
 

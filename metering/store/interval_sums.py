@@ -3,47 +3,29 @@
 Billing needs a month's consumption per metering point split at every instant a tariff zone, version
 or price changes (a few dozen spans a month); reading 3,000 intervals per point into Python to add
 them up costs far more than the adding. Each value is taken in quanta of 10^-9 of its unit (see
-`to_quanta`), so sums are exact integers whatever the order of addition. The query is one scalar
+`metering.quanta`), so sums are exact integers whatever the order of addition. The query is one scalar
 subquery per (point, span): each walks the primary key (point_id, start) over its range, no sort.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from metering.quanta import SpanSum
 from metering.readings import Quality
 from metering.store.timecodec import to_ms
 
-QUANTA_PER_UNIT = 10**9
-QUANTUM_PLACES = 9
 _POINTS_PER_QUERY = 400  # bind parameters stay far below SQLite's limit
-
-
-def to_quanta(value: float) -> int:
-    """`value` × 10^9 rounded half away from zero, in binary floating point exactly as SQLite's
-    ROUND does it (and the same rule on PostgreSQL): every value written with up to 9 decimals comes
-    out exact, and the binary noise of a difference of two registers (0.25000000000004547) goes."""
-    scaled = value * 1e9
-    return int(scaled + 0.5) if scaled >= 0 else -int(-scaled + 0.5)
 
 
 # SQLite's round(r) is (double)(int64)(r + 0.5), mirrored for r < 0; PostgreSQL's round(double)
 # rounds ties to even, so there the same rule is spelled out
 _QUANTA_SQLITE = "CAST(ROUND(i.value * 1000000000.0) AS INTEGER)"
 _QUANTA_POSTGRESQL = "CAST(SIGN(i.value) * FLOOR(ABS(i.value * 1000000000.0) + 0.5) AS BIGINT)"
-
-
-@dataclass(frozen=True, slots=True)
-class SpanSum:
-    """A point's intervals starting in one span: Σ value and Σ value of those not measured, in quanta."""
-
-    total: int
-    not_measured: int
 
 
 async def interval_sums(

@@ -14,9 +14,9 @@ from billing_export.source import (
     span_sums,
 )
 from metering.exchanges import MeterExchange
+from metering.quanta import SpanSum, to_quanta
 from metering.readings import Interval, Quality, Reading
 from metering.store import Store
-from metering.store.interval_sums import SpanSum, to_quanta
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 SLOT = timedelta(minutes=15)
