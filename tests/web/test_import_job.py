@@ -154,7 +154,8 @@ async def test_a_refused_file_lists_every_problem_by_line_and_stores_nothing(wor
         "not replacing it with 30"
     )
     assert messages[2] == (
-        "timestamp '2025-06-08T11:45:00' has no UTC offset; write e.g. 2025-06-08T11:45:00+01:00 or 2025-06-08T11:45:00Z"
+        "timestamp '2025-06-08T11:45:00' has no UTC offset; "
+        "write e.g. 2025-06-08T11:45:00+01:00 or 2025-06-08T11:45:00Z"
     )
     assert await _stored(world) == before  # the good row on line 2 is not stored either
     assert [e for e in await StatementStore(world.store).audit() if e.action == "import readings"] == []
