@@ -84,7 +84,10 @@ async def import_content(
     text = _decode(content)
     if isinstance(text, RowError):
         return ImportResult(file, errors=(text,))
-    rows = parse_manual_csv(site.model, text, file.name, site.profiles, now=now or datetime.now(UTC), progress=progress)
+    # in a thread: a long file's check must not stop the event loop (the web app answers progress polls)
+    rows = await asyncio.to_thread(
+        parse_manual_csv, site.model, text, file.name, site.profiles, now=now or datetime.now(UTC), progress=progress
+    )
     repo = ConsumptionStore(store)
     errors = [*rows.errors, *await _conflicts(store, rows.readings, rows.lines)]
     errors.extend(await _course_conflicts(site, repo, rows.readings, rows.lines))
