@@ -67,10 +67,27 @@ async def import_readings(
         content = await asyncio.to_thread(file.read_bytes)
     except OSError as exc:
         return ImportResult(file, errors=(RowError(0, f"cannot read the file: {exc.strerror or exc}"),))
+    return await import_content(site, store, content, file, now=now, progress=progress)
+
+
+async def import_content(
+    site: LoadedSite,
+    store: Store,
+    content: bytes,
+    file: Path,
+    *,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """As `import_readings`, for a file's bytes already read (an upload); `file` names it in the
+    results and in the readings' source."""
     text = _decode(content)
     if isinstance(text, RowError):
         return ImportResult(file, errors=(text,))
-    rows = parse_manual_csv(site.model, text, file.name, site.profiles, now=now or datetime.now(UTC), progress=progress)
+    # in a thread: a long file's check must not stop the event loop (the web app answers progress polls)
+    rows = await asyncio.to_thread(
+        parse_manual_csv, site.model, text, file.name, site.profiles, now=now or datetime.now(UTC), progress=progress
+    )
     repo = ConsumptionStore(store)
     errors = [*rows.errors, *await _conflicts(store, rows.readings, rows.lines)]
     errors.extend(await _course_conflicts(site, repo, rows.readings, rows.lines))
@@ -144,4 +161,4 @@ async def _course_conflicts(
     return errors
 
 
-__all__ = ["ImportResult", "import_readings"]
+__all__ = ["ImportResult", "import_content", "import_readings"]

@@ -12,7 +12,7 @@ import jinja2
 import plotly
 from aiohttp import web
 
-from bms_bridge.web import api, billing, billing_jobs, openapi, pages
+from bms_bridge.web import api, billing, billing_jobs, import_jobs, openapi, pages
 from bms_bridge.web.auth import (
     Handler,
     auth_middleware,
@@ -118,7 +118,7 @@ def create_app(
     service_stats: ServiceStats | None = None,
 ) -> web.Application:
     settings = settings or WebSettings()
-    app = web.Application(middlewares=[errors_middleware, auth_middleware])
+    app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=import_jobs.MAX_BODY)
     app[CONTEXT] = WebContext(
         site=site,
         queries=SiteQueries(site, store),
@@ -149,6 +149,7 @@ def create_app(
     app.add_routes(pages.routes)
     app.add_routes(billing.routes)
     app.add_routes(billing_jobs.routes)
+    app.add_routes(import_jobs.routes)
     app.on_cleanup.append(_stop_jobs)
     return app
 

@@ -2,7 +2,9 @@
 
 POST /api/v1/jobs starts one (roles with `review_billing`; a browser sends its CSRF token in
 X-CSRF-Token), GET /api/v1/jobs/{id} tells its state and progress, GET /api/v1/jobs/{id}/file gives
-an export's file. Tenants can neither start nor see jobs. The close writes its audit entry by the
+an export's file. The same endpoints run a reading import (`import_jobs`, roles with
+`import_readings`); each job is seen by the roles that may start its kind. Tenants can neither start
+nor see jobs. The close writes its audit entry by the
 user's name (as `bms-bridge close --by` does); an export from the page is audited as `export`.
 """
 
@@ -20,14 +22,16 @@ from bms_bridge.commands.export import build_files, statements_for
 from bms_bridge.web.auth import scope_of, user_of
 from bms_bridge.web.billing import json_body
 from bms_bridge.web.context import WebContext, context
+from bms_bridge.web.import_jobs import csv_bytes, file_name, import_work, refuse_large
 from bms_bridge.web.jobs import Job, JobFile, Outcome, Work
 from bms_bridge.web.params import BadRequest
 from bms_bridge.web.roles import Permission
-from bms_bridge.web.scope import NotVisible
+from bms_bridge.web.scope import Forbidden, NotVisible, Scope
 from metering.progress import Progress
 
 routes = web.RouteTableDef()
-KINDS = ("close", "export")
+KINDS = ("close", "export", "import")
+JOB_PERMISSIONS = (Permission.REVIEW_BILLING, Permission.IMPORT_READINGS)
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -87,13 +91,22 @@ def _export_work(ctx: WebContext, period: Period, kind: str, by: str) -> Work:
 
 @routes.post("/api/v1/jobs")
 async def start_job(request: web.Request) -> web.Response:
-    """Body: {"kind": "close", "period": "2026-11"} or {"kind": "export", "period": ..., "format": "csv"}."""
+    """Body: {"kind": "close", "period": "2026-11"}, {"kind": "export", "period": ..., "format": "csv"}
+    or {"kind": "import", "name": "readings.csv", "csv": "point,timestamp,value\n..."}."""
     ctx, scope = context(request), scope_of(request)
-    scope.require(Permission.REVIEW_BILLING)  # before the body is looked at
+    _require_any(scope)  # before the body is looked at
+    refuse_large(request)
     body = await json_body(request)
     kind, text, kind_format = body.get("kind"), body.get("period"), body.get("format", "csv")
     if kind not in KINDS:
-        raise BadRequest('give "kind": "close" or "export"')
+        raise BadRequest('give "kind": "close", "export" or "import"')
+    by = user_of(request).name
+    if kind == "import":
+        scope.require(Permission.IMPORT_READINGS)
+        name, content = file_name(body), csv_bytes(body)
+        job = ctx.jobs.start("import", "", by, import_work(ctx, name, content, by))
+        return _started(job, ctx)
+    scope.require(Permission.REVIEW_BILLING)
     if not isinstance(text, str):
         raise BadRequest('give "period": "YYYY-MM"')
     try:
@@ -101,23 +114,36 @@ async def start_job(request: web.Request) -> web.Response:
         period.end  # noqa: B018 - month 13 or year 9999 fail here, not in the job
     except ValueError:
         raise BadRequest(f"period {text!r} is not a month; write YYYY-MM") from None
-    by = user_of(request).name
     if kind == "close":
         job = ctx.jobs.start("close", str(period), by, _close_work(ctx, period, by))
     else:
         if kind_format not in FORMATS:
             raise BadRequest('"format" is csv or xlsx (json and espi feeds: bms-bridge export)')
         job = ctx.jobs.start(f"export {kind_format}", str(period), by, _export_work(ctx, period, kind_format, by))
+    return _started(job, ctx)
+
+
+def _started(job: Job, ctx: WebContext) -> web.Response:
     return web.json_response(
         job_json(job, ctx.queries.zone), status=202, headers={"Location": f"/api/v1/jobs/{job.id}"}
     )
 
 
+def _require_any(scope: Scope) -> None:
+    if not any(scope.allows(p) for p in JOB_PERMISSIONS):
+        raise Forbidden(f"the {scope.role.value} role may not start or see jobs")
+
+
 def _job(request: web.Request) -> Job:
-    scope_of(request).require(Permission.REVIEW_BILLING)
+    scope = scope_of(request)
+    _require_any(scope)
     job = context(request).jobs.get(request.match_info["job_id"])
     if job is None:
         raise NotVisible(f"no job {request.match_info['job_id']!r}")
+    # a job of a kind the role may not start is as unknown to it as a wrong id
+    needed = Permission.IMPORT_READINGS if job.kind == "import" else Permission.REVIEW_BILLING
+    if not scope.allows(needed):
+        raise NotVisible(f"no job {job.id!r}")
     return job
 
 

@@ -202,6 +202,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         401: "not logged in / bad token",
         403: "role may not",
         404: "not found (or not yours)",
+        413: "body too large",
     }
     return {str(s): _json(_ref("Error"), text[s]) for s in statuses}
 
@@ -473,8 +474,8 @@ _JOB_ID = _param("job_id", "as returned when the job was started", where="path",
 _JOB = _obj(
     {
         "id": {"type": "string"},
-        "kind": {"type": "string", "enum": ["close", "export csv", "export xlsx"]},
-        "period": {"type": "string"},
+        "kind": {"type": "string", "enum": ["close", "export csv", "export xlsx", "import"]},
+        "period": {"type": "string", "description": "the month closed or exported; empty for an import"},
         "state": {"type": "string", "enum": ["running", "done", "failed"]},
         "done": {"type": "integer", "minimum": 0},
         "total": {"type": "integer", "minimum": 0},
@@ -483,7 +484,11 @@ _JOB = _obj(
         "started_by": {"type": "string"},
         "started_at": _TIME,
         "finished_at": _TIME_OR_NULL,
-        "result": {"type": ["object", "null"], "description": "close: created, kept, statements; export: file"},
+        "result": {
+            "type": ["object", "null"],
+            "description": "close: created, kept, statements; export: file; import: file, rows, checked, stored, "
+            "already_present, refused (each {line, message}; nothing stored if any), messages",
+        },
         "error": {"type": ["string", "null"]},
     }
 )
@@ -491,23 +496,34 @@ PATHS.update(
     {
         "/api/v1/jobs": {
             "post": {
-                "summary": "start a period's close or export in the background (roles with review_billing)",
+                "summary": "start a period's close or export (roles with review_billing), or an import of manual "
+                "readings from CSV text (roles with import_readings), in the background; body at most 1 MiB",
                 "requestBody": {
                     "required": True,
                     "content": {
                         "application/json": {
                             "schema": _obj(
                                 {
-                                    "kind": {"type": "string", "enum": ["close", "export"]},
-                                    "period": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                                    "kind": {"type": "string", "enum": ["close", "export", "import"]},
+                                    "period": {
+                                        "type": "string",
+                                        "pattern": "^[0-9]{4}-[0-9]{2}$",
+                                        "description": "close and export",
+                                    },
                                     "format": {"type": "string", "enum": ["csv", "xlsx"], "description": "export"},
+                                    "name": {"type": "string", "maxLength": 200, "description": "import: file name"},
+                                    "csv": {
+                                        "type": "string",
+                                        "description": "import: the file's text, as `bms-bridge import-readings` "
+                                        "reads it (docs/web.md, Import)",
+                                    },
                                 },
-                                ["kind", "period"],
+                                ["kind"],
                             )
                         }
                     },
                 },
-                "responses": {"202": _json(_JOB, "started; poll its Location"), **_errors(400, 401, 403)},
+                "responses": {"202": _json(_JOB, "started; poll its Location"), **_errors(400, 401, 403, 413)},
             }
         },
         "/api/v1/jobs/{job_id}": _get(

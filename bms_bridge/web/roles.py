@@ -21,17 +21,26 @@ class Permission(StrEnum):
     REVIEW_BILLING = "review_billing"  # review, adjust and approve statements
     VIEW_METRICS = "view_metrics"  # /metrics
     ACKNOWLEDGE = "acknowledge"  # events
+    IMPORT_READINGS = "import_readings"  # manual meter readings from a CSV file
 
 
 _ALL = frozenset(Permission)
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: _ALL,
     Role.OPERATOR: frozenset(
-        {Permission.VIEW_SITE, Permission.VIEW_DEVICES, Permission.VIEW_METRICS, Permission.ACKNOWLEDGE}
+        {
+            Permission.VIEW_SITE,
+            Permission.VIEW_DEVICES,
+            Permission.VIEW_METRICS,
+            Permission.ACKNOWLEDGE,
+            Permission.IMPORT_READINGS,
+        }
     ),
     Role.ENGINEER: frozenset({Permission.VIEW_SITE, Permission.VIEW_DEVICES, Permission.VIEW_METRICS}),
     Role.ACCOUNTANT: frozenset({Permission.VIEW_SITE, Permission.VIEW_BILLING, Permission.REVIEW_BILLING}),
-    Role.INTEGRATOR: frozenset({Permission.VIEW_SITE, Permission.VIEW_DEVICES, Permission.VIEW_METRICS}),
+    Role.INTEGRATOR: frozenset(
+        {Permission.VIEW_SITE, Permission.VIEW_DEVICES, Permission.VIEW_METRICS, Permission.IMPORT_READINGS}
+    ),
     # a tenant sees its own data through its scope; no site-wide permission at all
     Role.TENANT: frozenset({Permission.VIEW_BILLING}),
 }

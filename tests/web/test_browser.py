@@ -166,10 +166,10 @@ async def test_tenant_sees_its_own_charts_and_nothing_of_the_other_tenant(browse
 
 # what each role's navigation offers, and what it must be refused
 ROLE_PAGES = {
-    "admin": (["/", "/points", "/events", "/tenants", "/devices", "/billing"], []),
-    "engineer": (["/", "/points", "/events", "/tenants", "/devices"], ["/billing"]),
-    "accountant": (["/", "/points", "/events", "/tenants", "/billing"], ["/devices"]),
-    "integrator": (["/", "/points", "/events", "/tenants", "/devices"], ["/billing"]),
+    "admin": (["/", "/points", "/events", "/tenants", "/devices", "/billing", "/import"], []),
+    "engineer": (["/", "/points", "/events", "/tenants", "/devices"], ["/billing", "/import"]),
+    "accountant": (["/", "/points", "/events", "/tenants", "/billing"], ["/devices", "/import"]),
+    "integrator": (["/", "/points", "/events", "/tenants", "/devices", "/import"], ["/billing"]),
 }
 
 
@@ -257,4 +257,46 @@ async def test_an_accountant_closes_a_month_from_the_billing_page_and_exports_it
     assert download.suggested_filename == "mini_2025-06.csv"
     text = saved.read_text()
     assert "mini:2025-06:C1" in text and "mini:2025-06:C2" in text
+    assert page.errors == []
+
+
+async def test_an_operator_imports_readings_from_the_import_page(browser: Any, base_url: str, world: WebWorld) -> None:
+    """The 3 rows of tests/web/test_import_job.py: the bar at 100 %, 3 stored; then a refused file's lines."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.web.test_import_job import GOOD, REFUSED
+
+    page = await _page(browser, base_url, "ops")
+    await page.click("header nav a[href='/import']")
+    await page.wait_for_load_state()
+    await page.set_input_files(
+        "#import-file", files=[{"name": "readings.csv", "mimeType": "text/csv", "buffer": GOOD.encode()}]
+    )
+    await page.click("#import-start")
+    await page.wait_for_selector("#job[data-state=done]", timeout=20_000)
+    assert await page.get_attribute("#job-progress", "value") == "100"
+    assert await page.inner_text("#job-percent") == "100 %"
+    assert await page.inner_text("#job-label") == "storing (2 of 2)"
+    assert (await page.inner_text("#job-result")).startswith(
+        "readings.csv: 3 row(s) checked, 3 reading(s) stored, 0 already present."
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "import-job.png"), full_page=True)
+    eleven = datetime(2025, 6, 8, 9, 0, tzinfo=UTC)
+    stored = await world.store.readings("main.power", eleven, eleven + timedelta(hours=1))
+    assert [(r.ts - eleven, r.value) for r in stored] == [
+        (timedelta(minutes=15), 25.5),
+        (timedelta(minutes=30), 26.0),
+        (timedelta(minutes=45), 26.5),
+    ]
+
+    await page.set_input_files(
+        "#import-file", files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": REFUSED.encode()}]
+    )
+    await page.click("#import-start")
+    await page.wait_for_selector("#import-refused", state="visible", timeout=20_000)
+    assert await page.inner_text("#job-result") == "bad.csv: 3 problem(s) in 4 row(s); nothing stored."
+    lines = await page.locator("#import-refused tbody tr td:first-child").all_inner_texts()
+    assert lines == ["3", "4", "5"]
+    await page.screenshot(path=str(SCREENSHOTS / "import-refused.png"), full_page=True)
     assert page.errors == []

@@ -188,7 +188,7 @@ EVERY_ROUTE: dict[str, tuple[str, str, set[int]]] = {
     "/api/v1/statements/{statement_id}": ("GET", "/api/v1/statements/mini:2025-05:C2:v1", {404}),
     "/api/v1/statements/{statement_id}/{step}": ("POST", "/api/v1/statements/mini:2025-05:C2:v1/approve", {403}),
     "/api/v1/statements/{statement_id}/adjust": ("POST", "/api/v1/statements/mini:2025-05:C2:v1/adjust", {403}),
-    # jobs (a period's close or export) are for billing reviewers only; their ids are random
+    # jobs (a close or export: billing reviewers; a reading import: operators) never a tenant's; random ids
     "/api/v1/jobs": ("POST", "/api/v1/jobs", {403}),
     "/api/v1/jobs/{job_id}": ("GET", "/api/v1/jobs/{job}", {403}),
     "/api/v1/jobs/{job_id}/file": ("GET", "/api/v1/jobs/{job}/file", {403}),
@@ -250,6 +250,7 @@ EVERY_PAGE: dict[str, tuple[str, str, set[int]]] = {
     "/billing/{statement_id}": ("GET", "/billing/mini:2025-05:C2:v1", {404}),
     "/billing/{statement_id}/{step}": ("POST", "/billing/mini:2025-05:C2:v1/approve", {403}),
     "/billing/{statement_id}/adjust": ("POST", "/billing/mini:2025-05:C2:v1/adjust", {403}),
+    "/import": ("GET", "/import", {403}),  # reading import: operators, integrators, admins
     "/login": ("GET", "/login", {200}),
     "/logout": ("POST", "/logout", {302}),  # last: it ends the session
 }
