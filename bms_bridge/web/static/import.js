@@ -1,24 +1,13 @@
-// Import page: send the chosen CSV file's text as an import job (POST /api/v1/jobs, with the session's
-// CSRF token), poll GET /api/v1/jobs/{id} and move the bar; then the rows stored or every refusal by line.
+// Import page: send the chosen CSV file's text as an import job (job_bar.js moves its bar), then show the
+// rows stored or every refusal by its line.
 (function () {
   "use strict";
   const form = document.getElementById("import-form");
   if (!form) return;
   const box = document.getElementById("job");
-  const bar = document.getElementById("job-progress");
-  const percent = document.getElementById("job-percent");
-  const label = document.getElementById("job-label");
   const result = document.getElementById("job-result");
   const refused = document.getElementById("import-refused");
   const start = document.getElementById("import-start");
-  const POLL_MS = 250;
-
-  function show(job) {
-    bar.value = job.percent;
-    percent.textContent = job.percent + " %";
-    label.textContent = job.label + (job.total ? " (" + job.done + " of " + job.total + ")" : "");
-    box.dataset.state = job.state;
-  }
 
   function finished(job) {
     start.disabled = false;
@@ -46,18 +35,6 @@
       r.already_present + " already present." + (r.messages.length ? " " + r.messages.join(" ") : "");
   }
 
-  async function poll(id) {
-    const response = await fetch("/api/v1/jobs/" + encodeURIComponent(id), { credentials: "same-origin" });
-    const job = await response.json();
-    if (!response.ok) throw new Error(job.error || response.statusText);
-    show(job);
-    if (job.state === "running") {
-      window.setTimeout(() => poll(id).catch(failed), POLL_MS);
-    } else {
-      finished(job);
-    }
-  }
-
   function failed(error) {
     start.disabled = false;
     result.className = "error";
@@ -72,25 +49,13 @@
     result.textContent = "";
     refused.hidden = true;
     refused.querySelector("tbody").replaceChildren();
-    bar.value = 0;
+    document.getElementById("job-progress").value = 0;
     if (file.size > Number(form.dataset.max)) {
       failed(new Error(file.name + " is larger than " + form.dataset.max + " bytes; split it"));
       return;
     }
     start.disabled = true;
-    try {
-      const body = { kind: "import", name: file.name, csv: await file.text() };
-      const response = await fetch("/api/v1/jobs", {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": form.dataset.csrf },
-        body: JSON.stringify(body),
-      });
-      const job = await response.json();
-      if (!response.ok) throw new Error(job.error || response.statusText);
-      show(job);
-      await poll(job.id);
-    } catch (error) {
-      failed(error);
-    }
+    const body = { kind: "import", name: file.name, csv: await file.text() };
+    await window.bmsJob.start(body, form.dataset.csrf, finished, failed);
   });
 })();
