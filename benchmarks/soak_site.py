@@ -8,6 +8,7 @@ ports. 5,000 points make 334 meters on 34 ports in 6 buildings.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,10 +34,16 @@ class SoakSite:
     opcua_port: int
 
 
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int, kind: int = socket.SOCK_STREAM) -> list[int]:
+    """`count` distinct free loopback ports: all held open until chosen, since a port released at once
+    may be handed out again by the next bind."""
+    with contextlib.ExitStack() as held:
+        ports = []
+        for _ in range(count):
+            sock = held.enter_context(socket.socket(socket.AF_INET, kind))
+            sock.bind(("127.0.0.1", 0))
+            ports.append(int(sock.getsockname()[1]))
+        return ports
 
 
 def _duration(interval: timedelta) -> str:
@@ -48,8 +55,9 @@ def write_site(folder: Path, points: int, poll_interval: timedelta) -> SoakSite:
     registers = list(builtin_profiles()[PROFILE].registers)
     meter_count = -(-points // len(registers))
     floor_count = -(-meter_count // UNITS_PER_FLOOR)
-    ports = tuple(free_port() for _ in range(floor_count))
-    bacnet_port, opcua_port = free_port(socket.SOCK_DGRAM), free_port()
+    *floor_ports, opcua_port = free_ports(floor_count + 1)
+    ports = tuple(floor_ports)
+    (bacnet_port,) = free_ports(1, socket.SOCK_DGRAM)
     # A request answers in about a millisecond on loopback; the timeout only matters for a hung server.
     timeout = min(timedelta(seconds=2), poll_interval / 4)
     buildings: dict[str, dict[str, Any]] = {}
