@@ -38,6 +38,7 @@ from metering.log_context import site_var
 from metering.readings import Reading
 from metering.store import ConsumptionStore, ReadingWriter, Store
 from metering.store.retention import prune_readings
+from metering.store.writer import StoreFailing
 from point_mapping.loader import LoadedSite
 from point_mapping.model import SiteModel
 
@@ -304,17 +305,30 @@ class Service:
         """Start from the last stored values so the BMS sees numbers (flagged stale) before the first poll."""
         await feed.on_readings(list((await store.last_readings()).values()))
 
-    async def _refresh_intervals(self, writer: ReadingWriter, store: Store) -> None:
-        await writer.flush()
+    async def _refresh_intervals(self, writer: ReadingWriter, store: Store) -> bool:
+        """Recompute the dirty spans' intervals; False: skipped, the database is failing.
+
+        While it fails there is nothing to recompute from, so the round is skipped at once rather than
+        waiting for the database (at stop that wait would never end). The writer has logged the outage;
+        the spans stay marked, and the first refresh after it catches up."""
+        try:
+            await writer.flush(unless_failing=True)
+        except StoreFailing:
+            log.debug("interval refresh skipped: the database is failing")
+            return False
         # Exactly the slots that new, late or backfilled readings can change (dirty spans).
         count = await refresh_dirty(self.site, ConsumptionStore(store))
         log.info("recomputed %d intervals", count)
+        return True
 
     async def _final_refresh(self, writer: ReadingWriter, store: Store) -> None:
         try:
-            await self._refresh_intervals(writer, store)
+            done = await self._refresh_intervals(writer, store)
         except Exception as exc:  # the spans stay marked: the next start recomputes them
             log.warning("intervals not recomputed at stop (%s); the next start does it", exc)
+            return
+        if not done:
+            log.warning("intervals not recomputed at stop: the database is failing; the next start does it")
 
     async def _refresh_anomalies(self, store: Store) -> None:
         from bms_bridge.anomalies import refresh_anomalies
