@@ -32,6 +32,7 @@ from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.pdu import Address
 from bacpypes3.primitivedata import ObjectIdentifier
 
+from benchmarks.result import Result as BenchResult
 from bms_bridge.bms_client.client import BmsClient
 from bms_bridge.commands.demo import DEMO_SITE
 from bms_bridge.sites import open_site
@@ -114,7 +115,7 @@ async def _run(address: str) -> list[tuple[str, float, int]]:
     return rows
 
 
-def main() -> None:
+def main() -> list[BenchResult]:
     port = _free_udp_port()
     address = f"127.0.0.1:{port}"
     args = ["--port", str(port), "--device", str(DEVICE_INSTANCE), "--values", str(POINTS)]
@@ -135,6 +136,13 @@ def main() -> None:
     print(f"{'case':<42} {'points/s':>10} {'ratio':>7}  values read")
     for name, seconds, count in rows:
         print(f"{name:<42} {count / seconds:>10,.0f} {bare_s / seconds:>7.2f}  {count}")
+    bare = rows[0][2] / bare_s
+    return [
+        BenchResult.rate(
+            f"BMS read-back, {name.removeprefix('ours: ')}, vs bare bacpypes3 RPM", count / s, bare, "points/s"
+        )
+        for name, s, count in rows[1:]
+    ]
 
 
 if __name__ == "__main__":

@@ -34,6 +34,20 @@ class Result:
         ratio = ours / baseline if baseline else None
         return cls(name, ours, baseline, unit, ratio, f"≤ {limit:g} {unit}", ours <= limit)
 
+    @classmethod
+    def time(cls, name: str, ours: float, baseline: float, unit: str, at_most: float | None = None) -> Result:
+        """A duration against its baseline's; the ratio is ours / baseline, the goal (if any) ≤ at_most×."""
+        ratio = ours / baseline if baseline else None
+        goal = f"≤ {at_most:g}× baseline" if at_most is not None else ""
+        met = None if at_most is None or ratio is None else ratio <= at_most
+        return cls(name, ours, baseline, unit, ratio, goal, met)
+
+    @classmethod
+    def floor(cls, name: str, ours: float, baseline: float, unit: str, at_least: float) -> Result:
+        """A throughput that must reach `at_least` in its unit (the baseline shown beside it)."""
+        ratio = ours / baseline if baseline else None
+        return cls(name, ours, baseline, unit, ratio, f"≥ {at_least:,.0f} {unit}", ours >= at_least)
+
 
 def not_in_run(name: str, why: str) -> Result:
     """A row the issue asks for whose benchmark is absent from this checkout or was skipped."""

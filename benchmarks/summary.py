@@ -29,12 +29,12 @@ from benchmarks.result import Result, not_in_run
 
 # The table follows issue 13's list; modules not named here come after, alphabetically.
 ORDER = ["bench_modbus", "bench_store", "bench_bacnet", "bench_bms_client", "bench_opcua", "bench_validation",
-         "bench_close", "bench_api"]  # fmt: skip
+         "bench_close", "bench_web"]  # fmt: skip
 # Benchmarks the issue lists that live in modules other branches add: a row saying so when absent.
 EXPECTED = {
     "bench_bms_client": "BMS read-back (vs bare bacpypes3 reads)",
     "bench_close": "month close (vs plain SQL)",
-    "bench_api": "API latency, a year of one point's data",
+    "bench_web": "API latency, a year of one point's data",
 }
 POSTGRES_ROW = "PostgreSQL ingest (vs COPY)"
 SERVERS_LIMIT_MIB = 250.0  # BACnet + OPC UA for 5,000 points together (issue 13)
