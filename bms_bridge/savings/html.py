@@ -8,10 +8,10 @@ from html import escape
 from bms_bridge.savings.measures import MeasureResult
 from bms_bridge.savings.report import YearReport
 from bms_bridge.savings.svg import month_bars, two_lines
+from bms_bridge.savings.wording import METHOD, MONTHS, emission_factor_lines, measure_text, number
 from metering.savings.report import ResourceFigures, co2e_total
 from point_mapping.model import EmissionFactor
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 STYLE = """
 body{font-family:Helvetica,Arial,sans-serif;color:#222;max-width:60em;margin:2em auto;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #ccc}
@@ -20,10 +20,6 @@ th{text-align:left;background:#f4f6f8}td.n{text-align:right;font-variant-numeric
 .note{color:#555;font-size:.9em}.warn{color:#8a4b00}figure{margin:1em 0}
 @media print{h2{page-break-before:auto}figure{page-break-inside:avoid}}
 """
-
-
-def _num(value: float | None, digits: int = 1, suffix: str = "") -> str:
-    return "–" if value is None else f"{value:,.{digits}f}{suffix}"
 
 
 def _figures_table(rows: list[ResourceFigures]) -> str:
@@ -36,10 +32,10 @@ def _figures_table(rows: list[ResourceFigures]) -> str:
         co2 = "no factor set" if f.co2e_kg is None else f"{f.co2e_kg / 1000:,.2f} t"
         body.append(
             f"<tr><td>{escape(f.resource.value.replace('_', ' '))}</td>"
-            f'<td class="n">{_num(f.total)} {escape(f.unit)}</td>'
-            f'<td class="n">{_num(f.intensity, 2)} {escape(f.unit)}/m²</td>'
-            f'<td class="n">{_num(f.change_pct, 1, " %")}</td><td class="n">{co2}</td>'
-            f'<td class="n">{_num(f.estimated_share_pct, 2, " %")}</td></tr>'
+            f'<td class="n">{number(f.total)} {escape(f.unit)}</td>'
+            f'<td class="n">{number(f.intensity, 2)} {escape(f.unit)}/m²</td>'
+            f'<td class="n">{number(f.change_pct, 1, " %")}</td><td class="n">{co2}</td>'
+            f'<td class="n">{number(f.estimated_share_pct, 2, " %")}</td></tr>'
         )
     return f"<table>{head}{''.join(body)}</table>"
 
@@ -55,38 +51,20 @@ def _charts(rows: list[ResourceFigures], where: str) -> str:
 
 
 def _measure(result: MeasureResult, factors: Sequence[EmissionFactor]) -> str:
-    m, s, fit = result.measure, result.savings, result.baseline.fit
-    parts = [
-        f"<h3>{escape(m.id)}: {escape(result.resource.value.replace('_', ' '))}, from {m.date}</h3>",
-        f"<p>{escape(m.description)}</p>",
-        f"<p class='note'>Points: {escape(', '.join(result.points))}.</p>",
-    ]
-    if fit is not None:
-        parts.append(
-            f"<p class='note'>Baseline {fit.first_day} to {fit.last_day}, {fit.days} days; "
-            f"drivers: {escape(', '.join(result.baseline.drivers) or 'none')}; "
-            f"CV(RMSE) {fit.cv_rmse_pct:.1f} %, NMBE {fit.nmbe_pct:+.3f} %, R² {fit.r_squared:.3f}.</p>"
-        )
-    if not s.reportable:
-        parts.append(f"<p class='warn'>No savings figure: {escape('; '.join(s.reasons))}.</p>")
-        return "".join(parts)
-    confidence = round(result.baseline.settings.confidence * 100)
-    expected = f" (expected {m.expected_saving_pct:g} %)" if m.expected_saving_pct else ""
-    parts.append(
-        f"<p><strong>Saved {s.savings:,.0f} ± {s.uncertainty:,.0f} {escape(result.unit)}</strong> "
-        f"({s.savings_pct:.1f} %{expected}) over {s.days} days, {s.first_day} to {s.last_day}, "
-        f"at {confidence} % confidence; the baseline expected {s.predicted:,.0f} and "
-        f"{s.actual:,.0f} were used.</p>"
-    )
-    co2e = result.co2e_saved_kg(factors)
-    if co2e is not None:
-        parts.append(f"<p>That is {co2e / 1000:,.2f} t CO2e avoided (location-based).</p>")
-    if not s.significant:
-        parts.append("<p class='warn'>The saving is smaller than its uncertainty: it cannot be told from noise.</p>")
-    if result.daily:
+    text = measure_text(result, factors)
+    parts = [f"<h3>{escape(text.title)}</h3>", f"<p>{escape(text.description)}</p>"]
+    parts += [f"<p class='note'>{escape(note)}</p>" for note in text.notes]
+    for line in text.lines:
+        words = f"<strong>{escape(line.text)}</strong>" if line.headline else escape(line.text)
+        parts.append(f"<p class='warn'>{words}</p>" if line.warning else f"<p>{words}</p>")
+    if result.daily and result.savings.reportable:
         labels = [d.isoformat() for d, _, _ in result.daily]
         svg = two_lines(
-            labels, [a for _, a, _ in result.daily], [e for _, _, e in result.daily], result.unit, f"{m.id}: daily use"
+            labels,
+            [a for _, a, _ in result.daily],
+            [e for _, _, e in result.daily],
+            result.unit,
+            f"{result.measure.id}: daily use",
         )
         parts.append(f"<figure>{svg}</figure>")
     return "".join(parts)
@@ -111,28 +89,8 @@ def render_html(report: YearReport) -> str:
         sections += [f"<h2>{escape(name)}</h2>", f"<p>{area:,.0f} m²</p>", _figures_table(rows), _charts(rows, name)]
     sections.append("<h2>Energy-saving measures</h2>")
     sections += [_measure(r, report.factors) for r in report.measures] or ["<p>No measures recorded.</p>"]
-    factors = sorted(
-        {
-            (f.factor.resource.value, f.factor.year, f.factor.kg_co2e_per_unit, f.factor.source)
-            for f in report.site_figures
-            if f.factor is not None
-        }
-    )
     sections.append("<h2>Method</h2><ul class='note'>")
-    sections.append(
-        "<li>Consumption is the difference of meter registers per quarter hour, summed by local month; a building "
-        "is its main meters (meters that are nobody's sub-meter).</li>"
-        "<li>Estimated data: quarter hours spread over a communication gap or that failed a plausibility check, "
-        "as a share of the quarter hours stored.</li>"
-        "<li>Savings: a baseline of daily use against heating and cooling degree days and working days, fitted by "
-        "ordinary least squares on the days before each measure and judged by ASHRAE Guideline 14's CV(RMSE) "
-        "and NMBE; savings are the baseline's prediction minus the measured use, with the prediction interval "
-        "of the sum as uncertainty.</li>"
-    )
-    for resource, year, factor, source in factors:
-        sections.append(
-            f"<li>Emission factor {escape(resource)} {year}: {factor:g} kg CO2e per unit ({escape(source)}).</li>"
-        )
+    sections += [f"<li>{escape(line)}</li>" for line in [*METHOD, *emission_factor_lines(report)]]
     sections.append("</ul>")
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

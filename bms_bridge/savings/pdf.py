@@ -9,6 +9,7 @@ TrueType so the text can be searched and copied.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,20 +18,17 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from bms_bridge.savings.html import MONTHS
 from bms_bridge.savings.measures import MeasureResult
 from bms_bridge.savings.report import YearReport
+from bms_bridge.savings.wording import METHOD, MONTHS, emission_factor_lines, measure_text, number
 from metering.savings.report import ResourceFigures, co2e_total
 from point_mapping.model import EmissionFactor
 
 A4 = (8.27, 11.69)  # inches
 CHARTS_PER_PAGE = 4
+LINE_CHARS = 100  # characters of 9 pt text across an A4 page within its margins
 THIS_YEAR, LAST_YEAR = "#2b6cb0", "#a0aec0"
 EPOCH = date(1970, 1, 1)  # matplotlib's default date epoch (rcParams["date.epoch"])
-
-
-def _num(value: float | None, digits: int = 1, suffix: str = "") -> str:
-    return "–" if value is None else f"{value:,.{digits}f}{suffix}"
 
 
 def _page() -> Figure:
@@ -41,11 +39,11 @@ def _table_rows(rows: Sequence[ResourceFigures]) -> list[list[str]]:
     return [
         [
             f.resource.value.replace("_", " "),
-            f"{_num(f.total)} {f.unit}",
-            f"{_num(f.intensity, 2)} {f.unit}/m²",
-            _num(f.change_pct, 1, " %"),
+            f"{number(f.total)} {f.unit}",
+            f"{number(f.intensity, 2)} {f.unit}/m²",
+            number(f.change_pct, 1, " %"),
             "no factor" if f.co2e_kg is None else f"{f.co2e_kg / 1000:,.2f} t",
-            _num(f.estimated_share_pct, 2, " %"),
+            number(f.estimated_share_pct, 2, " %"),
         ]
         for f in rows
     ]
@@ -118,32 +116,10 @@ def _chart_pages(rows: Sequence[ResourceFigures], where: str) -> list[Figure]:
 
 def _measure_page(result: MeasureResult, factors: Sequence[EmissionFactor]) -> Figure:
     fig = _page()
-    m, s, fit = result.measure, result.savings, result.baseline.fit
-    fig.text(
-        0.08, 0.94, f"{m.id}: {result.resource.value.replace('_', ' ')}, from {m.date}", fontsize=13, weight="bold"
-    )
-    lines = [m.description, f"Points: {', '.join(result.points)}."]
-    if fit is not None:
-        lines.append(
-            f"Baseline {fit.first_day} to {fit.last_day}, {fit.days} days; drivers: "
-            f"{', '.join(result.baseline.drivers) or 'none'}; CV(RMSE) {fit.cv_rmse_pct:.1f} %, "
-            f"NMBE {fit.nmbe_pct:+.3f} %, R² {fit.r_squared:.3f}."
-        )
-    if not s.reportable:
-        lines.append(f"No savings figure: {'; '.join(s.reasons)}.")
-    else:
-        confidence = round(result.baseline.settings.confidence * 100)
-        lines.append(
-            f"Saved {s.savings:,.0f} ± {s.uncertainty:,.0f} {result.unit} ({s.savings_pct:.1f} %) over {s.days} days, "
-            f"{s.first_day} to {s.last_day}, at {confidence} % confidence."
-        )
-        co2e = result.co2e_saved_kg(factors)
-        if co2e is not None:
-            lines.append(f"That is {co2e / 1000:,.2f} t CO2e avoided (location-based).")
-        if not s.significant:
-            lines.append("The saving is smaller than its uncertainty: it cannot be told from noise.")
-    for i, line in enumerate(lines):
-        fig.text(0.08, 0.9 - 0.022 * i, line, fontsize=9, wrap=True)
+    m = result.measure
+    text = measure_text(result, factors)
+    fig.text(0.08, 0.94, text.title, fontsize=13, weight="bold")
+    _paragraphs(fig, 0.9, [text.description, *text.notes, *(line.text for line in text.lines)], step=0.022)
     if result.daily:
         ax = fig.add_axes((0.1, 0.35, 0.82, 0.35))
         days = [float((d - EPOCH).days) for d, _, _ in result.daily]  # matplotlib's date numbers
@@ -161,27 +137,17 @@ def _measure_page(result: MeasureResult, factors: Sequence[EmissionFactor]) -> F
 def _method_page(report: YearReport) -> Figure:
     fig = _page()
     fig.text(0.08, 0.94, "Method", fontsize=13, weight="bold")
-    lines = [
-        "Consumption is the difference of meter registers per quarter hour, summed by local month;",
-        "a building is its main meters (meters that are nobody's sub-meter).",
-        "Estimated data: quarter hours spread over a communication gap or that failed a plausibility",
-        "check, as a share of the quarter hours stored.",
-        "Savings: a baseline of daily use against heating and cooling degree days and working days, fitted",
-        "by ordinary least squares on the days before each measure and judged by ASHRAE Guideline 14's",
-        "CV(RMSE) and NMBE; savings are the baseline's prediction minus the measured use, with the",
-        "prediction interval of the sum as uncertainty.",
-    ]
-    factors = sorted(
-        {
-            (f.factor.resource.value, f.factor.year, f.factor.kg_co2e_per_unit, f.factor.source)
-            for f in report.site_figures
-            if f.factor is not None
-        }
-    )
-    lines += [f"Emission factor {r} {y}: {k:g} kg CO2e per unit ({src})." for r, y, k, src in factors]
-    for i, line in enumerate(lines):
-        fig.text(0.08, 0.9 - 0.02 * i, line, fontsize=9)
+    _paragraphs(fig, 0.9, [*METHOD, *emission_factor_lines(report)], step=0.02)
     return fig
+
+
+def _paragraphs(fig: Figure, top: float, paragraphs: Sequence[str], *, step: float) -> None:
+    """Each paragraph wrapped to the page's width at 9 pt, one text line under the other."""
+    row = 0
+    for paragraph in paragraphs:
+        for line in textwrap.wrap(paragraph, LINE_CHARS) or [""]:
+            fig.text(0.08, top - step * row, line, fontsize=9)
+            row += 1
 
 
 def write_pdf(report: YearReport, path: Path) -> int:
