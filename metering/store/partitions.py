@@ -1,8 +1,8 @@
 """PostgreSQL: `readings` is range-partitioned by month of `ts` (UTC), one partition per month.
 
 Why: at portfolio scale (hundreds of millions of rows) a month is the unit that is queried, vacuumed,
-and aged out; a query for a time range reads only the months it covers, and retention can detach or
-drop a whole month instead of deleting row by row. SQLite keeps one plain table (docs/postgresql.md).
+and aged out; a query for a time range reads only the months it covers, and retention rewrites a whole
+month instead of deleting row by row (pg_retention.py). SQLite keeps one plain table (docs/postgresql.md).
 
 Partitions are made ahead (the current month and the next ones, at every start) and on demand: before
 a batch is inserted, each month it touches that this process has not seen yet is made if missing (a
@@ -48,6 +48,12 @@ def partition_name(start_ms: int) -> str:
 
 def is_partition_name(name: str) -> bool:
     return name.startswith(PREFIX) and name[len(PREFIX) :].isdigit() and len(name) == len(PREFIX) + 6
+
+
+def month_of_name(name: str) -> int:
+    """The month start a partition's name stands for (`partition_name` backwards)."""
+    digits = name[len(PREFIX) :]
+    return to_ms(datetime(int(digits[:4]), int(digits[4:]), 1, tzinfo=UTC))
 
 
 def months_ahead(now_ms: int, ahead: int = AHEAD) -> list[int]:

@@ -9,6 +9,7 @@ A reading may go only when all of these hold:
   of the one before (which may be open, e.g. months closed out of order);
 - its point has no dirty span (readings not yet recomputed into intervals keep their context).
 Intervals, corrections and roll-ups are never touched: consumption stays as billed and charted.
+On PostgreSQL, a month partition wholly past the cut-off is rewritten instead (pg_retention.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import text
 
 from metering.store import schema as t
 from metering.store.consumption_store import FROZEN
+from metering.store.pg_retention import rewrite_months
 from metering.store.store import Store
 from metering.store.timecodec import to_ms
 
@@ -45,6 +47,11 @@ async def prune_readings(store: Store, keep_days: int, now: datetime) -> int:
         .order_by(c.start)
     )
     deleted = 0
+    if store.engine.dialect.name == "postgresql":  # whole months by partition first (pg_retention.py)
+        deleted, months = await rewrite_months(store, [(p.start, p.end) for p in periods], cutoff)
+        if months:
+            log.info("retention: rewrote %d month partition(s) (%s), %d readings deleted", len(months),
+                     ", ".join(months), deleted)  # fmt: skip
     for period in periods:
         async with store.write() as conn:
             result = await conn.execute(_PRUNE, {"lo": period.start, "hi": period.end, "upto": min(period.end, cutoff)})

@@ -11,7 +11,9 @@ from metering.consumption import DirtySpan
 from metering.readings import Interval, Reading
 from metering.store import Store
 from metering.store.consumption_store import ConsumptionStore
+from metering.store.pg_retention import months_to_rewrite
 from metering.store.retention import prune_readings
+from metering.store.timecodec import to_ms
 from point_mapping.model.services import Storage
 
 START = datetime(2025, 12, 15, tzinfo=UTC)
@@ -76,3 +78,42 @@ def test_storage_settings() -> None:
     assert (settings.raw_readings_days, settings.retention_check) == (400, timedelta(hours=1))
     with pytest.raises(ValidationError):
         Storage.model_validate({"raw_readings_days": 0})
+
+
+async def test_local_months_keep_each_periods_registers_and_postgresql_rewrites_the_whole_utc_month(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Billing months in Europe/Berlin (UTC+1 in winter) start an hour before the UTC months the
+    # PostgreSQL partitions hold: local January is Dec 31st 23:00 UTC to Jan 31st 23:00 UTC.
+    local_jan, local_feb, local_mar = (datetime(2025, 12, 31, 23, tzinfo=UTC), datetime(2026, 1, 31, 23, tzinfo=UTC),
+                                       datetime(2026, 2, 28, 23, tzinfo=UTC))  # fmt: skip
+    hourly = [Reading("p", START + timedelta(hours=i), float(i)) for i in range((END - START) // timedelta(hours=1))]
+    repo = ConsumptionStore(store)
+    await store.insert_readings([*hourly, *(Reading("q", r.ts, r.value) for r in hourly)])
+    await repo.take_dirty()
+    await repo.mark_dirty([DirtySpan("q", JAN, JAN + timedelta(hours=1))])
+    await repo.freeze_period("2026-01", local_jan, local_feb)
+    await repo.freeze_period("2026-02", local_feb, local_mar)
+
+    with caplog.at_level("INFO", logger="metering.store.retention"):
+        gone = await prune_readings(store, 30, datetime(2026, 4, 15, tzinfo=UTC))  # cut-off March 16th
+
+    in_closed = [r for r in hourly if local_jan <= r.ts < local_mar]
+    assert gone == len(in_closed) - 4
+    kept = [r.ts for r in await store.readings("p", local_jan, local_mar)]
+    # each period's first and last reading: the registers its consumption is billed from
+    assert kept == [local_jan, local_feb - timedelta(hours=1), local_feb, local_mar - timedelta(hours=1)]
+    assert len(await store.readings("p", START, END)) == len(hourly) - gone
+    assert len(await store.readings("q", START, END)) == len(hourly)  # dirty: untouched
+    if store.engine.dialect.name == "postgresql":
+        # January's partition lies wholly inside the two closed periods: rewritten in one go; February's
+        # ends an hour after local February does, so its rows went one by one
+        assert "rewrote 1 month partition(s) (readings_m202601)" in caplog.text
+
+
+def test_a_month_is_rewritten_only_when_wholly_closed_and_past_the_cut_off() -> None:
+    jan, feb, mar, apr = (to_ms(datetime(2026, m, 1, tzinfo=UTC)) for m in (1, 2, 3, 4))
+    closed = [(feb, mar), (jan, feb)]  # two touching periods, in any order
+    assert months_to_rewrite([jan, feb, mar], closed, cutoff=apr) == [jan, feb]  # March is open
+    assert months_to_rewrite([jan, feb], closed, cutoff=mar - 1) == [jan]  # February reaches the cut-off
+    assert months_to_rewrite([jan, feb], [(jan + 1, mar)], cutoff=apr) == [feb]  # January not wholly closed
