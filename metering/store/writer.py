@@ -118,7 +118,9 @@ class ReadingWriter:
         # batches taken and not yet stored
         self._memory: deque[_Batch] = deque()
         self._memory_count = 0
-        self._current: _Batch | None = None  # the oldest batch handed to the store
+        # batches handed to the store, oldest first, with their first attempt: two at once where the store
+        # keeps their order (SQLite: its thread goes from one straight to the next), else one
+        self._in_flight: deque[tuple[_Batch, asyncio.Future[int | Exception]]] = deque()
         self._in_flight_count = 0  # readings of batches handed to the store (memory, not journal)
         self._pipelined = bool(getattr(store, "keeps_batch_order", False))
         self._changed: asyncio.Event | None = None  # memory, state or closing changed
@@ -439,9 +441,7 @@ class ReadingWriter:
 
     async def _drain(self) -> None:
         assert self._changed is not None
-        # batches handed to the store, oldest first: two at once where the store keeps their order
-        # (SQLite: its thread goes from one straight to the next), else one
-        in_flight: deque[tuple[_Batch, asyncio.Future[int | Exception]]] = deque()
+        in_flight = self._in_flight
         try:
             while True:
                 while len(in_flight) < (2 if self._pipelined else 1):
@@ -469,11 +469,9 @@ class ReadingWriter:
                     await self._changed.wait()
                     continue
                 held, first_try = in_flight[0]
-                self._current = held
                 stored = await self._commit(held, await first_try)
                 in_flight.popleft()
                 self._in_flight_count -= len(held.readings) if held.entry is None else 0
-                self._current = None
                 if not stored:
                     self._gave_up = True
                     rest = [held]
@@ -497,8 +495,8 @@ class ReadingWriter:
             for _, attempt in in_flight:
                 attempt.cancel()
             self._accepting = False
+            in_flight.clear()
             self._drained = True
-            self._current = None
             self._answer_waiters()
             self._signal()
 
@@ -531,7 +529,8 @@ class ReadingWriter:
         """Every reading put before `target` is stored (or given up)."""
         if self._taken_total < target:
             return False
-        pending = [self._current.seq if self._current is not None else None]
+        # every batch handed to the store and not yet stored: the second of two in flight too
+        pending = [batch.seq for batch, _ in self._in_flight]
         if self._memory:
             pending.append(self._memory[0].seq)
         if self._journal is not None:

@@ -63,6 +63,41 @@ async def test_flush_waits_until_everything_queued_is_committed(store: Store) ->
         assert await store.last_reading("q") == Reading("q", T0, 1.0)
 
 
+async def test_flush_waits_for_the_second_of_two_batches_in_flight(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite takes two batches at once; once the first is stored, the second is still in flight, and a
+    # flush that covers it must go on waiting (it once returned there: an LPWAN uplink answered 2xx
+    # before its readings were stored)
+    gate = asyncio.Event()
+    real: Insert = store.insert_readings
+    calls = 0
+
+    async def insert(readings: Iterable[Reading]) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            await gate.wait()
+        return await real(readings)
+
+    monkeypatch.setattr(store, "insert_readings", insert)
+    async with ReadingWriter(store, max_batch=100, flush_interval=60) as writer:
+        try:
+            await writer.put_many(series(200))
+            flushed = asyncio.create_task(writer.flush())
+            for _ in range(500):  # the first batch is stored on the store's own thread: real time
+                if calls == 2 and len(await store.readings("p", T0, END)) == 100:
+                    break
+                await asyncio.sleep(0.01)
+            assert calls == 2 and len(await store.readings("p", T0, END)) == 100
+            await settle()
+            assert not flushed.done()
+        finally:
+            gate.set()
+        await asyncio.wait_for(flushed, 10)
+        assert len(await store.readings("p", T0, END)) == 200
+
+
 async def test_flush_interval_commits_a_partial_batch(store: Store) -> None:
     async with ReadingWriter(store, max_batch=1000, flush_interval=0.01) as writer:
         await writer.put(Reading("p", T0, 1.0))
