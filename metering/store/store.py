@@ -1,4 +1,10 @@
-"""The store: readings, intervals and the service's other records, on SQLite or PostgreSQL.
+"""The store: readings and intervals, on SQLite or PostgreSQL, and the `Store` that holds every record.
+
+`Store` is one class to its callers; the service's other records live in their own mixins on
+`base.StoreBase` (which holds the engine and the write/insert/fetch plumbing): device health in
+`health_records`, events in `event_records`, BMS trends and schedules in `trend_records`, LPWAN
+frames in `frame_records`, meter exchanges in `exchange_records`. This module keeps readings,
+intervals, opening and migration, and the reading batches' machinery.
 
 Timestamps: every time column is a BigInteger of UTC epoch milliseconds (see `timecodec`). Aware
 datetimes in any zone are accepted at this boundary and aware UTC datetimes come back; nothing
@@ -11,29 +17,25 @@ caller that should write readings while the service runs (one writer, datasette 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, and_, case, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, and_, case, func, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from metering.clock import Clock, utc_now
-from metering.events import Acknowledgement, EvidenceSample
-from metering.exchanges import MeterExchange, format_register
-from metering.health import DeviceHealth, after_attempt
 from metering.readings import Interval, Quality, Reading
 from metering.store import partitions, pg_readings, rollups
 from metering.store import schema as t
+from metering.store.base import StoreConflict as StoreConflict  # raised by add_exchange; imported from here
 from metering.store.codes import (
     QUALITY_CODES,
     SCALE_SHIFT,
@@ -45,14 +47,17 @@ from metering.store.codes import (
     value_of,
 )
 from metering.store.engine import WRITE_OPTION, create_engine, create_sqlite_batch_engine
+from metering.store.event_records import EventRecords
+from metering.store.exchange_records import ExchangeRecords
+from metering.store.frame_records import FrameRecords
+from metering.store.health_records import HealthRecords
 from metering.store.keys import Keys, Learned
 from metering.store.migrate import upgrade
-from metering.store.records import Event
 from metering.store.sqlite_rows import DIRTY_COLUMNS, positional_sql, sqlite_rows
-from metering.store.timecodec import from_ms, opt_from_ms, opt_to_ms, to_ms, to_ms_many
+from metering.store.timecodec import from_ms, to_ms, to_ms_many
+from metering.store.trend_records import TrendRecords
 from metering.store.unavailable import explain
 from metering.store.urls import is_sqlite, normalise_db_url
-from metering.trends import TrendKind, TrendSample
 
 log = logging.getLogger(__name__)
 
@@ -64,18 +69,11 @@ class BatchSkipped(RuntimeError):
     """A batch queued behind one that failed is not tried, so batches are stored in the order given."""
 
 
-class StoreConflict(ValueError):
-    """A write contradicts a record already stored under the same key."""
-
-
-class Store:
+class Store(HealthRecords, EventRecords, TrendRecords, FrameRecords, ExchangeRecords):
     """Async access to one database. Create with `async with Store.open(url) as store:`."""
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now, schema: str | None = None) -> None:
-        self._engine = engine
-        self._clock = clock
-        self._schema = schema
-        self._sqlite = engine.dialect.name == "sqlite"
+        super().__init__(engine, clock=clock, schema=schema)
         self._sqlite_insert_sql = _compiled_reading_insert(engine) if self._sqlite else None
         self._keys = Keys(self.insert)
         self._partitions = partitions.Partitions()  # PostgreSQL: the months known to have a partition
@@ -137,30 +135,6 @@ class Store:
             async with self._engine.begin() as conn:
                 await conn.run_sync(partitions.create_partitions, months)
             self._partitions.adopt(months)
-
-    @property
-    def engine(self) -> AsyncEngine:
-        """For components that keep their own tables in the same database (billing, outbox)."""
-        return self._engine
-
-    # -- plumbing, also for components that keep their own tables here (billing, outbox) ----------
-
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction (BEGIN IMMEDIATE on SQLite, so it waits for the lock, see engine.py)."""
-        async with self._engine.connect() as conn:
-            conn = await conn.execution_options(**{WRITE_OPTION: True})
-            async with conn.begin():
-                yield conn
-
-    def insert(self, table: Table) -> Any:
-        # ON CONFLICT lives on the dialect-specific insert; both dialects spell it the same way
-        return sqlite.insert(table) if self._sqlite else postgresql.insert(table)
-
-    async def fetch(self, statement: Any) -> Sequence[Row[Any]]:
-        async with self._engine.connect() as conn:
-            result = await conn.execute(statement)
-            return result.all()
 
     # -- readings ---------------------------------------------------------------------------------
 
@@ -404,16 +378,6 @@ class Store:
             readings = await self._decode(conn, [(known[row.point][0], known[row.point][1], row) for row in rows])
         return {reading.point_id: reading for reading in readings}
 
-    async def exchanges_of(self, meter_ids: Iterable[str]) -> dict[str, list[MeterExchange]]:
-        """`exchanges` of many meters in one query; every meter asked about has a list."""
-        wanted = sorted(set(meter_ids))
-        result: dict[str, list[MeterExchange]] = {m: [] for m in wanted}
-        c = t.meter_replacements.c
-        for exchange in [_exchange(row) for row in await self.fetch(select(t.meter_replacements).order_by(c.ts))]:
-            if exchange.meter_id in result:
-                result[exchange.meter_id].append(exchange)
-        return result
-
     async def last_readings(self) -> dict[str, Reading]:
         """The latest reading of every point, e.g. to publish status values on start-up."""
         c, k = t.readings.c, t.point_keys.c
@@ -469,327 +433,6 @@ class Store:
             .order_by(c.start)
         )
         return [Interval(r.point_id, from_ms(r.start), r.value, Quality(r.quality)) for r in rows]
-
-    # -- device health ----------------------------------------------------------------------------
-
-    async def record_health(
-        self, device_id: str, at: datetime, error: str | None = None, *, offline_after: int = 1
-    ) -> DeviceHealth:
-        """Record one poll of `device_id` (success when `error` is None) and return the new state."""
-        async with self.write() as conn:
-            c = t.device_health.c
-            result = await conn.execute(select(t.device_health).where(c.device_id == device_id))
-            row = result.first()
-            previous = _health(row) if row is not None else DeviceHealth.unknown(device_id, at)
-            health = after_attempt(previous, at, error, offline_after=offline_after)
-            await self._upsert_health(conn, health)
-        return health
-
-    async def save_health(self, health: DeviceHealth) -> None:
-        """Store a state computed elsewhere, replacing the device's previous one."""
-        async with self.write() as conn:
-            await self._upsert_health(conn, health)
-
-    async def _upsert_health(self, conn: AsyncConnection, health: DeviceHealth) -> None:
-        values = {
-            "device_id": health.device_id,
-            "online": health.online,
-            "last_success": opt_to_ms(health.last_success),
-            "last_attempt": opt_to_ms(health.last_attempt),
-            "last_error": health.last_error,
-            "error_count": health.error_count,
-            "consecutive_failures": health.consecutive_failures,
-            "updated_at": to_ms(health.updated_at),
-        }
-        stmt = self.insert(t.device_health).values(values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["device_id"],
-            set_={k: stmt.excluded[k] for k in values if k != "device_id"},
-        )
-        await conn.execute(stmt)
-
-    async def device_health(self) -> list[DeviceHealth]:
-        rows = await self.fetch(select(t.device_health).order_by(t.device_health.c.device_id))
-        return [_health(row) for row in rows]
-
-    # -- events -----------------------------------------------------------------------------------
-
-    async def add_event(self, event: Event) -> int:
-        """Store `event` unless its dedup key is already there; returns the stored event's id."""
-        values = {
-            "kind": event.kind,
-            "subject": event.subject,
-            "severity": event.severity,
-            "started_at": to_ms(event.started_at),
-            "ended_at": opt_to_ms(event.ended_at),
-            "title": event.title,
-            "details": json.dumps(event.details, sort_keys=True),
-            "energy": event.energy,
-            "energy_unit": event.energy_unit,
-            "cost": event.cost,
-            "currency": event.currency,
-            "dedup_key": event.dedup_key,
-            **_finding_columns(event),
-        }
-        c = t.events.c
-        stmt = self.insert(t.events).values(values).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(c.id)
-        async with self.write() as conn:
-            new_id = (await conn.execute(stmt)).scalar()
-            if new_id is None:
-                new_id = (await conn.execute(select(c.id).where(c.dedup_key == event.dedup_key))).scalar_one()
-        return int(new_id)
-
-    async def end_event(self, dedup_key: str, ended_at: datetime) -> bool:
-        """Close an open event; False when there is no such event or it has already ended."""
-        c = t.events.c
-        async with self.write() as conn:
-            result = await conn.execute(
-                update(t.events).where(c.dedup_key == dedup_key, c.ended_at.is_(None)).values(ended_at=to_ms(ended_at))
-            )
-        return bool(result.rowcount == 1)
-
-    async def update_finding(self, event: Event) -> bool:
-        """Refresh an open finding (stored under `event.dedup_key`): end, evidence, wasted energy and cost.
-
-        The start, kind and acknowledgement stay as stored; False when there is no open finding by that key.
-        """
-        c = t.events.c
-        values: dict[str, Any] = {
-            "ended_at": opt_to_ms(event.ended_at),
-            "energy": event.energy,
-            "energy_unit": event.energy_unit,
-            "cost": event.cost,
-            "currency": event.currency,
-            "details": json.dumps(event.details, sort_keys=True),
-            **_finding_columns(event),
-        }
-        for untouched in ("acked_by", "acked_at", "ack_comment"):
-            values.pop(untouched)
-        async with self.write() as conn:
-            result = await conn.execute(
-                update(t.events).where(c.dedup_key == event.dedup_key, c.ended_at.is_(None)).values(values)
-            )
-        return bool(result.rowcount == 1)
-
-    async def acknowledge_event(self, event_id: int, ack: Acknowledgement) -> bool:
-        """Record who acknowledged an event, when and why; False when there is no such event.
-
-        A second acknowledgement replaces the first (the latest word counts); the event stays open.
-        """
-        c = t.events.c
-        async with self.write() as conn:
-            result = await conn.execute(
-                update(t.events)
-                .where(c.id == event_id)
-                .values(acked_by=ack.by, acked_at=to_ms(ack.at), ack_comment=ack.comment)
-            )
-        return bool(result.rowcount == 1)
-
-    async def open_events(self, *, kind_prefix: str | None = None) -> list[Event]:
-        """Events that have not ended, optionally only those whose kind starts with `kind_prefix`."""
-        c = t.events.c
-        query = select(t.events).where(c.ended_at.is_(None)).order_by(c.started_at, c.id)
-        if kind_prefix is not None:
-            query = query.where(c.kind.startswith(kind_prefix, autoescape=True))
-        return [_event(row) for row in await self.fetch(query)]
-
-    async def events(
-        self,
-        *,
-        kind: str | None = None,
-        subject: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> list[Event]:
-        """Events whose start is in [since, until), oldest first, optionally filtered."""
-        c = t.events.c
-        query = select(t.events).order_by(c.started_at, c.id)
-        if kind is not None:
-            query = query.where(c.kind == kind)
-        if subject is not None:
-            query = query.where(c.subject == subject)
-        if since is not None:
-            query = query.where(c.started_at >= to_ms(since))
-        if until is not None:
-            query = query.where(c.started_at < to_ms(until))
-        if limit is not None:
-            query = query.limit(limit)
-        return [_event(row) for row in await self.fetch(query)]
-
-    # -- BMS trends -------------------------------------------------------------------------------
-
-    async def insert_trends(self, samples: Iterable[TrendSample]) -> int:
-        """Insert BMS values; one already stored for (point_id, ts) keeps its first value."""
-        rows = {
-            (s.point_id, to_ms(s.ts)): {
-                "point_id": s.point_id,
-                "ts": to_ms(s.ts),
-                "kind": s.kind.value,
-                "value": s.value,
-                "quality": s.quality.value,
-            }
-            for s in samples
-        }
-        if not rows:
-            return 0
-        stmt = self.insert(t.bms_trends).on_conflict_do_nothing(index_elements=["point_id", "ts"])
-        async with self.write() as conn:
-            # RETURNING counts the rows really inserted (asyncpg gives no executemany row count)
-            result = await conn.execute(stmt.returning(t.bms_trends.c.ts), list(rows.values()))
-            return len(result.all())
-
-    async def trends(self, point_id: str, start: datetime, end: datetime) -> list[TrendSample]:
-        c = t.bms_trends.c
-        query = (
-            select(t.bms_trends).where(c.point_id == point_id, c.ts >= to_ms(start), c.ts < to_ms(end)).order_by(c.ts)
-        )
-        return [
-            TrendSample(row.point_id, from_ms(row.ts), TrendKind(row.kind), row.value, Quality(row.quality))
-            for row in await self.fetch(query)
-        ]
-
-    async def trend_points(self) -> list[str]:
-        rows = await self.fetch(select(t.bms_trends.c.point_id).distinct().order_by(t.bms_trends.c.point_id))
-        return [row.point_id for row in rows]
-
-    async def save_schedule(self, point_id: str, read_at: datetime, body: dict[str, Any]) -> None:
-        """Keep the latest decoded Schedule object of a point (JSON from `metering.hvac.schedule`)."""
-        values = {"point_id": point_id, "read_at": to_ms(read_at), "body": json.dumps(body, sort_keys=True)}
-        stmt = self.insert(t.bms_schedules).values(values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["point_id"], set_={"read_at": values["read_at"], "body": values["body"]}
-        )
-        async with self.write() as conn:
-            await conn.execute(stmt)
-
-    async def schedules(self) -> dict[str, tuple[datetime, dict[str, Any]]]:
-        rows = await self.fetch(select(t.bms_schedules))
-        return {row.point_id: (from_ms(row.read_at), json.loads(row.body)) for row in rows}
-
-    # -- LPWAN frames -----------------------------------------------------------------------------
-
-    async def frame_seen(
-        self,
-        dev_eui: str,
-        f_cnt: int,
-        *,
-        session: str | None = None,
-        delivery_id: str | None = None,
-        replace_older_than: datetime | None = None,
-    ) -> bool:
-        """True when this uplink is already stored: the same network-server uplink id, or the same
-        (dev_eui, f_cnt) in the same session. Frame counters restart at 0 when a device rejoins; a new
-        session (device address) tells a rejoin apart however late it comes. Only where a session is
-        unknown is an entry from before `replace_older_than` taken for an earlier session."""
-        c = t.lpwan_frames.c
-        if delivery_id is not None and await self.fetch(select(c.f_cnt).where(c.delivery_id == delivery_id).limit(1)):
-            return True
-        rows = await self.fetch(
-            select(c.received_at, c.session).where(c.dev_eui == dev_eui.lower(), c.f_cnt == f_cnt).limit(1)
-        )
-        if not rows:
-            return False
-        stored = rows[0]
-        if session is not None and stored.session is not None:
-            return bool(stored.session == session)
-        return replace_older_than is None or stored.received_at >= to_ms(replace_older_than)
-
-    async def frame_clocks(self, since: datetime, until: datetime) -> list[tuple[str, datetime, datetime]]:
-        """(dev_eui, device_time, received_at) of the frames received in [since, until) that carry a time."""
-        c = t.lpwan_frames.c
-        rows = await self.fetch(
-            select(c.dev_eui, c.device_time, c.received_at)
-            .where(c.device_time.is_not(None), c.received_at >= to_ms(since), c.received_at < to_ms(until))
-            .order_by(c.received_at)
-        )
-        return [(str(r.dev_eui), from_ms(r.device_time), from_ms(r.received_at)) for r in rows]
-
-    async def remember_frame(
-        self,
-        dev_eui: str,
-        f_cnt: int,
-        device_time: datetime | None,
-        received_at: datetime,
-        *,
-        replace_older_than: datetime | None = None,
-        session: str | None = None,
-        delivery_id: str | None = None,
-    ) -> bool:
-        """Note an uplink; False when (dev_eui, f_cnt) was already seen (a duplicate delivery).
-
-        Frame counters restart at 0 when a device rejoins. A caller that decides a frame seen before
-        `replace_older_than` must be from an earlier session passes that cut-off: the old entry is
-        then replaced and the frame counts as new.
-        """
-        c = t.lpwan_frames.c
-        values = {
-            "dev_eui": dev_eui.lower(),
-            "f_cnt": f_cnt,
-            "device_time": opt_to_ms(device_time),
-            "received_at": to_ms(received_at),
-            "session": session,
-            "delivery_id": delivery_id,
-        }
-        stmt = (
-            self.insert(t.lpwan_frames)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["dev_eui", "f_cnt"])
-            .returning(c.f_cnt)
-        )
-        async with self.write() as conn:
-            if (await conn.execute(stmt)).first() is not None:
-                return True
-            same_frame = (c.dev_eui == values["dev_eui"], c.f_cnt == f_cnt)
-            if session is not None:  # a rejoin: the new session's frame replaces the old session's
-                newer = and_(*same_frame, c.session.is_not(None), c.session != session)
-            elif replace_older_than is not None:
-                newer = and_(*same_frame, c.received_at < to_ms(replace_older_than))
-            else:
-                return False
-            result = await conn.execute(
-                update(t.lpwan_frames)
-                .where(newer)
-                .values(
-                    device_time=values["device_time"],
-                    received_at=values["received_at"],
-                    session=session,
-                    delivery_id=delivery_id,
-                )
-            )
-            return bool(result.rowcount == 1)
-
-    # -- meter exchanges ---------------------------------------------------------------------------
-
-    async def add_exchange(self, exchange: MeterExchange) -> bool:
-        """Record a meter exchange; False if it is already stored (the same one recorded again, even a
-        little apart in time), StoreConflict if another exchange with other values has this time."""
-        stored = await self.exchanges(exchange.meter_id)
-        if any(exchange.same_as(other) for other in stored):
-            return False
-        clash = next((other for other in stored if other.ts == exchange.ts), None)
-        if clash is not None:
-            raise StoreConflict(
-                f"meter {exchange.meter_id} already has an exchange at {clash.ts.isoformat()} "
-                f"({format_register(clash.old_final)} -> {format_register(clash.new_initial)}); refusing to "
-                f"overwrite it with ({format_register(exchange.old_final)} -> {format_register(exchange.new_initial)})"
-            )
-        values = {
-            "meter_id": exchange.meter_id,
-            "ts": to_ms(exchange.ts),
-            "old_final": exchange.old_final,
-            "new_initial": exchange.new_initial,
-            "note": exchange.note,
-            "source": exchange.source,
-        }
-        async with self.write() as conn:
-            await conn.execute(self.insert(t.meter_replacements).values(values))
-        return True
-
-    async def exchanges(self, meter_id: str) -> list[MeterExchange]:
-        c = t.meter_replacements.c
-        rows = await self.fetch(select(t.meter_replacements).where(c.meter_id == meter_id).order_by(c.ts))
-        return [_exchange(row) for row in rows]
 
 
 class _Batch:
@@ -859,65 +502,3 @@ def _compiled_reading_insert(engine: AsyncEngine) -> str:
 def _make_parent_dir(url: URL) -> None:
     if url.database:
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-
-
-# -- row -> domain value --------------------------------------------------------------------------
-
-
-def _health(row: Row[Any]) -> DeviceHealth:
-    return DeviceHealth(
-        device_id=row.device_id,
-        online=bool(row.online),
-        last_success=opt_from_ms(row.last_success),
-        last_attempt=opt_from_ms(row.last_attempt),
-        last_error=row.last_error,
-        error_count=row.error_count,
-        consecutive_failures=row.consecutive_failures,
-        updated_at=from_ms(row.updated_at),
-    )
-
-
-def _event(row: Row[Any]) -> Event:
-    return Event(
-        id=row.id,
-        kind=row.kind,
-        subject=row.subject,
-        severity=row.severity,
-        started_at=from_ms(row.started_at),
-        ended_at=opt_from_ms(row.ended_at),
-        title=row.title,
-        details=json.loads(row.details),
-        energy=row.energy,
-        energy_unit=row.energy_unit,
-        cost=row.cost,
-        currency=row.currency,
-        dedup_key=row.dedup_key,
-        equipment=row.equipment,
-        zone=row.zone,
-        tenants=tuple(json.loads(row.tenants)) if row.tenants else (),
-        evidence=tuple(EvidenceSample.from_json(e) for e in json.loads(row.evidence)) if row.evidence else (),
-        cost_exact=Decimal(row.cost_exact) if row.cost_exact is not None else None,
-        acknowledgement=(
-            Acknowledgement(row.acked_by, from_ms(row.acked_at), row.ack_comment or "")
-            if row.acked_by is not None and row.acked_at is not None
-            else None
-        ),
-    )
-
-
-def _finding_columns(event: Event) -> dict[str, Any]:
-    ack = event.acknowledgement
-    return {
-        "equipment": event.equipment,
-        "zone": event.zone,
-        "tenants": json.dumps(list(event.tenants)) if event.tenants else None,
-        "evidence": json.dumps([e.as_json() for e in event.evidence]) if event.evidence else None,
-        "cost_exact": str(event.cost_exact) if event.cost_exact is not None else None,
-        "acked_by": ack.by if ack else None,
-        "acked_at": to_ms(ack.at) if ack else None,
-        "ack_comment": ack.comment if ack else None,
-    }
-
-
-def _exchange(row: Row[Any]) -> MeterExchange:
-    return MeterExchange(row.meter_id, from_ms(row.ts), row.old_final, row.new_initial, row.note, row.source)
