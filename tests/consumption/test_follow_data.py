@@ -159,8 +159,7 @@ async def test_a_clock_stepped_back_by_ntp_neither_duplicates_nor_loses_consumpt
     minute = timedelta(minutes=1)
     before = [Reading("a1-01.energy", T0 + i * minute, 100 + 0.1 * i) for i in range(11)]  # 08:00 … 08:10
     stepped = [
-        Reading("a1-01.energy", T0 + (11 + i) * minute - timedelta(seconds=90), 100 + 0.1 * (11 + i))
-        for i in range(40)
+        Reading("a1-01.energy", T0 + (11 + i) * minute - timedelta(seconds=90), 100 + 0.1 * (11 + i)) for i in range(40)
     ]  # 08:09:30 … 08:48:30, values 101.1 … 105.0
     await store.insert_readings(before + stepped)
     await refresh_dirty(site, repo)
