@@ -119,10 +119,14 @@ async def run(folder: Path) -> list[BenchResult]:
         print(f"{name:<32} {median:>10.1f} {p90:>8.1f} {median / base_median:>11.1f}x")
     chart_median, _ = median_ms(results[1][1])
     return [
-        BenchResult.time("API latency, a year of one point's data (chart, median), vs SQL select", chart_median,
-                         base_median, "ms"),
-        BenchResult.at_most("API latency, a year of one point's data (chart, median)", chart_median, GOAL_MS, "ms"),
-    ]  # fmt: skip
+        BenchResult.at_most(
+            "API latency, a year of one point's data (chart, median), vs SQL select",
+            chart_median,
+            GOAL_MS,
+            "ms",
+            baseline=base_median,
+        )
+    ]
 
 
 def main() -> list[BenchResult]:

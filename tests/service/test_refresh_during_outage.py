@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,19 +23,12 @@ from metering.readings import Reading
 from metering.store import ReadingWriter, Store
 from metering.store.writer import StoreState
 from point_mapping.loader import LoadedSite
+from tests.support.waiting import until
 
 
 @pytest.fixture
 def site(site_dir: Path) -> LoadedSite:
     return open_site(site_dir)
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    for _ in range(500):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_the_refresh_skips_while_the_database_fails_and_catches_up_after(

@@ -10,6 +10,7 @@ import pytest
 from metering.readings import Reading
 from metering.store import ReadingWriter, Store, WriterError
 from metering.store.writer import append_journal, read_journal
+from tests.support.waiting import until
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -85,11 +86,11 @@ async def test_flush_waits_for_the_second_of_two_batches_in_flight(
         try:
             await writer.put_many(series(200))
             flushed = asyncio.create_task(writer.flush())
-            for _ in range(500):  # the first batch is stored on the store's own thread: real time
-                if calls == 2 and len(await store.readings("p", T0, END)) == 100:
-                    break
-                await asyncio.sleep(0.01)
-            assert calls == 2 and len(await store.readings("p", T0, END)) == 100
+
+            async def first_stored() -> bool:  # on the store's own thread: real time
+                return calls == 2 and len(await store.readings("p", T0, END)) == 100
+
+            await until(first_stored, "the first batch to be stored")
             await settle()
             assert not flushed.done()
         finally:
