@@ -9,8 +9,9 @@ the same as `store._Batch` makes (its tests hold this to that): `codes` explains
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Hashable, Sequence
+from datetime import datetime, timezone
+from operator import attrgetter
 from typing import Any, Final
 
 import numpy as np
@@ -24,13 +25,14 @@ from metering.store.timecodec import to_ms_many
 
 Row = tuple[int, float, int, int]
 DIRTY_COLUMNS: Final = ("point_id", "first_ts", "last_ts")  # the dirty upsert's parameters, in this order
+_zone = attrgetter("tzinfo")
 
 
 def sqlite_rows(
     readings: Sequence[Reading], keys: Keys, conn: Connection
 ) -> tuple[list[Row], dict[str, tuple[int, int]], Learned]:
     """(rows in READING_COLUMNS order, dirty span per point, ids learned in this transaction)."""
-    # one comprehension per field: three times faster than transposing attrgetter tuples
+    # one comprehension per field: faster than transposing attrgetter tuples (in a batch and alone)
     point_ids = [r.point_id for r in readings]
     moments = [r.ts for r in readings]
     values = [r.value for r in readings]
@@ -75,15 +77,22 @@ def sqlite_rows(
 
 
 def _ms(moments: Sequence[datetime]) -> npt.NDArray[np.int64]:
-    """Milliseconds of each moment, computed once per distinct datetime object (a poll stamps a
-    device's points with one). By identity, not value: hashing an aware datetime costs more than the
-    arithmetic, and equal values of one named zone can differ in `fold` (an hour apart)."""
-    identities = list(map(id, moments))
-    distinct = dict(zip(identities, moments, strict=True))
-    if len(distinct) == len(moments):
+    """Milliseconds of each moment, computed once per distinct instant: a poll stamps a device's
+    points with one datetime and a batch spans few minutes, and the arithmetic costs several times a
+    dict lookup. Moments of fixed-offset zones (UTC among them) are told apart by value; those of a
+    named zone by identity only, as two equal values there can differ in `fold` (an hour apart) and
+    still compare and hash alike."""
+    if all(type(zone) is timezone for zone in set(map(_zone, moments))):
+        return _ms_by(moments, moments)
+    return _ms_by(list(map(id, moments)), moments)
+
+
+def _ms_by(keys: Sequence[Hashable], moments: Sequence[datetime]) -> npt.NDArray[np.int64]:
+    distinct = dict(zip(keys, moments, strict=True))
+    if len(distinct) == len(keys):
         return np.array(to_ms_many(moments), dtype=np.int64)
     ms_of = dict(zip(distinct, to_ms_many(distinct.values()), strict=True))
-    return np.fromiter(map(ms_of.__getitem__, identities), dtype=np.int64, count=len(moments))
+    return np.fromiter(map(ms_of.__getitem__, keys), dtype=np.int64, count=len(keys))
 
 
 def positional_sql(statement: Any, dialect: Dialect, columns: Sequence[str]) -> str:

@@ -16,10 +16,8 @@ caller that should write readings while the service runs (one writer, datasette 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, func, select, text
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -46,14 +44,16 @@ from metering.store.codes import (
     source_of,
     value_of,
 )
-from metering.store.engine import WRITE_OPTION, create_engine, create_sqlite_batch_engine
+from metering.store.engine import create_engine
 from metering.store.event_records import EventRecords
 from metering.store.exchange_records import ExchangeRecords
 from metering.store.frame_records import FrameRecords
 from metering.store.health_records import HealthRecords
 from metering.store.keys import Keys, Learned
 from metering.store.migrate import upgrade
-from metering.store.sqlite_rows import DIRTY_COLUMNS, positional_sql, sqlite_rows
+from metering.store.sqlite_batches import BatchSkipped as BatchSkipped  # the writer imports it from here
+from metering.store.sqlite_batches import SqliteBatches
+from metering.store.sqlite_rows import DIRTY_COLUMNS, positional_sql
 from metering.store.timecodec import from_ms, to_ms, to_ms_many
 from metering.store.trend_records import TrendRecords
 from metering.store.unavailable import explain
@@ -65,24 +65,19 @@ READING_COLUMNS = ("ts", "value", "point", "tag")
 _ROW = (t.readings.c.ts, t.readings.c.value, t.readings.c.tag)
 
 
-class BatchSkipped(RuntimeError):
-    """A batch queued behind one that failed is not tried, so batches are stored in the order given."""
-
-
 class Store(HealthRecords, EventRecords, TrendRecords, FrameRecords, ExchangeRecords):
     """Async access to one database. Create with `async with Store.open(url) as store:`."""
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now, schema: str | None = None) -> None:
         super().__init__(engine, clock=clock, schema=schema)
-        self._sqlite_insert_sql = _compiled_reading_insert(engine) if self._sqlite else None
         self._keys = Keys(self.insert)
         self._partitions = partitions.Partitions()  # PostgreSQL: the months known to have a partition
-        self._batch_engine: Engine | None = None  # SQLite: the reading batches' own connection
-        self._batch_executor: ThreadPoolExecutor | None = None
         self._dirty_stmt: Any = None  # built on first use, then reused
-        self._sqlite_dirty_sql: str | None = None  # the same, compiled for the batch thread's cursor
-        self._chain = 0  # SQLite batches handed to the batch thread since the last failure ...
-        self._broken_chain = -1  # ... and the latest chain in which one failed
+        self._sqlite_batches = (
+            SqliteBatches(engine.url, _compiled_reading_insert(engine), self._compiled_dirty_upsert, self._keys)
+            if self._sqlite
+            else None
+        )
 
     @classmethod
     @asynccontextmanager
@@ -112,9 +107,9 @@ class Store(HealthRecords, EventRecords, TrendRecords, FrameRecords, ExchangeRec
             try:
                 yield store
             finally:
-                await store._close_batch_engine()
-                if store._batch_executor is not None:
-                    store._batch_executor.shutdown(wait=True)
+                if store._sqlite_batches is not None:
+                    await store._sqlite_batches.close()
+                    store._sqlite_batches.shutdown()
         finally:
             await engine.dispose()
 
@@ -128,7 +123,8 @@ class Store(HealthRecords, EventRecords, TrendRecords, FrameRecords, ExchangeRec
                 await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
         self._keys.clear()  # a database made anew numbers its points and sources anew
         self._partitions.clear()
-        await self._close_batch_engine()
+        if self._sqlite_batches is not None:  # the database may be a new file
+            await self._sqlite_batches.close()
         await upgrade(self._engine)
         if not self._sqlite:  # this month's partition and the next ones', made ahead of the writes
             months = partitions.months_ahead(to_ms(self._clock()))
@@ -144,21 +140,12 @@ class Store(HealthRecords, EventRecords, TrendRecords, FrameRecords, ExchangeRec
         Returns how many rows were actually inserted. `received_at` is accepted as before and not
         stored: since revision 0007 a reading row keeps no receive time (docs/storage.md).
         """
-        if self._sqlite_insert_sql is not None:
+        if self._sqlite_batches is not None:
             given = readings if isinstance(readings, list) else list(readings)
             if not given:
                 return 0
-            # the whole batch in one call on the batch thread (see engine.create_sqlite_batch_engine);
-            # batches queued there run in order, and those behind a failed one are skipped
-            loop = asyncio.get_running_loop()
-            chain = self._chain
-            try:
-                inserted, learned = await loop.run_in_executor(
-                    self._batch_thread(), self._insert_sqlite_in_chain, chain, given
-                )
-            except Exception:
-                self._chain = max(self._chain, self._broken_chain + 1)  # later batches start anew
-                raise
+            # on the batch thread, committed with the batches queued beside it (sqlite_batches)
+            inserted, learned = await self._sqlite_batches.insert(given)
         else:
             batch = _Batch(readings)
             if not batch.readings:
@@ -170,8 +157,9 @@ class Store(HealthRecords, EventRecords, TrendRecords, FrameRecords, ExchangeRec
     @property
     def keeps_batch_order(self) -> bool:
         """Several `insert_readings` awaited at once are stored in the order called (SQLite: one
-        thread), and none after one that fails (`BatchSkipped`): the writer may then overlap them."""
-        return self._sqlite_insert_sql is not None
+        thread), and none after one that fails (`BatchSkipped`): the writer may then overlap them, and
+        those queued together are committed together."""
+        return self._sqlite_batches is not None
 
     async def _insert_pg_batch(self, batch: _Batch) -> tuple[int, Learned]:
         """The months' partitions where new, the ids (each insert committed by itself), then the rows by
@@ -188,49 +176,8 @@ class Store(HealthRecords, EventRecords, TrendRecords, FrameRecords, ExchangeRec
             rows = batch.rows(learned, scaled=False, first_only=True)
             return await pg_readings.copy_readings(conn, rows, batch.spans), learned
 
-    def _insert_sqlite_in_chain(self, chain: int, readings: list[Reading]) -> tuple[int, Learned]:
-        if chain <= self._broken_chain:
-            raise BatchSkipped("not tried: a batch before it failed")
-        try:
-            return self._insert_sqlite_batch(readings)
-        except Exception:
-            self._broken_chain = chain
-            raise
-
-    def _insert_sqlite_batch(self, readings: list[Reading]) -> tuple[int, Learned]:
-        """On the batch thread: ids, rows, dirty spans, one transaction (BEGIN IMMEDIATE)."""
-        if self._batch_engine is None:
-            self._batch_engine = create_sqlite_batch_engine(self._engine.url)
-        assert self._sqlite_insert_sql is not None
-        with self._batch_engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})  # BEGIN IMMEDIATE (engine.py)
-            with conn.begin():
-                rows, spans, learned = sqlite_rows(readings, self._keys, conn)
-                # compiled once, rows as tuples, on the driver's own cursor: SQLAlchemy's per-statement
-                # and per-row processing would otherwise cost about as much as SQLite's own work
-                if self._sqlite_dirty_sql is None:
-                    self._sqlite_dirty_sql = positional_sql(self._dirty_upsert({})[0], conn.dialect, DIRTY_COLUMNS)
-                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    cursor.executemany(self._sqlite_insert_sql, rows)
-                    inserted = int(cursor.rowcount)
-                    cursor.executemany(self._sqlite_dirty_sql, [(p, a, b) for p, (a, b) in sorted(spans.items())])
-                finally:
-                    cursor.close()
-                return inserted, learned
-
-    def _batch_thread(self) -> ThreadPoolExecutor:
-        if self._batch_executor is None:
-            self._batch_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-batch")
-        return self._batch_executor
-
-    async def _close_batch_engine(self) -> None:
-        """Dispose of the batch thread's connection (on close, and when the database may be a new file)."""
-        if self._batch_executor is None:
-            return
-        engine, self._batch_engine = self._batch_engine, None
-        if engine is not None:
-            await asyncio.get_running_loop().run_in_executor(self._batch_executor, engine.dispose)
+    def _compiled_dirty_upsert(self, conn: Connection) -> str:
+        return positional_sql(self._dirty_upsert({})[0], conn.dialect, DIRTY_COLUMNS)
 
     async def mark_dirty_spans(self, conn: AsyncConnection, spans: Mapping[str, tuple[int, int]]) -> None:
         if spans:

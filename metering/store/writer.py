@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 DEFAULT_BUFFER_READINGS = 100_000
 DEFAULT_JOURNAL_MAX_BYTES = 1024 * 1024 * 1024
 DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024
+PIPELINE_BATCHES = 8  # handed to an order-keeping store at once: enough for group commits while backlogged
 
 
 class WriterError(RuntimeError):
@@ -118,8 +119,9 @@ class ReadingWriter:
         # batches taken and not yet stored
         self._memory: deque[_Batch] = deque()
         self._memory_count = 0
-        # batches handed to the store, oldest first, with their first attempt: two at once where the store
-        # keeps their order (SQLite: its thread goes from one straight to the next), else one
+        # batches handed to the store, oldest first, with their first attempt: several at once where the
+        # store keeps their order (SQLite: its thread goes from one straight to the next, and commits
+        # those queued together in one transaction), else one
         self._in_flight: deque[tuple[_Batch, asyncio.Future[int | Exception]]] = deque()
         self._in_flight_count = 0  # readings of batches handed to the store (memory, not journal)
         self._pipelined = bool(getattr(store, "keeps_batch_order", False))
@@ -444,7 +446,7 @@ class ReadingWriter:
         in_flight = self._in_flight
         try:
             while True:
-                while len(in_flight) < (2 if self._pipelined else 1):
+                while len(in_flight) < (PIPELINE_BATCHES if self._pipelined else 1):
                     if in_flight and (self._state is not StoreState.OK or not self._memory):
                         break  # only fresh batches overlap, and only while the database keeps up
                     batch = self._next()
