@@ -51,8 +51,8 @@ from metering.store.frame_records import FrameRecords
 from metering.store.health_records import HealthRecords
 from metering.store.keys import Keys, Learned
 from metering.store.migrate import upgrade
+from metering.store.sqlite_batches import GROUP_ROWS, SqliteBatches
 from metering.store.sqlite_batches import BatchSkipped as BatchSkipped  # the writer imports it from here
-from metering.store.sqlite_batches import SqliteBatches
 from metering.store.sqlite_rows import DIRTY_COLUMNS, positional_sql
 from metering.store.timecodec import from_ms, to_ms, to_ms_many
 from metering.store.trend_records import TrendRecords
@@ -68,13 +68,21 @@ _ROW = (t.readings.c.ts, t.readings.c.value, t.readings.c.tag)
 class Store(HealthRecords, EventRecords, TrendRecords, FrameRecords, ExchangeRecords):
     """Async access to one database. Create with `async with Store.open(url) as store:`."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now, schema: str | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, clock: Clock = utc_now, schema: str | None = None, group_rows: int = GROUP_ROWS
+    ) -> None:
         super().__init__(engine, clock=clock, schema=schema)
         self._keys = Keys(self.insert)
         self._partitions = partitions.Partitions()  # PostgreSQL: the months known to have a partition
         self._dirty_stmt: Any = None  # built on first use, then reused
         self._sqlite_batches = (
-            SqliteBatches(engine.url, _compiled_reading_insert(engine), self._compiled_dirty_upsert, self._keys)
+            SqliteBatches(
+                engine.url,
+                _compiled_reading_insert(engine),
+                self._compiled_dirty_upsert,
+                self._keys,
+                group_rows=group_rows,
+            )
             if self._sqlite
             else None
         )
@@ -87,17 +95,20 @@ class Store(HealthRecords, EventRecords, TrendRecords, FrameRecords, ExchangeRec
         *,
         schema: str | None = None,
         clock: Clock = utc_now,
+        group_rows: int = GROUP_ROWS,
         **engine_kwargs: Any,
     ) -> AsyncIterator[Store]:
         """Open (creating the SQLite file and its folder if needed), migrate to head, yield, dispose.
 
         `schema` (PostgreSQL only) puts every table in that schema, created if missing: one database
-        can then hold several sites. `engine_kwargs` go to `create_async_engine`.
+        can then hold several sites. `group_rows` (SQLite only): readings per transaction at most when
+        batches queue up (sqlite_batches); a writer's batch size turns group commit off.
+        `engine_kwargs` go to `create_async_engine`.
         """
         parsed = normalise_db_url(url)
         engine = create_engine(parsed, schema=schema, **engine_kwargs)
         try:
-            store = cls(engine, clock=clock, schema=schema)
+            store = cls(engine, clock=clock, schema=schema, group_rows=group_rows)
             try:
                 if is_sqlite(parsed):
                     _make_parent_dir(parsed)
