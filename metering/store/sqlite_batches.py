@@ -126,8 +126,7 @@ class SqliteBatches:
         executemany, for its own count."""
         conn = self._connection()
         with conn.begin():
-            readings = group[0].readings if len(group) == 1 else [r for job in group for r in job.readings]
-            rows, spans, learned = sqlite_rows(readings, self._keys, conn)
+            rows, spans, learned = sqlite_rows([r for job in group for r in job.readings], self._keys, conn)
             if self._dirty_sql is None:
                 self._dirty_sql = self._dirty_sql_of(conn)
             # rows as tuples on the driver's own cursor: SQLAlchemy's per-statement and per-row
@@ -138,7 +137,7 @@ class SqliteBatches:
                 start = 0
                 for job in group:
                     end = start + len(job.readings)
-                    cursor.executemany(self._insert_sql, rows[start:end] if len(group) > 1 else rows)
+                    cursor.executemany(self._insert_sql, rows[start:end])
                     counts.append(int(cursor.rowcount))
                     start = end
                 cursor.executemany(self._dirty_sql, [(p, a, b) for p, (a, b) in sorted(spans.items())])

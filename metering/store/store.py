@@ -52,7 +52,6 @@ from metering.store.health_records import HealthRecords
 from metering.store.keys import Keys, Learned
 from metering.store.migrate import upgrade
 from metering.store.sqlite_batches import GROUP_ROWS, SqliteBatches
-from metering.store.sqlite_batches import BatchSkipped as BatchSkipped  # the writer imports it from here
 from metering.store.sqlite_rows import DIRTY_COLUMNS, positional_sql
 from metering.store.timecodec import from_ms, to_ms, to_ms_many
 from metering.store.trend_records import TrendRecords

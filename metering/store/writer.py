@@ -36,7 +36,8 @@ from types import TracebackType
 from metering.failure_log import FailureLog
 from metering.readings import Quality, Reading
 from metering.store.journal import Dropped, Entry, Journal
-from metering.store.store import BatchSkipped, Store
+from metering.store.sqlite_batches import BatchSkipped
+from metering.store.store import Store
 
 log = logging.getLogger(__name__)
 
